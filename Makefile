@@ -1,0 +1,43 @@
+# Thin wrapper over CMake so that the usual words work:
+#   make deps    install the Debian packages the build and the tests need (root)
+#   make         build (build/)
+#   make test    build, then run every test with ctest
+#   make asan    build (build-asan/) and run the suite under ASan + UBSan
+#   make bench   build and run the benchmarks (prints figures and commands)
+#   make install install into PREFIX (default /usr/local)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?=
+
+.PHONY: all build test asan bench deps install clean
+
+all: build
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+asan:
+	cmake -S . -B $(ASAN_BUILD) -DAC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+bench: build
+	./bench/run.sh $(BUILD)
+
+deps:
+	./scripts/deps.sh
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

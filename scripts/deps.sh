@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs every Debian package that acrawl's build, tests and benchmarks need.
+set -eu
+PACKAGES="build-essential cmake pkg-config git libuv1-dev valgrind
+  qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "make deps: installing packages needs root. Run it as root (or: sudo make deps)," >&2
+  echo "or install these Debian packages yourself: $(echo $PACKAGES)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+missing=$(dpkg-query -W -f='${Package} ${Status}\n' $PACKAGES 2>/dev/null |
+  awk '$NF != "installed" {print $1}'; for p in $PACKAGES; do
+    dpkg-query -W "$p" >/dev/null 2>&1 || echo "$p"; done)
+missing=$(echo "$missing" | sort -u | tr '\n' ' ')
+if [ -z "$(echo "$missing" | tr -d ' ')" ]; then
+  echo "make deps: every package is already installed"
+  exit 0
+fi
+echo "make deps: installing $missing"
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
