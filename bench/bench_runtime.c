@@ -7,6 +7,9 @@
  *   suspended_rss       RSS per task with 10,000 tasks suspended at once
  *   queue_1m            1,000,000 items through a bounded queue (capacity 1,024)
  *                       by 4 producers and 4 consumers, with RSS sampled as it runs
+ *   queue_tasks_1m      the same, but each item is a task: producers spawn tasks and
+ *                       put them in the queue, consumers await and release them, so
+ *                       1,000,000 tasks pass with at most ~1,000 alive
  *
  * Each figure is the median of 5 runs; RSS comes from /proc/self/statm.
  * Usage: bench_runtime [name...]   (no name: all)
@@ -236,26 +239,81 @@ static int pipeline_main(void *arg, void **result) {
   return 0;
 }
 
-static void bench_queue(void) {
+/* ------------------------------------------------ tasks through a queue */
+
+static int task_job(void *arg, void **result) {
+  *result = arg;
+  return 0;
+}
+
+static int task_producer(void *arg, void **result) {
+  struct pipeline *p = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  long i;
+  for (i = 0; i < ITEMS / PRODUCERS; i++) {
+    ac_task_t *t;
+    check(ac_task_spawn(loop, task_job, (void *)(intptr_t)(i + 1), NULL, &t), "spawn");
+    check(ac_queue_put(p->q, t), "put");
+  }
+  return 0;
+}
+
+static int task_consumer(void *arg, void **result) {
+  struct pipeline *p = arg;
+  void *item, *value;
+  int rc;
+  while ((rc = ac_queue_get(p->q, &item)) == 0) {
+    check(ac_task_await(item, &value), "await");
+    ac_task_release(item);
+    p->sum += (long)(intptr_t)value;
+    if (++p->consumed % 65536 == 0) {
+      long rss = rss_kib();
+      if (rss > p->rss_max) p->rss_max = rss;
+    }
+  }
+  return rc == AC_ECLOSED ? 0 : rc;
+}
+
+static int task_pipeline_main(void *arg, void **result) {
+  struct pipeline *p = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_task_t *prod[PRODUCERS], *cons[CONSUMERS];
+  int i;
+  check(ac_queue_new(loop, 1024, &p->q), "queue");
+  p->rss_start = p->rss_max = rss_kib();
+  for (i = 0; i < CONSUMERS; i++) check(ac_task_spawn(loop, task_consumer, p, NULL, &cons[i]), "spawn");
+  for (i = 0; i < PRODUCERS; i++) check(ac_task_spawn(loop, task_producer, p, NULL, &prod[i]), "spawn");
+  check(ac_gather(prod, PRODUCERS), "producers");
+  ac_queue_close(p->q);
+  check(ac_gather(cons, CONSUMERS), "consumers");
+  for (i = 0; i < PRODUCERS; i++) ac_task_release(prod[i]);
+  for (i = 0; i < CONSUMERS; i++) ac_task_release(cons[i]);
+  check(ac_queue_free(p->q), "queue free");
+  return 0;
+}
+
+static void run_pipeline(const char *name, ac_task_fn fn, const char *what) {
   double v[RUNS];
-  long growth = 0;
+  long growth = 0, per = ITEMS / PRODUCERS;
   int r;
   for (r = 0; r < RUNS; r++) {
     struct pipeline p = {0};
     double t0 = now_ns();
-    long per = ITEMS / PRODUCERS;
-    check(ac_run(pipeline_main, &p, NULL), "ac_run");
+    check(ac_run(fn, &p, NULL), "ac_run");
     v[r] = (now_ns() - t0) / (double)ITEMS;
     if (p.consumed != ITEMS || p.sum != PRODUCERS * per * (per + 1) / 2) {
-      fprintf(stderr, "bench_runtime: queue lost items (%ld of %ld)\n", p.consumed, ITEMS);
+      fprintf(stderr, "bench_runtime: %s lost items (%ld of %ld)\n", name, p.consumed, ITEMS);
       exit(1);
     }
     if (p.rss_max - p.rss_start > growth) growth = p.rss_max - p.rss_start;
   }
-  printf("queue_1m            %8.1f ns per item  (%ld items, capacity 1024, %d producers, "
-         "%d consumers; RSS growth while running: %ld KiB)\n",
-         median(v, RUNS), ITEMS, PRODUCERS, CONSUMERS, growth);
+  printf("%-19s %8.1f ns per %s (%ld, capacity 1024, %d producers, %d consumers; "
+         "RSS growth while running: %ld KiB)\n",
+         name, median(v, RUNS), what, ITEMS, PRODUCERS, CONSUMERS, growth);
 }
+
+static void bench_queue(void) { run_pipeline("queue_1m", pipeline_main, "item"); }
+static void bench_queue_tasks(void) { run_pipeline("queue_tasks_1m", task_pipeline_main, "task"); }
 
 int main(int argc, char **argv) {
   static const struct {
@@ -264,7 +322,8 @@ int main(int argc, char **argv) {
   } benches[] = {{"spawn", bench_spawn},
                  {"yield", bench_yield},
                  {"suspended", bench_suspended},
-                 {"queue", bench_queue}};
+                 {"queue", bench_queue},
+                 {"queue_tasks", bench_queue_tasks}};
   size_t i;
   int a;
   printf("# %s\n", ac_version_info());

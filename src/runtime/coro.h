@@ -2,7 +2,7 @@
  * Coroutine contexts and their stacks: the lowest part of the runtime.
  *
  * Knows nothing of libuv, tasks or the loop; it can be built and tested alone
- * (tests/unit/test_coro.c is also cross-built for aarch64 and run under
+ * (tests/unit/runtime/test_coro.c is also cross-built for aarch64 and run under
  * qemu-user). The switch is asymmetric: the scheduler resumes a coroutine, the
  * coroutine yields back to whoever resumed it. Only the scheduler's own stack
  * ever resumes coroutines, so library callbacks never run on a small stack.
@@ -11,15 +11,15 @@
  *   - x86-64 and aarch64: acrawl's own switch (coro_switch_<arch>.S), which
  *     saves the callee-saved registers plus the FP control state and resumes
  *     with an indirect jmp/br (not ret: that would mispredict);
- *   - anything else, or AC_CORO_UCONTEXT=ON: glibc ucontext (about 40x slower,
+ *   - anything else, or AC_CORO_UCONTEXT=ON: glibc ucontext (about 50x slower,
  *     one sigprocmask syscall per switch).
  *
  * Stacks come from a pool: mmap'd, with a PROT_NONE guard page below, reused
- * after a coroutine ends, the deep part given back with MADV_DONTNEED when a
- * reused stack was touched past a high-water mark. Each guarded stack costs two
- * memory mappings and vm.max_map_count is finite (65530 by default), so past a
- * budget derived from it the pool hands out stacks carved from unguarded slabs
- * instead of failing (counted in ac__stack_pool_stats).
+ * after a coroutine ends (LIFO); past the first few cached stacks, all but the
+ * top 32 KiB of a cached stack is given back with MADV_DONTNEED. Each guarded
+ * stack costs two memory mappings and vm.max_map_count is finite (65530 by
+ * default), so past a budget derived from it the pool hands out stacks carved
+ * from unguarded slabs instead of failing (counted in ac__stack_pool_stats).
  *
  * AddressSanitizer fiber annotations and valgrind stack registration are done
  * here, so both tools follow every switch.
@@ -37,7 +37,6 @@ struct ac__stack {
   void *map;                /* the mapping (or slab) it was carved from */
   size_t map_size;
   unsigned valgrind_id;     /* VALGRIND_STACK_REGISTER id, 0 if none */
-  size_t high_water;        /* deepest use measured at last return (bytes) */
   unsigned guarded : 1;     /* has a PROT_NONE guard page below lo */
   unsigned from_slab : 1;   /* carved from an unguarded slab */
   struct ac__stack *next;   /* free-list link while pooled */
@@ -62,8 +61,8 @@ int ac__stack_pool_new(size_t max_cached, struct ac__stack_pool **out);
 /* Unmap every cached stack. All stacks must have been returned (asserted). */
 void ac__stack_pool_free(struct ac__stack_pool *pool);
 /*
- * Get a stack of at least `size` usable bytes (0 means AC__STACK_DEFAULT),
- * rounded up to pages. Returns 0 or AC_ENOMEM (mmap failed). A cached stack of
+ * Get a stack of at least `size` usable bytes (0 means AC__STACK_DEFAULT,
+ * less than AC__STACK_MIN means AC__STACK_MIN), rounded up to pages. Returns 0 or AC_ENOMEM (mmap failed). A cached stack of
  * the same rounded size is reused first.
  */
 int ac__stack_get(struct ac__stack_pool *pool, size_t size, struct ac__stack **out);
@@ -72,9 +71,10 @@ int ac__stack_get(struct ac__stack_pool *pool, size_t size, struct ac__stack **o
 void ac__stack_put(struct ac__stack_pool *pool, struct ac__stack *stack);
 void ac__stack_pool_stats(const struct ac__stack_pool *pool,
                           struct ac__stack_pool_stats *stats);
-/* How many live guarded stacks the pool may hold before it falls back to
- * unguarded slab stacks. The default is derived from vm.max_map_count (about
- * a third of it); tests lower it to exercise the fallback. */
+/* How many guarded stacks (live or cached: both hold mappings) the pool may
+ * hold before it falls back to unguarded slab stacks. The default is a third
+ * of vm.max_map_count's mappings (two per guarded stack); tests lower it to
+ * exercise the fallback. */
 void ac__stack_pool_set_guard_budget(struct ac__stack_pool *pool, size_t max_guarded);
 
 /* Default usable stack size; larger under ASan, whose frames carry redzones. */

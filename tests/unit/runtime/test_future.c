@@ -368,6 +368,50 @@ TEST_IMPL(future_done_callbacks_outside_tasks_and_on_reject) {
   ASSERT_OK(ac_loop_close(loop));
 }
 
+/* A callback adding another callback to the same, settled, future: the new
+ * one is not run inside the add call, runs exactly once, and the future's
+ * references stay balanced (valgrind/ASan would see a double free). */
+struct future_nested {
+  struct future_cb_log log;
+  int n_after_add;
+  int add_rc;
+};
+
+static void future_nested_inner(ac_future_t *f, void *ud) {
+  struct future_nested *n = ud;
+  future_log(&n->log, f, 2);
+}
+
+static void future_nested_outer(ac_future_t *f, void *ud) {
+  struct future_nested *n = ud;
+  future_log(&n->log, f, 1);
+  n->add_rc = ac_future_add_done_callback(f, future_nested_inner, n);
+  n->n_after_add = n->log.n;
+}
+
+TEST_IMPL(future_callback_added_from_callback_runs_once) {
+  ac_loop_t *loop;
+  ac_future_t *f;
+  struct future_nested n;
+
+  memset(&n, 0, sizeof(n));
+  ASSERT_OK(ac_loop_new(&loop));
+  ASSERT_OK(ac_future_new(loop, &f));
+  n.log.f = f;
+  ASSERT_OK(ac_future_add_done_callback(f, future_nested_outer, &n));
+  ASSERT_OK(ac_future_resolve(f, NULL));
+  ac_future_release(f); /* the scheduled callbacks hold the future */
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_OK(n.add_rc);
+  ASSERT_EQ(n.n_after_add, 1); /* not inside the add call */
+  ASSERT_EQ(n.log.n, 2);
+  ASSERT_EQ(n.log.order[0], 1);
+  ASSERT_EQ(n.log.order[1], 2);
+  ASSERT_EQ(n.log.inside_task, 0);
+  ASSERT_EQ(n.log.wrong_future, 0);
+  ASSERT_OK(ac_loop_close(loop));
+}
+
 /* The holder may drop its reference right after settling: the scheduled
  * callbacks keep the future alive until they ran. */
 TEST_IMPL(future_callbacks_run_after_last_release) {

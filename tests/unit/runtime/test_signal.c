@@ -199,7 +199,50 @@ TEST_IMPL(signal_watch_uncatchable_is_einval) {
   ASSERT_OK(ac_loop_new(&loop));
   ASSERT_ERR(ac_signal_watch(loop, SIGKILL, signal_count_cb, &s), AC_EINVAL);
   ASSERT_ERR(ac_signal_unwatch(loop, SIGKILL), AC_ENOENT);
+  ASSERT_ERR(ac_signal_watch(loop, SIGSTOP, signal_count_cb, &s), AC_EINVAL);
+  ASSERT_ERR(ac_signal_watch(loop, -1, signal_count_cb, &s), AC_EINVAL);
+  ASSERT_ERR(ac_signal_watch(loop, 4096, signal_count_cb, &s), AC_EINVAL); /* no such signal */
+  ASSERT_ERR(ac_signal_unwatch(loop, 4096), AC_ENOENT);
   ASSERT_OK(ac_loop_close(loop)); /* the failed watcher's handle is closed too */
+}
+
+/* ---------------------------------------------- unwatch from the callback */
+
+static void signal_unwatch_self_cb(ac_loop_t *loop, int signum, void *userdata) {
+  struct signal_state *s = userdata;
+  signal_count_cb(loop, signum, userdata);
+  s->cancel_rc = ac_signal_unwatch(loop, signum);
+}
+
+static int signal_send_usr1_twice(void *arg, void **result) {
+  struct signal_state *s = arg;
+  int i;
+  /* Both are caught by the handler before the loop reads either. */
+  s->sender_rc = kill(getpid(), SIGUSR1);
+  s->sender_rc |= kill(getpid(), SIGUSR1);
+  for (i = 0; i < 5000 && s->calls == 0; i++) ASSERT_OK(ac_sleep(1));
+  ASSERT_OK(ac_sleep(5)); /* room for a wrong second call */
+  return 0;
+}
+
+TEST_IMPL(signal_callback_may_unwatch_itself) {
+  ac_loop_t *loop;
+  struct signal_state s;
+
+  memset(&s, 0, sizeof(s));
+  alarm(SIGNAL_ALARM_S);
+  ASSERT_OK(ac_loop_new(&loop));
+  s.loop = loop;
+  s.cancel_rc = 1;
+  ASSERT_OK(ac_signal_watch(loop, SIGUSR1, signal_unwatch_self_cb, &s));
+  ASSERT_OK(ac_task_spawn(loop, signal_send_usr1_twice, &s, NULL, NULL));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_EQ(s.sender_rc, 0);
+  ASSERT_EQ(s.calls, 1); /* the second one arrived after the unwatch */
+  ASSERT_OK(s.cancel_rc);
+  ASSERT_ERR(ac_signal_unwatch(loop, SIGUSR1), AC_ENOENT);
+  ASSERT_OK(ac_loop_close(loop));
+  alarm(0);
 }
 
 /* ------------------------------------------------- does not keep alive */
