@@ -68,7 +68,8 @@ typedef enum {
  */
 AC_EXTERN const char *ac_strerror(int err);
 
-/** The symbolic name ("AC_ETIMEDOUT") of an error code, or "AC_EUNKNOWN". Static. */
+/** The symbolic name ("AC_ETIMEDOUT") of an error code, "OK" for 0, or
+ * "AC_EUNKNOWN" for a code outside the table. Static. */
 AC_EXTERN const char *ac_err_name(int err);
 
 #ifdef __cplusplus

@@ -16,7 +16,10 @@
  *     (ac_timeout_enter). The operation it waited for did not happen: a
  *     semaphore was not acquired, an item was not taken from a queue. A
  *     pending cancellation or expired scope is delivered by the next awaiting
- *     call even when it would not have had to wait;
+ *     call even when it would not have had to wait. A wait that was already
+ *     satisfied (a permit or an item handed over) when the cancellation came
+ *     returns 0, and the cancellation goes to the next awaiting call: nothing
+ *     handed over is ever lost;
  *   - callbacks (done callbacks, signal callbacks) run on the loop's own stack,
  *     outside every task: they may resolve futures, cancel or spawn tasks, put
  *     to queues with the try_ calls, but never await;
@@ -206,8 +209,9 @@ AC_EXTERN int ac_task_cancel_pending(const ac_task_t *task);
 /**
  * Call cb(task, userdata) once the task is finished, from the loop (never
  * from inside this call, even if the task is already finished: then at the
- * next turn). Callbacks run in the order added. Returns 0 or AC_ENOMEM (and
- * then the callback never runs).
+ * next turn, or right after the running callback when added from a callback of
+ * the same task). Callbacks run in the order added. Returns 0 or AC_ENOMEM
+ * (and then the callback never runs).
  */
 typedef void (*ac_task_done_cb)(ac_task_t *task, void *userdata);
 AC_EXTERN int ac_task_add_done_callback(ac_task_t *task, ac_task_done_cb cb, void *userdata);
@@ -363,7 +367,9 @@ AC_EXTERN int ac_sem_free(ac_sem_t *sem);
 AC_EXTERN int ac_sem_acquire(ac_sem_t *sem);
 /** Take a permit if one is free now: 0, or AC_EAGAIN. Never overtakes waiters. */
 AC_EXTERN int ac_sem_try_acquire(ac_sem_t *sem);
-/** Give a permit back (to the first waiter if any). Never suspends. */
+/** Give a permit back (to the first waiter if any). Never suspends. Like
+ * asyncio.Semaphore (not BoundedSemaphore), releasing more than was acquired
+ * raises the count above its initial value. */
 AC_EXTERN void ac_sem_release(ac_sem_t *sem);
 /** Permits free now. */
 AC_EXTERN size_t ac_sem_value(const ac_sem_t *sem);
