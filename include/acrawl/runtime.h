@@ -83,9 +83,11 @@ AC_EXTERN int ac_loop_run_until_done(ac_loop_t *loop, ac_task_t *task);
 AC_EXTERN void ac_loop_stop(ac_loop_t *loop);
 
 /**
- * Free the loop. Returns AC_EBUSY (and frees nothing) while tasks are still
- * alive (unfinished, or finished but still referenced) or handles are open;
- * cancel and run them first, like libuv's uv_loop_close. 0 on success.
+ * Free the loop. Returns AC_EBUSY (and frees nothing: the loop stays usable)
+ * while tasks are still alive (unfinished, or finished but still referenced)
+ * or libuv handles the program added through ac_loop_uv are open; cancel and
+ * run them first, like libuv's uv_loop_close. Signal watchers are closed
+ * here. 0 on success.
  */
 AC_EXTERN int ac_loop_close(ac_loop_t *loop);
 

@@ -123,22 +123,39 @@ void ac__loop_handle_closed(ac_loop_t *loop) { loop->nclosing--; }
 
 static void on_close_count(uv_handle_t *h) { ac__loop_handle_closed(h->loop->data); }
 
+/* Counts open handles that the loop does not own (ours are its idle, check
+ * and timer handles and the signal watchers, all of which it closes itself). */
+static void count_foreign(uv_handle_t *h, void *arg) {
+  ac_loop_t *loop = h->loop->data;
+  size_t *n = arg;
+  if (uv_is_closing(h)) return;
+  if (h == (uv_handle_t *)&loop->idle || h == (uv_handle_t *)&loop->check ||
+      h == (uv_handle_t *)&loop->timer || h->type == UV_SIGNAL)
+    return;
+  (*n)++;
+}
+
 int ac_loop_close(ac_loop_t *loop) {
+  size_t foreign = 0;
   int rc;
   if (loop == NULL) return AC_EINVAL;
   if (loop->running || loop->ntasks > 0 || loop->nready > 0) return AC_EBUSY;
+  /* Refuse before closing anything of ours, so that the loop stays usable
+   * when the program still has handles of its own (added via ac_loop_uv). */
+  uv_walk(&loop->uv, count_foreign, &foreign);
+  if (foreign > 0) return AC_EBUSY;
   ac__signals_close_all(loop);
   loop->nclosing += 3;
   uv_close((uv_handle_t *)&loop->idle, on_close_count);
   uv_close((uv_handle_t *)&loop->check, on_close_count);
   uv_close((uv_handle_t *)&loop->timer, on_close_count);
   while (loop->nclosing > 0) uv_run(&loop->uv, UV_RUN_NOWAIT);
-  rc = uv_loop_close(&loop->uv);
-  if (rc != 0) {
-    /* A handle the user added with ac_loop_uv is still open: theirs to close.
-     * Our own handles are closed by now, so the loop is no longer usable. */
-    fprintf(stderr, "acrawl: ac_loop_close: libuv handles left open by the program\n");
-    return rc;
+  if (uv_loop_close(&loop->uv) != 0) {
+    /* Requests the program started through ac_loop_uv are still running
+     * (every handle is closed by now): let them complete, then close. */
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    rc = uv_loop_close(&loop->uv);
+    if (rc != 0) return rc;
   }
   ac__stack_pool_free(loop->stacks);
   ac__free(loop);

@@ -3,6 +3,8 @@
  */
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "acrawl.h"
 #include "runner.h"
 
@@ -237,4 +239,31 @@ TEST_IMPL(run_returns_main_and_cancels_leftovers) {
   ASSERT_EQ(run_log.cleanup, 3);
   ASSERT_ERR(ac_run(main_fails, NULL, NULL), AC_EPIPE);
   ASSERT_ERR(ac_run(NULL, NULL, NULL), AC_EINVAL);
+}
+
+static int leftover_done(void *arg, void **result) {
+  int rc = ac_sleep(1);
+  run_log.cleanup++;
+  return rc;
+}
+
+static void on_foreign_closed(uv_handle_t *h) { *(int *)h->data = 1; }
+
+TEST_IMPL(loop_close_refuses_while_program_handles_are_open) {
+  ac_loop_t *loop;
+  uv_timer_t timer;
+  int closed = 0;
+
+  ASSERT_OK(ac_loop_new(&loop));
+  ASSERT_OK(uv_timer_init(ac_loop_uv(loop), &timer));
+  timer.data = &closed;
+  ASSERT_ERR(ac_loop_close(loop), AC_EBUSY);
+  /* Still usable: a task runs, then the program closes its handle. */
+  run_log.cleanup = 0;
+  ASSERT_OK(ac_task_spawn(loop, leftover_done, NULL, NULL, NULL));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_EQ(run_log.cleanup, 1);
+  uv_close((uv_handle_t *)&timer, on_foreign_closed);
+  ASSERT_OK(ac_loop_close(loop));
+  ASSERT_EQ(closed, 1);
 }
