@@ -5,18 +5,22 @@
  * entries. It runs from two libuv handles: an idle handle, active only while
  * the queue is non-empty so that the poll does not block, and a check handle,
  * which runs what the poll's callbacks made ready without waiting for the next
- * iteration. Each run takes only the entries queued when it starts (libuv
- * bounds its pending queue the same way), so tasks that keep yielding cannot
- * starve I/O.
+ * iteration. Each drain runs at most READY_BUDGET entries, including those
+ * queued while it runs, so tasks that keep yielding cannot starve I/O, while a
+ * chain of wake-ups (a task finishing wakes its awaiter, a put wakes a getter)
+ * completes without a poll in between.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "runtime/internal.h"
 
+/* How much ready work one drain may run before the loop polls for I/O again. */
+#define READY_BUDGET 256
+
 static void run_ready(ac_loop_t *loop) {
-  size_t n = loop->nready;
-  while (n-- > 0 && loop->nready > 0) {
+  size_t budget = READY_BUDGET;
+  while (budget-- > 0 && loop->nready > 0) {
     struct ac__soon *s = ac__container_of(loop->ready.next, struct ac__soon, node);
     ac__list_remove(&s->node);
     s->queued = 0;

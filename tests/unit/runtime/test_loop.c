@@ -267,3 +267,39 @@ TEST_IMPL(loop_close_refuses_while_program_handles_are_open) {
   ASSERT_OK(ac_loop_close(loop));
   ASSERT_EQ(closed, 1);
 }
+
+struct starve {
+  int stop;
+  long spins;
+};
+
+static int spin_until_stopped(void *arg, void **result) {
+  struct starve *s = arg;
+  while (!s->stop) {
+    ASSERT_OK(ac_yield());
+    s->spins++;
+  }
+  return 0;
+}
+
+static int stop_after_sleep(void *arg, void **result) {
+  struct starve *s = arg;
+  ASSERT_OK(ac_sleep(5));
+  s->stop = 1;
+  return 0;
+}
+
+/* Ready work runs in bounded drains: a task that yields forever still lets
+ * the loop reach its timers (and its poll). Without the bound this never ends. */
+TEST_IMPL(loop_yielding_task_does_not_starve_timers) {
+  ac_loop_t *loop;
+  struct starve s = {0, 0};
+
+  ASSERT_OK(ac_loop_new(&loop));
+  ASSERT_OK(ac_task_spawn(loop, spin_until_stopped, &s, NULL, NULL));
+  ASSERT_OK(ac_task_spawn(loop, stop_after_sleep, &s, NULL, NULL));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_EQ(s.stop, 1);
+  ASSERT_GT(s.spins, 0);
+  ASSERT_OK(ac_loop_close(loop));
+}
