@@ -121,7 +121,9 @@ def bench_suspended():
 ITEMS = 1_000_000
 
 
-async def queue_main(stats):
+async def pipeline(stats, make_item, take_item):
+    """4 producers put make_item(i) into a bounded queue, 4 consumers add up
+    the items (or what take_item(item) gives); run_workers() in bench_runtime.c."""
     q = asyncio.Queue(maxsize=1024)
     consumed = 0
     total = 0
@@ -130,7 +132,7 @@ async def queue_main(stats):
 
     async def producer():
         for i in range(ITEMS // 4):
-            await q.put(i + 1)
+            await q.put(make_item(i + 1))
 
     async def consumer():
         nonlocal consumed, total, peak
@@ -138,7 +140,11 @@ async def queue_main(stats):
             item = await q.get()
             if item is None:
                 return
-            total += item
+            if take_item is None:
+                value = item
+            else:
+                value = await take_item(item)  # not "total += await ...": total would be read before the await
+            total += value
             consumed += 1
             if consumed % 65536 == 0:
                 peak = max(peak, rss_kib())
@@ -157,39 +163,18 @@ async def job(i):
     return i
 
 
+async def queue_main(stats):
+    await pipeline(stats, lambda i: i, None)
+
+
 async def queue_tasks_main(stats):
     """Each item is a task: producers create tasks, consumers await them."""
-    q = asyncio.Queue(maxsize=1024)
-    consumed = 0
-    total = 0
-    start = rss_kib()
-    peak = start
     loop = asyncio.get_running_loop()
 
-    async def producer():
-        for i in range(ITEMS // 4):
-            await q.put(loop.create_task(job(i + 1)))
+    async def await_task(t):
+        return await t
 
-    async def consumer():
-        nonlocal consumed, total, peak
-        while True:
-            t = await q.get()
-            if t is None:
-                return
-            value = await t  # not "total += await t": total would be read before the await
-            total += value
-            consumed += 1
-            if consumed % 65536 == 0:
-                peak = max(peak, rss_kib())
-
-    consumers = [asyncio.create_task(consumer()) for _ in range(4)]
-    await asyncio.gather(*[producer() for _ in range(4)])
-    for _ in consumers:
-        await q.put(None)
-    await asyncio.gather(*consumers)
-    per = ITEMS // 4
-    assert consumed == ITEMS and total == 4 * per * (per + 1) // 2
-    stats.append(peak - start)
+    await pipeline(stats, lambda i: loop.create_task(job(i)), await_task)
 
 
 def run_pipeline(name, main_fn, what):

@@ -221,23 +221,6 @@ static int consumer(void *arg, void **result) {
   return rc == AC_ECLOSED ? 0 : rc;
 }
 
-static int pipeline_main(void *arg, void **result) {
-  struct pipeline *p = arg;
-  ac_loop_t *loop = ac_task_loop(ac_task_current());
-  ac_task_t *prod[PRODUCERS], *cons[CONSUMERS];
-  int i;
-  check(ac_queue_new(loop, 1024, &p->q), "queue");
-  p->rss_start = p->rss_max = rss_kib();
-  for (i = 0; i < CONSUMERS; i++) check(ac_task_spawn(loop, consumer, p, NULL, &cons[i]), "spawn");
-  for (i = 0; i < PRODUCERS; i++) check(ac_task_spawn(loop, producer, p, NULL, &prod[i]), "spawn");
-  check(ac_gather(prod, PRODUCERS), "producers");
-  ac_queue_close(p->q);
-  check(ac_gather(cons, CONSUMERS), "consumers");
-  for (i = 0; i < PRODUCERS; i++) ac_task_release(prod[i]);
-  for (i = 0; i < CONSUMERS; i++) ac_task_release(cons[i]);
-  check(ac_queue_free(p->q), "queue free");
-  return 0;
-}
 
 /* ------------------------------------------------ tasks through a queue */
 
@@ -274,15 +257,16 @@ static int task_consumer(void *arg, void **result) {
   return rc == AC_ECLOSED ? 0 : rc;
 }
 
-static int task_pipeline_main(void *arg, void **result) {
-  struct pipeline *p = arg;
+/* Runs PRODUCERS producers and CONSUMERS consumers over one bounded queue,
+ * closes it when the producers are done, and waits for the consumers. */
+static int run_workers(struct pipeline *p, ac_task_fn produce, ac_task_fn consume) {
   ac_loop_t *loop = ac_task_loop(ac_task_current());
   ac_task_t *prod[PRODUCERS], *cons[CONSUMERS];
   int i;
   check(ac_queue_new(loop, 1024, &p->q), "queue");
   p->rss_start = p->rss_max = rss_kib();
-  for (i = 0; i < CONSUMERS; i++) check(ac_task_spawn(loop, task_consumer, p, NULL, &cons[i]), "spawn");
-  for (i = 0; i < PRODUCERS; i++) check(ac_task_spawn(loop, task_producer, p, NULL, &prod[i]), "spawn");
+  for (i = 0; i < CONSUMERS; i++) check(ac_task_spawn(loop, consume, p, NULL, &cons[i]), "spawn");
+  for (i = 0; i < PRODUCERS; i++) check(ac_task_spawn(loop, produce, p, NULL, &prod[i]), "spawn");
   check(ac_gather(prod, PRODUCERS), "producers");
   ac_queue_close(p->q);
   check(ac_gather(cons, CONSUMERS), "consumers");
@@ -290,6 +274,12 @@ static int task_pipeline_main(void *arg, void **result) {
   for (i = 0; i < CONSUMERS; i++) ac_task_release(cons[i]);
   check(ac_queue_free(p->q), "queue free");
   return 0;
+}
+
+static int pipeline_main(void *arg, void **result) { return run_workers(arg, producer, consumer); }
+
+static int task_pipeline_main(void *arg, void **result) {
+  return run_workers(arg, task_producer, task_consumer);
 }
 
 static void run_pipeline(const char *name, ac_task_fn fn, const char *what) {

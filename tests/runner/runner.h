@@ -46,6 +46,12 @@ double ac_test_time_multiplier(void);
 /* 1 when running under valgrind (RUNNING_ON_VALGRIND). */
 int ac_test_on_valgrind(void);
 
+/* Install a counting allocator (alloc_count.c) before any other acrawl call
+ * of the test; ac_test_live_allocations() is then the number of live acrawl
+ * allocations, so a leak fails the test without valgrind. */
+void ac_test_count_allocations(void);
+long ac_test_live_allocations(void);
+
 #define AC__FAIL(...)                                                         \
   do {                                                                       \
     fprintf(stderr, "%s:%d: assertion failed: ", __FILE__, __LINE__);        \

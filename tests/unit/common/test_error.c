@@ -89,34 +89,9 @@ TEST_IMPL(error_strerror_success_and_unknown_codes) {
 
 /* ------------------------------------------------------------ OOM sweeps */
 
-static long error_live_allocs;
-
-static void *error_malloc(size_t n) {
-  void *p = malloc(n);
-  if (p != NULL) error_live_allocs++;
-  return p;
-}
-
-static void *error_calloc(size_t c, size_t n) {
-  void *p = calloc(c, n);
-  if (p != NULL) error_live_allocs++;
-  return p;
-}
-
-static void *error_realloc(void *old, size_t n) {
-  void *p = realloc(old, n);
-  if (p != NULL && old == NULL) error_live_allocs++;
-  return p;
-}
-
-static void error_free(void *p) {
-  if (p != NULL) error_live_allocs--;
-  free(p);
-}
-
 static void error_install_counting_allocator(void) {
-  ASSERT_OK(ac_replace_allocator(error_malloc, error_realloc, error_calloc, error_free));
-  ASSERT_ERR(ac_replace_allocator(NULL, error_realloc, error_calloc, error_free), AC_EINVAL);
+  ASSERT_ERR(ac_replace_allocator(NULL, realloc, calloc, free), AC_EINVAL);
+  ac_test_count_allocations();
 }
 
 /* One attempt of the operation under test: 0, or an error. */
@@ -130,18 +105,18 @@ typedef int (*error_attempt_fn)(void *ctx);
 static long error_sweep(error_attempt_fn attempt, void *ctx, const char *what) {
   long n;
   for (n = 1; n <= ERROR_MAX_ATTEMPTS; n++) {
-    long before = error_live_allocs;
+    long before = ac_test_live_allocations();
     int rc;
     ac__alloc_fail_after(n);
     rc = attempt(ctx);
     ac__alloc_fail_after(0);
     if (rc == 0) return n;
-    if (rc != AC_ENOMEM || error_live_allocs != before) {
+    if (rc != AC_ENOMEM || ac_test_live_allocations() != before) {
       fprintf(stderr, "%s: failing allocation %ld: rc %d (%s), %ld allocations leaked\n", what,
-              n, rc, ac_err_name(rc), error_live_allocs - before);
+              n, rc, ac_err_name(rc), ac_test_live_allocations() - before);
     }
     ASSERT_ERR(rc, AC_ENOMEM);
-    ASSERT_EQ(error_live_allocs, before);
+    ASSERT_EQ(ac_test_live_allocations(), before);
   }
   AC__FAIL("%s never succeeded", what);
   return -1;
@@ -181,7 +156,7 @@ TEST_IMPL(error_oom_sweep_loop_new) {
   ASSERT_NOT_NULL(c.new_loop);
   ASSERT_OK(ac_loop_run(c.new_loop));
   ASSERT_OK(ac_loop_close(c.new_loop));
-  ASSERT_EQ(error_live_allocs, 0);
+  ASSERT_EQ(ac_test_live_allocations(), 0);
   ac__alloc_fail_after(0);
 }
 
@@ -230,7 +205,7 @@ TEST_IMPL(error_oom_sweep_task_spawn) {
   ASSERT_STR_EQ(ac_task_name(c.task), "oom-task");
   ac_task_release(c.task);
   ASSERT_OK(ac_loop_close(c.loop));
-  ASSERT_EQ(error_live_allocs, 0);
+  ASSERT_EQ(ac_test_live_allocations(), 0);
 }
 
 static int error_try_future_new(void *arg) {
@@ -294,7 +269,7 @@ TEST_IMPL(error_oom_sweep_future_sem_queue_event) {
   ASSERT_OK(ac_queue_free(c.queue));
   ASSERT_OK(ac_event_free(c.event));
   ASSERT_OK(ac_loop_close(c.loop));
-  ASSERT_EQ(error_live_allocs, 0);
+  ASSERT_EQ(ac_test_live_allocations(), 0);
 }
 
 /* Done callbacks and signal watchers allocate too: a failed add means the
@@ -344,7 +319,7 @@ TEST_IMPL(error_oom_sweep_callbacks_and_signals) {
   ac_future_release(c.future);
   ASSERT_OK(ac_signal_unwatch(c.loop, SIGUSR1));
   ASSERT_OK(ac_loop_close(c.loop));
-  ASSERT_EQ(error_live_allocs, 0);
+  ASSERT_EQ(ac_test_live_allocations(), 0);
 }
 
 /* A task's stack is taken when it first runs, from the loop: if that fails,
@@ -358,15 +333,15 @@ TEST_IMPL(error_oom_at_task_start_fails_the_task) {
   error_install_counting_allocator();
   ASSERT_OK(ac_loop_new(&c.loop));
   ASSERT_OK(ac_task_spawn(c.loop, error_task_body, &c, NULL, &t));
-  before = error_live_allocs;
+  before = ac_test_live_allocations();
   ac__alloc_fail_after(1);
   ASSERT_OK(ac_loop_run(c.loop));
   ac__alloc_fail_after(0);
   ASSERT_EQ(c.ran, 0);
   ASSERT_EQ(ac_task_state(t), AC_TASK_FAILED);
   ASSERT_ERR(ac_task_error(t), AC_ENOMEM);
-  ASSERT_EQ(error_live_allocs, before);
+  ASSERT_EQ(ac_test_live_allocations(), before);
   ac_task_release(t);
   ASSERT_OK(ac_loop_close(c.loop));
-  ASSERT_EQ(error_live_allocs, 0);
+  ASSERT_EQ(ac_test_live_allocations(), 0);
 }

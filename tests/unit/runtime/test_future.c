@@ -433,29 +433,6 @@ TEST_IMPL(future_callbacks_run_after_last_release) {
   ASSERT_OK(ac_loop_close(loop));
 }
 
-/* Counts live acrawl allocations (installed before any other acrawl call:
- * each test runs in its own process), so a leak fails the test even without
- * valgrind. */
-static long future_live_allocs;
-static void *future_count_malloc(size_t n) {
-  void *p = malloc(n);
-  future_live_allocs += p != NULL;
-  return p;
-}
-static void *future_count_calloc(size_t c, size_t n) {
-  void *p = calloc(c, n);
-  future_live_allocs += p != NULL;
-  return p;
-}
-static void *future_count_realloc(void *old, size_t n) {
-  void *p = realloc(old, n);
-  future_live_allocs += p != NULL && old == NULL;
-  return p;
-}
-static void future_count_free(void *p) {
-  future_live_allocs -= p != NULL;
-  free(p);
-}
 
 /* Released while pending, with callbacks: the callbacks never run and
  * nothing leaks. */
@@ -465,30 +442,29 @@ TEST_IMPL(future_pending_released_with_callbacks_leaks_nothing) {
   struct future_cb_log log;
   long base;
 
-  ASSERT_OK(ac_replace_allocator(future_count_malloc, future_count_realloc,
-                                 future_count_calloc, future_count_free));
+  ac_test_count_allocations();
   memset(&log, 0, sizeof(log));
   ASSERT_OK(ac_loop_new(&loop));
-  base = future_live_allocs;
+  base = ac_test_live_allocations();
   ASSERT_OK(ac_future_new(loop, &f));
   ASSERT_OK(ac_future_add_done_callback(f, future_cb_1, &log));
   ASSERT_OK(ac_future_add_done_callback(f, future_cb_2, &log));
-  ASSERT_GE(future_live_allocs, base + 3); /* the future and its two callbacks */
+  ASSERT_GE(ac_test_live_allocations(), base + 3); /* the future and its two callbacks */
   ac_future_release(f);
-  ASSERT_EQ(future_live_allocs, base);
+  ASSERT_EQ(ac_test_live_allocations(), base);
   /* With an extra reference: only the last release frees. */
   ASSERT_OK(ac_future_new(loop, &g));
   ASSERT(ac_future_retain(g) == g);
   ASSERT_OK(ac_future_add_done_callback(g, future_cb_3, &log));
   ac_future_release(g);
   ASSERT_EQ(ac_future_state(g), AC_FUTURE_PENDING); /* still alive */
-  ASSERT_GT(future_live_allocs, base);
+  ASSERT_GT(ac_test_live_allocations(), base);
   ac_future_release(g);
-  ASSERT_EQ(future_live_allocs, base);
+  ASSERT_EQ(ac_test_live_allocations(), base);
   ASSERT_OK(ac_loop_run(loop));
   ASSERT_EQ(log.n, 0);
   ASSERT_OK(ac_loop_close(loop));
-  ASSERT_EQ(future_live_allocs, 0);
+  ASSERT_EQ(ac_test_live_allocations(), 0);
 }
 
 /* --------------------------------------------- awaiter cancelled, timeout */

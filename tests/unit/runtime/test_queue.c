@@ -710,29 +710,6 @@ TEST_IMPL(queue_free_with_waiters_is_busy) {
 
 /* ------------------------------------------------ many producers, consumers */
 
-/* Counts live acrawl allocations (installed before any other acrawl call:
- * each test runs in its own process), so "memory freed" is checked here and
- * not only under valgrind. */
-static long queue_live_allocs;
-static void *queue_count_malloc(size_t n) {
-  void *p = malloc(n);
-  queue_live_allocs += p != NULL;
-  return p;
-}
-static void *queue_count_calloc(size_t c, size_t n) {
-  void *p = calloc(c, n);
-  queue_live_allocs += p != NULL;
-  return p;
-}
-static void *queue_count_realloc(void *old, size_t n) {
-  void *p = realloc(old, n);
-  queue_live_allocs += p != NULL && old == NULL;
-  return p;
-}
-static void queue_count_free(void *p) {
-  queue_live_allocs -= p != NULL;
-  free(p);
-}
 
 #define QUEUE_MANY_ITEMS 100000L
 #define QUEUE_MANY_PRODUCERS 4
@@ -846,8 +823,7 @@ TEST_IMPL(queue_many_producers_and_consumers) {
   long v, total_per_consumer = 0;
   int i;
 
-  ASSERT_OK(ac_replace_allocator(queue_count_malloc, queue_count_realloc, queue_count_calloc,
-                                 queue_count_free));
+  ac_test_count_allocations();
   memset(&m, 0, sizeof(m));
   m.per_producer = QUEUE_MANY_ITEMS / QUEUE_MANY_PRODUCERS;
   m.total = m.per_producer * QUEUE_MANY_PRODUCERS;
@@ -872,9 +848,9 @@ TEST_IMPL(queue_many_producers_and_consumers) {
   }
   ASSERT_EQ(total_per_consumer, m.total);
   ASSERT_EQ(ac_queue_size(m.q), 0);
-  ASSERT_GT(queue_live_allocs, 0);
+  ASSERT_GT(ac_test_live_allocations(), 0);
   ASSERT_OK(ac_queue_free(m.q));
   free(m.seen);
   ASSERT_OK(ac_loop_close(loop));
-  ASSERT_EQ(queue_live_allocs, 0); /* the queue, tasks, stacks, loop: all freed */
+  ASSERT_EQ(ac_test_live_allocations(), 0); /* the queue, tasks, stacks, loop: all freed */
 }
