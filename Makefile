@@ -7,6 +7,7 @@
 #   make install install into PREFIX (default /usr/local)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+UCONTEXT_BUILD ?= build-ucontext
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
@@ -40,4 +41,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(UCONTEXT_BUILD)
