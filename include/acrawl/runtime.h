@@ -84,8 +84,9 @@ AC_EXTERN void ac_loop_stop(ac_loop_t *loop);
 
 /**
  * Free the loop. Returns AC_EBUSY (and frees nothing: the loop stays usable)
- * while tasks are still alive (unfinished, or finished but still referenced)
- * or libuv handles the program added through ac_loop_uv are open; cancel and
+ * while tasks are still alive (unfinished, or finished but still referenced),
+ * done callbacks are still queued, or libuv handles the program added through
+ * ac_loop_uv are open; cancel and
  * run them first, like libuv's uv_loop_close. Signal watchers are closed
  * here. 0 on success.
  */
@@ -200,8 +201,9 @@ AC_EXTERN int ac_task_await(ac_task_t *task, void **result);
  * cancelled). A suspended task is woken: whatever it awaits is aborted and the
  * awaiting call returns AC_ECANCELED; the task then runs its cleanup (it may
  * await again) and its final state is what it returns. A task cancelling
- * itself sees AC_ECANCELED at its next await. The request is delivered once.
- * Returns 0, or AC_EINVAL if the task already finished.
+ * itself sees AC_ECANCELED at its next await. The request is delivered once:
+ * cancelling again before the task has seen the first cancellation changes
+ * nothing. Returns 0, or AC_EINVAL if the task already finished.
  */
 AC_EXTERN int ac_task_cancel(ac_task_t *task);
 
@@ -309,8 +311,8 @@ AC_EXTERN int ac_wait_for(ac_task_t *task, uint64_t timeout_ms, void **result);
  *   while ((rc = ac_as_completed_next(&it, &t)) == 0) use(t);
  *   // rc is AC_EEOF after the last one, AC_ETIMEDOUT, or AC_ECANCELED
  *
- * The array must stay valid while iterating. The deadline covers the whole
- * iteration. Fields are private.
+ * The array must stay valid while iterating and list each task once. The
+ * deadline covers the whole iteration. Fields are private.
  */
 typedef struct ac_as_completed {
   ac_task_t *const *tasks;

@@ -79,6 +79,7 @@ void ac__timers_init(ac_loop_t *loop);
 /* Called by libuv close callbacks of handles the loop tracks. */
 void ac__loop_handle_closed(ac_loop_t *loop);
 void ac__signals_close_all(ac_loop_t *loop);
+int ac__signal_is_ours(ac_loop_t *loop, const uv_handle_t *h);
 
 /* ------------------------------------------------------- waiting */
 
@@ -89,6 +90,7 @@ struct ac__wait {
   struct ac__list node;     /* in the object's waiter list */
   enum ac__abort_result (*abort)(struct ac__wait *w);
   int interrupt;            /* the status an abort delivers (set before abort) */
+  unsigned aborting : 1;    /* abort returned AC__ABORT_LATER: wake pending */
   void *data;               /* per-primitive: the item of a queue wait, etc. */
   /* Called instead of waking the task when a waitable settles (multi-waits);
    * NULL means wake the task with status 0. */
@@ -107,6 +109,9 @@ ac_task_t *ac__task_require(int *err);
 /* Interrupt a task's current wait with status (cancel or timeout). Returns 1
  * if the wait was interrupted (now or later), 0 if it could not be. */
 int ac__task_interrupt(ac_task_t *task, int status);
+/* Await target's end without reading its outcome: 0 once it is finished, else
+ * the interruption (AC_ECANCELED / AC_ETIMEDOUT) that ended the wait. */
+int ac__task_await_finish(ac_task_t *self, ac_task_t *target);
 /* Common abort: unlink from the waiter list. */
 enum ac__abort_result ac__wait_abort_unlink(struct ac__wait *w);
 /* Wake every waiter of a list with status; each is unlinked first. */

@@ -134,7 +134,8 @@ static void count_foreign(uv_handle_t *h, void *arg) {
   size_t *n = arg;
   if (uv_is_closing(h)) return;
   if (h == (uv_handle_t *)&loop->idle || h == (uv_handle_t *)&loop->check ||
-      h == (uv_handle_t *)&loop->timer || h->type == UV_SIGNAL)
+      h == (uv_handle_t *)&loop->timer ||
+      (h->type == UV_SIGNAL && ac__signal_is_ours(loop, h)))
     return;
   (*n)++;
 }

@@ -85,3 +85,10 @@ void ac__signals_close_all(ac_loop_t *loop) {
   while (!ac__list_empty(&loop->signals))
     close_watcher(ac__container_of(loop->signals.next, struct ac__signal, node));
 }
+
+int ac__signal_is_ours(ac_loop_t *loop, const uv_handle_t *h) {
+  struct ac__list *it;
+  for (it = loop->signals.next; it != &loop->signals; it = it->next)
+    if ((const uv_handle_t *)&ac__container_of(it, struct ac__signal, node)->handle == h) return 1;
+  return 0;
+}

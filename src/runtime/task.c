@@ -158,13 +158,14 @@ void ac__wake_all(struct ac__list *waiters, int status) {
 
 int ac__task_interrupt(ac_task_t *t, int status) {
   struct ac__wait *w = t->wait;
-  if (w == NULL || w->abort == NULL) return 0;
+  if (w == NULL || w->abort == NULL || w->aborting) return 0;
   w->interrupt = status;
   switch (w->abort(w)) {
   case AC__ABORT_NOW:
     ac__task_wake(t, status);
     return 1;
   case AC__ABORT_LATER:
+    w->aborting = 1; /* a second interrupt stays pending (cancel_pending / expired) */
     return 1;
   case AC__ABORT_NEVER:
   default:
@@ -174,6 +175,9 @@ int ac__task_interrupt(ac_task_t *t, int status) {
 
 int ac_task_cancel(ac_task_t *t) {
   if (t == NULL || ac_task_is_finished(t)) return AC_EINVAL;
+  /* Already woken by a cancellation it has not seen yet: the same one
+   * (asyncio coalesces them too), or its cleanup would be cancelled again. */
+  if (t->resume.queued && t->wake_status == AC_ECANCELED) return 0;
   /* Not started, running, or already woken: deliver at the next wait. */
   if (!t->started || t->wait == NULL || !ac__task_interrupt(t, AC_ECANCELED))
     t->cancel_pending = 1;
@@ -202,22 +206,27 @@ int ac_yield(void) {
 }
 
 int ac_task_await(ac_task_t *target, void **result) {
-  struct ac__wait w = {0};
   int rc;
   ac_task_t *t = ac__task_require(&rc);
 
   if (t == NULL) return rc;
   if (target == NULL) return AC_EINVAL;
   if (target == t) return AC_EDEADLK;
-  rc = ac__wait_check(t);
-  if (rc != 0) return rc;
-  if (ac_task_is_finished(target)) return ac_task_result(target, result);
+  /* The awaiting task's interruption and the target's outcome are told
+   * apart here, not by the caller: both could be AC_ECANCELED. */
+  rc = ac__task_await_finish(t, target);
+  return rc != 0 ? rc : ac_task_result(target, result);
+}
+
+int ac__task_await_finish(ac_task_t *t, ac_task_t *target) {
+  struct ac__wait w = {0};
+  int rc = ac__wait_check(t);
+  if (rc != 0 || ac_task_is_finished(target)) return rc;
   w.task = t;
   w.abort = ac__wait_abort_unlink;
   ac__list_insert_tail(&target->done.waiters, &w.node);
   ac_task_retain(target);
   rc = ac__task_suspend(&w);
-  if (rc == 0) rc = ac_task_result(target, result);
   ac_task_release(target);
   return rc;
 }

@@ -135,29 +135,46 @@ int ac_gather(ac_task_t *const *tasks, size_t n) {
 
   if (rc != 0) return rc;
   for (i = 0; i < n; i++) {
-    rc = ac_task_await(tasks[i], NULL);
     if (!ac_task_is_finished(tasks[i])) {
-      /* We were cancelled or timed out, not the task: like asyncio, the
-       * gathered tasks are cancelled too; they unwind on their own. */
-      for (j = i; j < n; j++)
-        if (!ac_task_is_finished(tasks[j])) ac_task_cancel(tasks[j]);
-      return rc;
+      rc = ac__task_await_finish(self, tasks[i]);
+      if (rc != 0) {
+        /* We were cancelled or timed out, not the task: like asyncio, the
+         * gathered tasks are cancelled too; they unwind on their own. */
+        for (j = i; j < n; j++)
+          if (!ac_task_is_finished(tasks[j])) ac_task_cancel(tasks[j]);
+        return rc;
+      }
     }
+    rc = ac_task_result(tasks[i], NULL);
     if (rc != 0 && first_err == 0) first_err = rc;
   }
   return first_err;
 }
 
 int ac_wait_for(ac_task_t *task, uint64_t timeout_ms, void **result) {
-  int rc = ac_wait(&task, 1, AC_WAIT_ALL, timeout_ms, NULL);
+  int rc = ac_wait(&task, 1, AC_WAIT_ALL, timeout_ms, NULL), rc2;
 
   if (rc == 0) return ac_task_result(task, result);
   if (rc != AC_ETIMEDOUT && rc != AC_ECANCELED) return rc;
-  if (ac_task_cancel(task) != 0) return ac_task_result(task, result); /* finished meanwhile */
+  if (ac_task_cancel(task) != 0) { /* finished meanwhile */
+    /* Our own cancellation, or an expired enclosing scope, must still be
+     * delivered; only our own deadline racing the end is forgiven. */
+    const struct ac__scope *sc;
+    if (rc == AC_ECANCELED) return rc;
+    for (sc = ac_task_current()->scopes; sc != NULL; sc = sc->outer)
+      if (sc->expired) return rc;
+    return ac_task_result(task, result);
+  }
   /* Wait until it has unwound, as asyncio.wait_for does. An interruption of
-   * this second wait (a second cancel, an outer scope) ends it early. */
-  while (!ac_task_is_finished(task))
-    if (ac_task_await(task, NULL) != 0 && !ac_task_is_finished(task)) break;
+   * this second wait (a second cancel, an outer scope) ends it early; a
+   * cancellation is then what we return. */
+  while (!ac_task_is_finished(task)) {
+    rc2 = ac__task_await_finish(ac_task_current(), task);
+    if (rc2 != 0) {
+      if (rc2 == AC_ECANCELED) rc = rc2;
+      break;
+    }
+  }
   if (ac_task_is_finished(task)) (void)ac_task_error(task);
   return rc;
 }
