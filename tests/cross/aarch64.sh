@@ -40,13 +40,17 @@ cp "$valgrind_h" "$work/include/valgrind/"
 sed -e 's/@PROJECT_VERSION_MAJOR@/0/' -e 's/@PROJECT_VERSION_MINOR@/0/' \
     -e 's/@PROJECT_VERSION_PATCH@/0/' -e 's/@PROJECT_VERSION@/0.0.0/' \
     "$src/include/acrawl/version.h.in" > "$work/include/acrawl/version.h"
-# alloc.c includes acrawl.h, which includes the runtime's public header; the
-# coroutine layer needs none of it. Forcing this stub in first (its guard is
-# the real header's) keeps this build independent of that header.
+# alloc.c includes acrawl.h, which includes the runtime's and the HTTP
+# client's public headers; the coroutine layer needs none of them. Forcing this
+# stub in first (its guards are the real headers') keeps this build
+# independent of those headers (and of libuv's and libcurl's).
 cat > "$work/include/acrawl/runtime.h" <<'EOF'
-/* Stub for tests/cross/aarch64.sh: hides acrawl/runtime.h from alloc.c. */
+/* Stub for tests/cross/aarch64.sh: hides acrawl/runtime.h and acrawl/http.h from alloc.c. */
 #ifndef ACRAWL_RUNTIME_H
 #define ACRAWL_RUNTIME_H
+#endif
+#ifndef ACRAWL_HTTP_H
+#define ACRAWL_HTTP_H
 #endif
 EOF
 
