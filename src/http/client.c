@@ -39,6 +39,7 @@ struct ac__http_sock {
   uv_poll_t poll;
   struct ac__list node;      /* in session->socks while the poll is open */
   ac_session_t *session;
+  ac_loop_t *loop;           /* the session may be gone when the close completes */
   curl_socket_t fd;
 };
 
@@ -141,13 +142,13 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
 static void on_sock_closed(uv_handle_t *h) {
   struct ac__http_sock *sk = h->data;
-  ac__loop_handle_closed(sk->session->loop);
+  ac__loop_handle_closed(sk->loop);
   ac__free(sk);
 }
 
 static void sock_close(struct ac__http_sock *sk) {
   ac__list_remove(&sk->node);
-  sk->session->loop->nclosing++;
+  sk->loop->nclosing++;
   uv_close((uv_handle_t *)&sk->poll, on_sock_closed);
 }
 
@@ -174,6 +175,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
     }
     sk->poll.data = sk;
     sk->session = s;
+    sk->loop = s->loop;
     sk->fd = fd;
     ac__list_insert_tail(&s->socks, &sk->node);
     curl_multi_assign(s->multi, fd, sk);
