@@ -217,17 +217,47 @@ static int add_child(const char *prefix) {
   return i;
 }
 
-int ht_nginx_start(void) {
-  const char *nginx = find_program("nginx");
-  char path[512], log[512], conf[4096];
+int ht_nginx_start(void) { return ht_nginx_start_tls(NULL, NULL, 0); }
+
+/* A self-signed certificate for 127.0.0.1 (openssl's command line). */
+static void make_cert(const char *dir) {
+  const char *openssl = find_program("openssl");
+  char cmd[1024];
+  if (openssl == NULL) skip("openssl not found (apt-get install openssl)");
+  snprintf(cmd, sizeof(cmd),
+           "cd '%s' && '%s' req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+           " -keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1"
+           " -addext subjectAltName=IP:127.0.0.1 >openssl.log 2>&1",
+           dir, openssl);
+  ASSERT_EQ(system(cmd), 0);
+}
+
+int ht_nginx_start_tls(int *tls_port, char *ca_file, size_t ca_size) {
+  const char *found = find_program("nginx");
+  char nginx[512], path[512], log[512], conf[4096], tls[1024];
   unsigned char *large;
   char *text;
   size_t i;
   int c, port;
 
-  if (nginx == NULL) skip("nginx not found (apt-get install nginx-light)");
+  if (found == NULL) skip("nginx not found (apt-get install nginx-light)");
+  snprintf(nginx, sizeof(nginx), "%s", found); /* find_program's buffer is reused */
   c = add_child("acrawl-nginx");
   port = ht_free_port();
+  tls[0] = '\0';
+  if (tls_port != NULL) {
+    /* HTTPS with HTTP/2 offered through ALPN, on a second port. */
+    *tls_port = ht_free_port();
+    make_cert(children[c].dir);
+    snprintf(ca_file, ca_size, "%s/cert.pem", children[c].dir);
+    snprintf(tls, sizeof(tls),
+             "  server {\n"
+             "    listen 127.0.0.1:%2$d ssl http2;\n"
+             "    ssl_certificate %1$s/cert.pem; ssl_certificate_key %1$s/key.pem;\n"
+             "    root %1$s/www;\n"
+             "  }\n",
+             children[c].dir, *tls_port);
+  }
   snprintf(path, sizeof(path), "%s/www", children[c].dir);
   ASSERT_EQ(mkdir(path, 0755), 0);
   snprintf(path, sizeof(path), "%s/tmp", children[c].dir);
@@ -265,13 +295,14 @@ int ht_nginx_start(void) {
            "    location = /r2 { return 302 /r1; }\n"
            "    location = /r1 { return 302 /small.json; }\n"
            "  }\n"
+           "%3$s"
            "}\n",
-           children[c].dir, port);
+           children[c].dir, port, tls);
   write_file(children[c].dir, "nginx.conf", conf, strlen(conf));
   snprintf(path, sizeof(path), "%s/nginx.conf", children[c].dir);
   snprintf(log, sizeof(log), "%s/stderr.log", children[c].dir);
   {
-    char *argv[] = {(char *)nginx, "-p", children[c].dir, "-c", path, "-e", "stderr", NULL};
+    char *argv[] = {nginx, "-p", children[c].dir, "-c", path, "-e", "stderr", NULL};
     children[c].pid = spawn(children[c].dir, log, argv);
   }
   wait_listening(children[c].pid, port, "nginx", log);
