@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "http/internal.h"
-#include "runtime/internal.h"
 
 /* libcurl's global state, once per process. */
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -87,19 +86,25 @@ static void on_done(struct ac_http_call *call, CURLcode result) {
   ac_response_t *r = call->resp;
   int status = ac__http_classify(result, call->easy, r);
 
-  if (status == 0 && r->header_err) status = r->header_errcode;
-  if (status == 0 && ac__response_finish(r, call->easy) != 0) status = AC_ENOMEM;
-  if (status == AC_ENOMEM && result == CURLE_WRITE_ERROR && r->header_err)
-    status = r->header_errcode; /* too many or too large header lines */
-  if (status == 0 && call->raise_for_status && r->status >= 400) {
-    status = AC_EHTTPSTATUS;
-    ac__http_error_set(&err, status, 0, "HTTP status %d %s", r->status, r->reason);
+  if (r->header_err && (status == 0 || result == CURLE_WRITE_ERROR)) {
+    status = r->header_errcode; /* out of memory, or too many or too large header lines */
+    ac__http_error_set(&err, status, (int)result, "cannot store the response headers: %s",
+                       ac_strerror(status));
   } else if (status == AC_ETOOLARGE) {
     ac__http_error_set(&err, status, (int)result, "body larger than max_body (%zu bytes)",
                        r->max_body);
+  } else if (status == AC_ENOMEM && result == CURLE_WRITE_ERROR) {
+    ac__http_error_set(&err, status, (int)result, "cannot store the response body: %s",
+                       ac_strerror(status));
   } else if (status != 0) {
     ac__http_error_set(&err, status, (int)result, "%s",
                        call->errbuf[0] != '\0' ? call->errbuf : curl_easy_strerror(result));
+  } else if (ac__response_finish(r, call->easy) != 0) {
+    status = AC_ENOMEM;
+    ac__http_error_set(&err, status, 0, "cannot complete the response: %s", ac_strerror(status));
+  } else if (call->raise_for_status && r->status >= 400) {
+    status = AC_EHTTPSTATUS;
+    ac__http_error_set(&err, status, 0, "HTTP status %d %s", r->status, r->reason);
   }
   call_complete(call, status, status == 0 ? NULL : &err);
 }
@@ -152,11 +157,41 @@ static void sock_close(struct ac__http_sock *sk) {
   uv_close((uv_handle_t *)&sk->poll, on_sock_closed);
 }
 
+/* Complete the calls whose socket could not be watched. Runs from the loop's
+ * ready queue, outside libcurl, where removing a handle is allowed. */
+static void on_reap(struct ac__soon *soon) {
+  ac_session_t *s = ac__container_of(soon, ac_session_t, reap);
+  struct ac__list *it = s->calls.next;
+  while (it != &s->calls) {
+    struct ac_http_call *call = ac__container_of(it, struct ac_http_call, node);
+    it = it->next;
+    if (call->failed != 0) {
+      ac_http_error_t err = {0};
+      ac__http_error_set(&err, call->failed, 0, "cannot watch the transfer's socket: %s",
+                         ac_strerror(call->failed));
+      /* The next call may be completed by this one's callback (cancelled):
+       * restart from the head each time rather than keep a stale pointer. */
+      call_complete(call, call->failed, &err);
+      it = s->calls.next;
+    }
+  }
+}
+
+/* A socket cannot be watched: fail its transfer later, outside libcurl.
+ * Returning -1 to libcurl instead would mark the whole multi handle dead
+ * (7.88's singlesocket), stalling every other transfer of the session. */
+static int fail_socket(ac_session_t *s, CURL *easy, int status) {
+  struct ac_http_call *call = NULL;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&call);
+  if (call != NULL && call->failed == 0) call->failed = status;
+  ac__loop_soon(s->loop, &s->reap);
+  return 0;
+}
+
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
   ac_session_t *s = userp;
   struct ac__http_sock *sk = socketp;
-  int events = 0;
-  (void)easy;
+  int events = 0, rc;
 
   if (what == CURL_POLL_REMOVE) {
     /* libcurl closes the fd after this returns: stop polling it now. */
@@ -168,10 +203,11 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
   }
   if (sk == NULL) {
     sk = ac__calloc(1, sizeof(*sk));
-    if (sk == NULL) return -1; /* libcurl fails the transfer */
-    if (uv_poll_init_socket(&s->loop->uv, &sk->poll, fd) != 0) {
+    if (sk == NULL) return fail_socket(s, easy, AC_ENOMEM);
+    rc = uv_poll_init_socket(&s->loop->uv, &sk->poll, fd);
+    if (rc != 0) {
       ac__free(sk);
-      return -1;
+      return fail_socket(s, easy, rc);
     }
     sk->poll.data = sk;
     sk->session = s;
@@ -182,8 +218,8 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
   }
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-  uv_poll_start(&sk->poll, events, on_poll);
-  return 0;
+  rc = uv_poll_start(&sk->poll, events, on_poll);
+  return rc == 0 ? 0 : fail_socket(s, easy, rc);
 }
 
 /* --------------------------------------------------------------- timer */
@@ -284,6 +320,7 @@ int ac_session_new(ac_loop_t *loop, const ac_session_opts_t *opts, ac_session_t 
   if (s == NULL) return AC_ENOMEM;
   s->magic = AC__SESSION_MAGIC;
   s->loop = loop;
+  s->reap.run = on_reap;
   ac__list_init(&s->calls);
   ac__list_init(&s->socks);
   rc = session_setup(s, opts);
@@ -313,6 +350,11 @@ int ac_session_free(ac_session_t *s) {
   if (s->magic != AC__SESSION_MAGIC) return AC_EINVAL;
   if (s->ncalls > 0 || s->in_callback > 0 || s->in_curl) return AC_EBUSY;
   s->magic = 0;
+  if (s->reap.queued) { /* every call it was queued for is gone already */
+    ac__list_remove(&s->reap.node);
+    s->reap.queued = 0;
+    if (--s->loop->nready == 0) uv_idle_stop(&s->loop->idle);
+  }
   /* Closing the pooled connections makes libcurl report CURL_POLL_REMOVE
    * for their sockets; whatever it did not report is closed here. */
   s->in_curl = 1;
@@ -340,7 +382,10 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   if (s == NULL || s->magic != AC__SESSION_MAGIC || opts == NULL || cb == NULL)
     return AC_EINVAL;
   call = ac__calloc(1, sizeof(*call));
-  if (call == NULL) return AC_ENOMEM;
+  if (call == NULL) {
+    ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
+    return AC_ENOMEM;
+  }
   call->session = s;
   call->cb = cb;
   call->userdata = userdata;
@@ -350,6 +395,7 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   call->easy = curl_easy_init();
   if (call->resp == NULL || call->easy == NULL) {
     call_free(call);
+    ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
     return AC_ENOMEM;
   }
   rc = ac__http_call_setup(call, opts, err);

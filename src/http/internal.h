@@ -19,6 +19,7 @@
 #include "acrawl.h"
 #include "common/alloc.h"
 #include "common/list.h"
+#include "runtime/internal.h"
 
 /* Caps on what a server may make us store, besides the caller's max_body. */
 #define AC__HTTP_MAX_HEADER_BYTES (256u * 1024u)
@@ -104,6 +105,7 @@ struct ac_session {
   char *ca_file;
   struct curl_slist *default_headers; /* "Name: value" lines */
   int verify_peer, verify_host, http2, cookies;
+  struct ac__soon reap;      /* completes calls marked failed, from the ready queue */
   unsigned in_curl : 1;      /* inside a libcurl call: no removal allowed */
   unsigned in_callback;      /* depth of user callbacks running */
 };
@@ -118,6 +120,7 @@ struct ac_http_call {
   ac_http_done_cb cb;
   void *userdata;
   int raise_for_status;
+  int failed;                /* set inside libcurl (socket setup failed); reaped later */
   char errbuf[CURL_ERROR_SIZE];
 };
 

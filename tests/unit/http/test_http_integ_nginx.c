@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "common/alloc.h"
 #include "http_testlib.h"
 #include "runner.h"
 
@@ -471,4 +472,60 @@ TEST_IMPL(http_integ_tls_http2) {
   struct tls_ctx c;
   ht_nginx_start_tls(&c.port, c.ca, sizeof(c.ca));
   ht_run(tls_main, &c);
+}
+
+/* ------------------------------------------------- out of memory */
+
+static int oom_main(void *arg, void **result) {
+  struct ng *n = arg;
+  ac_request_opts_t o;
+  ac_http_kv_t params[] = {{"a", "1"}};
+  ac_http_kv_t headers[] = {{"X-Test", "oom"}};
+  long fail_at;
+  int ok_in_a_row = 0, failures = 0;
+  (void)result;
+  ng_open(n);
+  ac_request_opts_init(&o);
+  o.url = ng_url(n, "/small.json");
+  o.params = params;
+  o.nparams = 1;
+  o.headers = headers;
+  o.nheaders = 1;
+  /* Make the k-th allocation of a request fail, for every k until a request
+   * needs fewer: each must fail cleanly with AC_ENOMEM and a message, never
+   * crash, stall or leak (ASan and valgrind check the leaks). */
+  for (fail_at = 1; fail_at < 200 && ok_in_a_row < 3; fail_at++) {
+    ac_response_t *r = NULL;
+    ac_http_error_t err;
+    int rc;
+    ac__alloc_fail_after(fail_at);
+    rc = ac_session_request(n->s, &o, &r, &err);
+    ac__alloc_fail_after(0);
+    if (rc == 0) {
+      size_t len = 0;
+      ac_response_body(r, &len);
+      ASSERT_UEQ(len, HT_SMALL_LEN);
+      ac_response_free(r);
+      ok_in_a_row++;
+    } else {
+      if (rc != AC_ENOMEM || err.message[0] == '\0' || strstr(err.message, "No error") != NULL)
+        AC__FAIL("allocation %ld failing gave %s (%s)", fail_at, ac_err_name(rc), err.message);
+      ASSERT_NULL(r);
+      if (getenv("AC_TEST_VERBOSE") != NULL)
+        fprintf(stderr, "fail at %ld: %s: %s\n", fail_at, ac_err_name(rc), err.message);
+      failures++;
+      ok_in_a_row = 0;
+    }
+  }
+  ASSERT_EQ(ok_in_a_row, 3);
+  ASSERT_GT(failures, 3);
+  ASSERT_UEQ(ac_session_in_flight(n->s), 0);
+  ng_close(n);
+  return 0;
+}
+
+TEST_IMPL(http_integ_out_of_memory) {
+  struct ng n = {0};
+  n.port = ht_nginx_start();
+  ht_run(oom_main, &n);
 }
