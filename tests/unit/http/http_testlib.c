@@ -219,6 +219,9 @@ static int add_child(const char *prefix) {
 
 int ht_nginx_start(void) { return ht_nginx_start_tls(NULL, NULL, 0); }
 
+static int proxy_port;
+int ht_nginx_proxy_port(void) { return proxy_port; }
+
 /* A self-signed certificate for 127.0.0.1 (openssl's command line). */
 static void make_cert(const char *dir) {
   const char *openssl = find_program("openssl");
@@ -244,6 +247,7 @@ int ht_nginx_start_tls(int *tls_port, char *ca_file, size_t ca_size) {
   snprintf(nginx, sizeof(nginx), "%s", found); /* find_program's buffer is reused */
   c = add_child("acrawl-nginx");
   port = ht_free_port();
+  proxy_port = ht_free_port();
   tls[0] = '\0';
   if (tls_port != NULL) {
     /* HTTPS with HTTP/2 offered through ALPN, on a second port. */
@@ -295,9 +299,13 @@ int ht_nginx_start_tls(int *tls_port, char *ca_file, size_t ca_size) {
            "    location = /r2 { return 302 /r1; }\n"
            "    location = /r1 { return 302 /small.json; }\n"
            "  }\n"
+           "  server {\n"
+           "    listen 127.0.0.1:%4$d;\n"
+           "    location / { proxy_pass http://127.0.0.1:%2$d; add_header X-Proxied yes; }\n"
+           "  }\n"
            "%3$s"
            "}\n",
-           children[c].dir, port, tls);
+           children[c].dir, port, tls, proxy_port);
   write_file(children[c].dir, "nginx.conf", conf, strlen(conf));
   snprintf(path, sizeof(path), "%s/nginx.conf", children[c].dir);
   snprintf(log, sizeof(log), "%s/stderr.log", children[c].dir);

@@ -28,6 +28,10 @@ int ht_nginx_start(void);
 /* The same, plus HTTPS (HTTP/2 through ALPN) on *tls_port with a self-signed
  * certificate for 127.0.0.1, whose file name goes to ca_file. */
 int ht_nginx_start_tls(int *tls_port, char *ca_file, size_t ca_size);
+/* The started nginx also is a forward proxy for http:// URLs on this port:
+ * whatever the host asked for, it answers from its own files, adding
+ * "X-Proxied: yes". */
+int ht_nginx_proxy_port(void);
 /* The bytes of /small.json. */
 const char *ht_small_body(void);
 static inline unsigned char ht_large_byte(size_t i) { return (unsigned char)((i * 7u + (i >> 12)) & 0xff); }

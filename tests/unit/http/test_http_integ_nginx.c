@@ -529,3 +529,43 @@ TEST_IMPL(http_integ_out_of_memory) {
   n.port = ht_nginx_start();
   ht_run(oom_main, &n);
 }
+
+/* -------------------------------------------------------------- proxy */
+
+static int proxy_main(void *arg, void **result) {
+  struct ng *n = arg;
+  ac_session_opts_t so;
+  ac_session_t *s;
+  ac_request_opts_t o;
+  ac_response_t *r = NULL;
+  ac_http_error_t err;
+  char proxy[64];
+  size_t len = 0;
+  (void)result;
+  snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", ht_nginx_proxy_port());
+  ac_session_opts_init(&so);
+  so.proxy = proxy;
+  ASSERT_OK(ac_session_new(ac_task_loop(ac_task_current()), &so, &s));
+  /* A host that does not exist: only the proxy can answer for it. */
+  ac_request_opts_init(&o);
+  o.url = "http://books.example.invalid/small.json";
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_EQ(ac_response_status(r), 200);
+  ASSERT_STR_EQ(ac_response_header(r, "X-Proxied"), "yes");
+  ac_response_body(r, &len);
+  ASSERT_UEQ(len, HT_SMALL_LEN);
+  ac_response_free(r);
+  ASSERT_OK(ac_session_free(s));
+  /* Without the proxy the same URL does not resolve. */
+  ASSERT_OK(ac_session_new(ac_task_loop(ac_task_current()), NULL, &s));
+  ASSERT_ERR(ac_session_request(s, &o, &r, &err), AC_EDNS);
+  ASSERT_OK(ac_session_free(s));
+  (void)n;
+  return 0;
+}
+
+TEST_IMPL(http_integ_proxy) {
+  struct ng n = {0};
+  n.port = ht_nginx_start();
+  ht_run(proxy_main, &n);
+}
