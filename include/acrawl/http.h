@@ -19,7 +19,8 @@
  *   AC_ECONNRESET   the peer reset or closed the connection before a response
  *                   (including an empty reply);
  *   AC_ETLS         the TLS handshake or certificate verification failed;
- *   AC_ETOOLARGE    the body is larger than max_body;
+ *   AC_ETOOLARGE    the body is larger than max_body, or the response's
+ *                   headers exceed 256 KiB or 1,024 lines;
  *   AC_EREDIRECT    more redirects than max_redirects;
  *   AC_ESHORT       the body ended before its Content-Length;
  *   AC_EPROTO       the server's answer is not valid HTTP (or bad encoding);
@@ -97,8 +98,9 @@ AC_EXTERN void ac_session_opts_init(ac_session_opts_t *opts);
 
 /**
  * Create a session on a loop; opts may be NULL (defaults). Returns 0 and sets
- * *out, or AC_EINVAL / AC_ENOMEM / AC_EIO (libcurl could not start). Free it
- * with ac_session_free before ac_loop_close.
+ * *out, or AC_EINVAL (no loop, a default header without name or value),
+ * AC_ETOOLARGE (a default header line over 1 KiB), AC_ENOMEM, AC_EIO (libcurl
+ * could not start). Free it with ac_session_free before ac_loop_close.
  */
 AC_EXTERN int ac_session_new(ac_loop_t *loop, const ac_session_opts_t *opts,
                              ac_session_t **out);
@@ -164,7 +166,9 @@ typedef struct ac_request_opts {
   /** Idle read: fail when nothing at all arrives for this long, rounded up to
    * whole seconds (libcurl's low-speed limit); 0: none (default 0). */
   uint64_t read_timeout_ms;
-  /** Follow redirects (1, default) up to max_redirects (default 10). */
+  /** Follow redirects (1, default) up to max_redirects (default 10; -1: no
+   * limit); one more fails with AC_EREDIRECT. Not following, a 3xx is
+   * returned as the response. */
   int follow_redirects;
   long max_redirects;
   /** The most body bytes accepted (after decompression); more fails with
