@@ -76,7 +76,8 @@ typedef struct ac_session_opts {
    * name replace them). Copied. */
   const ac_http_kv_t *headers;
   size_t nheaders;
-  /** Proxy URL ("http://host:3128", "socks5h://..."); NULL: none. Copied. */
+  /** Proxy URL ("http://host:3128", "socks5h://..."); NULL: none. The
+   * environment (http_proxy, ...) is ignored, as aiohttp does by default. Copied. */
   const char *proxy;
   /** Verify the server's certificate (1, default) and its name (1, default). */
   int verify_peer;

@@ -279,7 +279,10 @@ int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *o,
   curl_easy_setopt(e, CURLOPT_SHARE, s->share);
   if (s->cookies) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
   curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
-  if (s->proxy != NULL) curl_easy_setopt(e, CURLOPT_PROXY, s->proxy);
+  /* "" means no proxy, whatever the environment says: like aiohttp's default
+   * (trust_env=False), and it spares libcurl reading the proxy variables
+   * again for every transfer. */
+  curl_easy_setopt(e, CURLOPT_PROXY, s->proxy != NULL ? s->proxy : "");
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->verify_peer ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify_host ? 2L : 0L);
   if (s->ca_file != NULL) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
