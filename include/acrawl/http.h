@@ -193,7 +193,8 @@ AC_EXTERN void ac_request_opts_init(ac_request_opts_t *opts);
  * Cancelling the task or an expiring ac_timeout scope aborts the transfer at
  * once and returns AC_ECANCELED / AC_ETIMEDOUT. A response that was complete
  * before the cancellation arrived is returned (0), and the cancellation goes
- * to the task's next await. AC_ENOTASK outside a task.
+ * to the task's next await. AC_ENOTASK outside a task; AC_EINVAL for a
+ * session of another loop.
  */
 AC_EXTERN int ac_session_request(ac_session_t *session, const ac_request_opts_t *opts,
                                  ac_response_t **out, ac_http_error_t *err);

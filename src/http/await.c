@@ -52,7 +52,9 @@ int ac_session_request(ac_session_t *s, const ac_request_opts_t *opts, ac_respon
   if (err != NULL) memset(err, 0, sizeof(*err));
   if (task == NULL) goto fail;
   rc = AC_EINVAL;
-  if (s == NULL || opts == NULL || out == NULL) goto fail;
+  if (s == NULL || opts == NULL || out == NULL || s->magic != AC__SESSION_MAGIC ||
+      s->loop != task->loop)
+    goto fail;
   rc = ac__wait_check(task);
   if (rc != 0) goto fail;
   memset(&hw, 0, sizeof(hw));

@@ -413,6 +413,26 @@ static int tls_get(ac_session_t *s, const char *url, ac_response_t **r, ac_http_
   return ac_session_request(s, &o, r, err);
 }
 
+struct tls_many {
+  ac_session_t *s;
+  const char *url;
+  int ok;
+};
+
+static int tls_one(void *arg, void **result) {
+  struct tls_many *m = arg;
+  ac_response_t *r = NULL;
+  size_t len = 0;
+  int rc = tls_get(m->s, m->url, &r, NULL);
+  (void)result;
+  if (rc != 0) return rc;
+  ac_response_body(r, &len);
+  if (ac_response_status(r) == 200 && ac_response_http_version(r) == 20 && len == HT_SMALL_LEN)
+    m->ok++;
+  ac_response_free(r);
+  return 0;
+}
+
 static int tls_main(void *arg, void **result) {
   struct tls_ctx *c = arg;
   ac_loop_t *loop = ac_task_loop(ac_task_current());
@@ -452,6 +472,15 @@ static int tls_main(void *arg, void **result) {
       ASSERT_GT(t.tls_us, 0);
     }
     ac_response_free(r);
+  }
+  {
+    /* 200 at once: streams multiplexed over HTTP/2, all answered. */
+    struct tls_many m = {s, url, 0};
+    ac_task_t *t[200];
+    for (i = 0; i < 200; i++) ASSERT_OK(ac_task_spawn(loop, tls_one, &m, NULL, &t[i]));
+    ASSERT_OK(ac_gather(t, 200));
+    for (i = 0; i < 200; i++) ac_task_release(t[i]);
+    ASSERT_EQ(m.ok, 200);
   }
   ASSERT_OK(ac_session_free(s));
 

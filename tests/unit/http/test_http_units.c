@@ -196,6 +196,16 @@ static int units_api_edge(void *arg, void **result) {
   ASSERT_EQ(err.code, AC_EINVAL);
   ASSERT_UEQ(ac_session_in_flight(s), 0);
   ASSERT_OK(ac_session_free(s));
+  {
+    /* A session belongs to one loop. */
+    ac_loop_t *other;
+    ASSERT_OK(ac_loop_new(&other));
+    ASSERT_OK(ac_session_new(other, NULL, &s));
+    o.url = "http://127.0.0.1:1/";
+    ASSERT_ERR(ac_session_request(s, &o, &resp, &err), AC_EINVAL);
+    ASSERT_OK(ac_session_free(s));
+    ASSERT_OK(ac_loop_close(other)); /* waits for the session's handles to close */
+  }
   return 0;
 }
 
