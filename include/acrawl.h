@@ -30,5 +30,6 @@ AC_EXTERN const char *ac_version_info(void);
 #endif
 
 #include "acrawl/runtime.h"
+#include "acrawl/http.h"
 
 #endif /* ACRAWL_H */

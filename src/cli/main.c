@@ -1,15 +1,26 @@
 /*
- * acrawl: the command-line tool. For now it only tells what it is; later
- * subcommands (fetch, site, books) are added to the table below.
+ * acrawl: the command-line tool. Subcommands (fetch; later site, books) are
+ * dispatched from the table below.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "acrawl.h"
+#include "cli/fetch.h"
+
+struct command {
+  const char *name;
+  int (*run)(int argc, char **argv); /* the arguments after the name */
+};
+
+static const struct command commands[] = {
+    {"fetch", ac__cli_fetch},
+};
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: acrawl [--version | --help]\n"
+          "       acrawl fetch [options] [URL...]   (acrawl fetch --help)\n"
           "\n"
           "acrawl is an asynchronous crawler toolkit: an asyncio-like runtime on\n"
           "libuv, an HTTP client on libcurl, and a crawl engine.\n"
@@ -28,6 +39,8 @@ int main(int argc, char **argv) {
     printf("%s\n", ac_version_info());
     return 0;
   }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
   fprintf(stderr, "acrawl: unknown command or option '%s' (see acrawl --help)\n", argv[1]);
   return 2;
 }

@@ -1,0 +1,311 @@
+/*
+ * From ac_request_opts_t to a configured easy handle: the URL with its query
+ * parameters, the method, headers (the session's defaults merged with the
+ * request's), the body in one of its forms, timeouts and limits. Every
+ * string is copied into the handle (COPYPOSTFIELDS, slists, mime parts) so
+ * that the caller's options may be freed as soon as the call returns.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/internal.h"
+
+void ac_request_opts_init(ac_request_opts_t *o) {
+  memset(o, 0, sizeof(*o));
+  o->connect_timeout_ms = 30000;
+  o->follow_redirects = 1;
+  o->max_redirects = 10;
+  o->decompress = 1;
+}
+
+/* A string builder with a ceiling, for URLs and urlencoded bodies. */
+struct sbuf {
+  char *p;
+  size_t len, cap, max;
+};
+
+static int sbuf_add(struct sbuf *b, const char *s, size_t n) {
+  if (n > b->max - b->len) return AC_ETOOLARGE;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap != 0 ? b->cap : 256;
+    char *np;
+    while (cap < b->len + n + 1) cap *= 2;
+    np = ac__realloc(b->p, cap);
+    if (np == NULL) return AC_ENOMEM;
+    b->p = np;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+  return 0;
+}
+
+/* Append curl_easy_escape(s): every byte but ALPHA DIGIT - . _ ~ as %XX. */
+static int sbuf_add_escaped(struct sbuf *b, CURL *easy, const char *s) {
+  char *e;
+  int rc;
+  if (s == NULL) s = "";
+  e = curl_easy_escape(easy, s, 0);
+  if (e == NULL) return AC_ENOMEM;
+  rc = sbuf_add(b, e, strlen(e));
+  curl_free(e);
+  return rc;
+}
+
+static int add_pairs(struct sbuf *b, CURL *easy, const ac_http_kv_t *kv, size_t n) {
+  size_t i;
+  int rc = 0;
+  for (i = 0; i < n && rc == 0; i++) {
+    if (kv[i].key == NULL) return AC_EINVAL;
+    if (i > 0) rc = sbuf_add(b, "&", 1);
+    if (rc == 0) rc = sbuf_add_escaped(b, easy, kv[i].key);
+    if (rc == 0) rc = sbuf_add(b, "=", 1);
+    if (rc == 0) rc = sbuf_add_escaped(b, easy, kv[i].value);
+  }
+  return rc;
+}
+
+int ac__http_urlencode_pairs(CURL *easy, const ac_http_kv_t *kv, size_t n, char **out) {
+  struct sbuf b = {NULL, 0, 0, AC__HTTP_DEFAULT_MAX_BODY};
+  int rc = sbuf_add(&b, "", 0);
+  if (rc == 0) rc = add_pairs(&b, easy, kv, n);
+  if (rc != 0) {
+    ac__free(b.p);
+    return rc;
+  }
+  *out = b.p;
+  return 0;
+}
+
+int ac__http_build_url(CURL *easy, const char *url, const ac_http_kv_t *params, size_t n,
+                       char **out) {
+  struct sbuf b = {NULL, 0, 0, AC__HTTP_MAX_URL};
+  const char *hash, *q;
+  size_t base_len;
+  int rc;
+
+  *out = NULL;
+  if (url == NULL) return AC_EINVAL;
+  /* Parameters go before a fragment, after any query already there. */
+  hash = strchr(url, '#');
+  base_len = hash != NULL ? (size_t)(hash - url) : strlen(url);
+  rc = sbuf_add(&b, url, base_len);
+  if (rc == 0 && n > 0) {
+    q = memchr(url, '?', base_len);
+    if (q == NULL)
+      rc = sbuf_add(&b, "?", 1);
+    else if (q[1] != '\0' && url[base_len - 1] != '&' && url[base_len - 1] != '?')
+      rc = sbuf_add(&b, "&", 1);
+    if (rc == 0) rc = add_pairs(&b, easy, params, n);
+  }
+  if (rc == 0 && hash != NULL) rc = sbuf_add(&b, hash, strlen(hash));
+  if (rc != 0) {
+    ac__free(b.p);
+    return rc;
+  }
+  *out = b.p;
+  return 0;
+}
+
+/* "Name" of a "Name: value" line equals name, ignoring case. */
+static int line_has_name(const char *line, const char *name) {
+  size_t n = strlen(name);
+  return strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
+}
+
+static int request_has_header(const ac_request_opts_t *o, const char *name) {
+  size_t i;
+  for (i = 0; i < o->nheaders; i++)
+    if (o->headers[i].key != NULL && strcasecmp(o->headers[i].key, name) == 0) return 1;
+  return 0;
+}
+
+static int slist_add(struct curl_slist **list, const char *line) {
+  struct curl_slist *n = curl_slist_append(*list, line);
+  if (n == NULL) return AC_ENOMEM;
+  *list = n;
+  return 0;
+}
+
+static int slist_add_kv(struct curl_slist **list, const char *name, const char *value) {
+  char stack_line[512], *line = stack_line;
+  size_t need;
+  int rc;
+  /* A NULL value deletes a header libcurl would add ("Name:"); an empty one
+   * is sent empty ("Name;" in libcurl's syntax). */
+  need = strlen(name) + (value != NULL ? strlen(value) : 0) + 4;
+  if (need > AC__HTTP_MAX_HEADER_BYTES) return AC_ETOOLARGE;
+  if (need > sizeof(stack_line)) {
+    line = ac__malloc(need);
+    if (line == NULL) return AC_ENOMEM;
+  }
+  if (value == NULL)
+    snprintf(line, need, "%s:", name);
+  else if (value[0] == '\0')
+    snprintf(line, need, "%s;", name);
+  else
+    snprintf(line, need, "%s: %s", name, value);
+  rc = slist_add(list, line);
+  if (line != stack_line) ac__free(line);
+  return rc;
+}
+
+static int build_headers(struct ac_http_call *call, const ac_request_opts_t *o,
+                         const char *content_type) {
+  const struct curl_slist *d;
+  size_t i;
+  int rc = 0;
+
+  for (d = call->session->default_headers; d != NULL && rc == 0; d = d->next) {
+    int overridden = 0;
+    for (i = 0; i < o->nheaders && !overridden; i++)
+      overridden = o->headers[i].key != NULL && line_has_name(d->data, o->headers[i].key);
+    if (!overridden) rc = slist_add(&call->headers, d->data);
+  }
+  for (i = 0; i < o->nheaders && rc == 0; i++) {
+    if (o->headers[i].key == NULL || o->headers[i].key[0] == '\0') return AC_EINVAL;
+    rc = slist_add_kv(&call->headers, o->headers[i].key, o->headers[i].value);
+  }
+  if (rc == 0 && content_type != NULL && !request_has_header(o, "Content-Type"))
+    rc = slist_add_kv(&call->headers, "Content-Type", content_type);
+  /* libcurl waits up to a second for "100 Continue" before a large body;
+   * most servers never send it. */
+  if (rc == 0 && o->body_kind != AC_BODY_NONE && !request_has_header(o, "Expect"))
+    rc = slist_add(&call->headers, "Expect:");
+  return rc;
+}
+
+static int setup_multipart(struct ac_http_call *call, const ac_request_opts_t *o) {
+  size_t i;
+  call->mime = curl_mime_init(call->easy);
+  if (call->mime == NULL) return AC_ENOMEM;
+  for (i = 0; i < o->nparts; i++) {
+    const ac_http_part_t *p = &o->parts[i];
+    curl_mimepart *part;
+    if (p->name == NULL || (p->data == NULL && p->len > 0)) return AC_EINVAL;
+    part = curl_mime_addpart(call->mime);
+    if (part == NULL) return AC_ENOMEM;
+    if (curl_mime_name(part, p->name) != CURLE_OK ||
+        curl_mime_data(part, p->data != NULL ? p->data : "", p->len) != CURLE_OK ||
+        (p->filename != NULL && curl_mime_filename(part, p->filename) != CURLE_OK) ||
+        (p->content_type != NULL && curl_mime_type(part, p->content_type) != CURLE_OK))
+      return AC_ENOMEM;
+  }
+  return curl_easy_setopt(call->easy, CURLOPT_MIMEPOST, call->mime) == CURLE_OK ? 0 : AC_ENOMEM;
+}
+
+/* The body: returns the Content-Type to send (NULL: none or libcurl's). */
+static int setup_body(struct ac_http_call *call, const ac_request_opts_t *o,
+                      const char **content_type) {
+  CURL *e = call->easy;
+  char *form = NULL;
+  int rc;
+
+  *content_type = NULL;
+  switch (o->body_kind) {
+  case AC_BODY_NONE:
+    if (o->method != NULL && strcmp(o->method, "POST") == 0) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+      curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, "");
+    }
+    return 0;
+  case AC_BODY_BYTES:
+  case AC_BODY_JSON:
+    if (o->body == NULL && o->body_len > 0) return AC_EINVAL;
+    *content_type = o->body_kind == AC_BODY_JSON ? "application/json"
+                    : o->content_type != NULL    ? o->content_type
+                                                 : "application/octet-stream";
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+    return curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body != NULL ? o->body : "") ==
+                   CURLE_OK ? 0 : AC_ENOMEM;
+  case AC_BODY_FORM:
+    rc = ac__http_urlencode_pairs(e, o->fields, o->nfields, &form);
+    if (rc != 0) return rc;
+    *content_type = "application/x-www-form-urlencoded";
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(form));
+    rc = curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, form) == CURLE_OK ? 0 : AC_ENOMEM;
+    ac__free(form);
+    return rc;
+  case AC_BODY_MULTIPART:
+    return setup_multipart(call, o);
+  default:
+    return AC_EINVAL;
+  }
+}
+
+static int setup_method(CURL *e, const ac_request_opts_t *o) {
+  const char *m = o->method;
+  if (m == NULL || m[0] == '\0') m = "GET";
+  if (strcmp(m, "HEAD") == 0) return curl_easy_setopt(e, CURLOPT_NOBODY, 1L) == CURLE_OK ? 0 : AC_EINVAL;
+  if (strcmp(m, "GET") == 0 && o->body_kind == AC_BODY_NONE) return 0;
+  /* POST with a body is what libcurl does for post fields or mime already;
+   * anything else is named, and keeps its name on redirects. */
+  if (strcmp(m, "POST") == 0) return 0;
+  return curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m) == CURLE_OK ? 0 : AC_ENOMEM;
+}
+
+static long ceil_seconds(uint64_t ms) { return (long)((ms + 999) / 1000); }
+
+int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *o,
+                        ac_http_error_t *err) {
+  ac_session_t *s = call->session;
+  CURL *e = call->easy;
+  const char *content_type = NULL;
+  char *url = NULL;
+  int rc;
+
+  if (o->url == NULL) {
+    ac__http_error_set(err, AC_EINVAL, 0, "no URL");
+    return AC_EINVAL;
+  }
+  rc = ac__http_build_url(e, o->url, o->params, o->nparams, &url);
+  if (rc == 0 && curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK) rc = AC_ENOMEM;
+  ac__free(url);
+  if (rc != 0) {
+    ac__http_error_set(err, rc, 0, "cannot build the URL: %s", ac_strerror(rc));
+    return rc;
+  }
+  curl_easy_setopt(e, CURLOPT_PRIVATE, call);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->errbuf);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ac__response_on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, call->resp);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, ac__response_on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, call->resp);
+  curl_easy_setopt(e, CURLOPT_SHARE, s->share);
+  if (s->cookies) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
+  /* "" means no proxy, whatever the environment says: like aiohttp's default
+   * (trust_env=False), and it spares libcurl reading the proxy variables
+   * again for every transfer. */
+  curl_easy_setopt(e, CURLOPT_PROXY, s->proxy != NULL ? s->proxy : "");
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->verify_peer ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify_host ? 2L : 0L);
+  if (s->ca_file != NULL) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+  /* HTTP/2 only where ALPN negotiates it (https); never h2c prior knowledge. */
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                   s->http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+  if (o->decompress) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->follow_redirects ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirects);
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)call->resp->max_body);
+  if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+  if (o->connect_timeout_ms > 0)
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+  if (o->read_timeout_ms > 0) {
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, ceil_seconds(o->read_timeout_ms));
+  }
+  rc = setup_method(e, o);
+  if (rc == 0) rc = setup_body(call, o, &content_type);
+  if (rc == 0) rc = build_headers(call, o, content_type);
+  if (rc == 0 && call->headers != NULL &&
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers) != CURLE_OK)
+    rc = AC_ENOMEM;
+  if (rc != 0) ac__http_error_set(err, rc, 0, "bad request options: %s", ac_strerror(rc));
+  return rc;
+}
