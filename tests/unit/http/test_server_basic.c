@@ -166,8 +166,8 @@ TEST_IMPL(server_curl_routes) {
   ASSERT_EQ(rs[3].requests, 1); /* POST */
   ASSERT_EQ(rs[4].requests, 1); /* PUT, chunked */
   ASSERT_NULL(rs[5].method);
-  ASSERT_EQ(st.requests_total, 12);
-  ASSERT_EQ(st.connections_total, 12);
+  ASSERT_EQ(st.requests_total, 11);
+  ASSERT_EQ(st.connections_total, 11);
   srv_done(&fx);
 }
 
