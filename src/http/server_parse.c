@@ -34,7 +34,9 @@ int ac__srv_reserve(char **buf, size_t *cap, size_t len, size_t need, size_t max
 
 static int fail(struct ac__reqparse *p, int status) {
   p->error_status = status;
-  return 1; /* makes http-parser stop with HPE_CB_* */
+  /* Not 1: from on_headers_complete, 1 means "no body follows", not an
+   * error. Any other non-zero value stops http-parser with HPE_CB_*. */
+  return -1;
 }
 
 static int fail_rc(struct ac__reqparse *p, int rc) {
@@ -202,6 +204,7 @@ enum ac__parse_status ac__reqparse_feed(struct ac__reqparse *p, const char *data
   *consumed = n;
   p->nbytes += n;
   e = HTTP_PARSER_ERRNO(&p->hp);
+  if (p->error_status != 0) return AC__PARSE_ERROR;
   if (p->done) {
     /* An Upgrade (or CONNECT) request: we answer it as a plain request and
      * close the connection after, since what follows is not HTTP. */
