@@ -130,6 +130,8 @@ static int send_head(ac_server_resp_t *r, int64_t content_length, const void *bo
 
   if (r->started) return AC_EBUSY;
   r->started = 1;
+  /* The server began closing while the handler ran: say it's the last one. */
+  if (c->server->closing) r->close_after = 1;
   if (content_length == AC_SERVER_CHUNKED && r->http10) {
     /* HTTP/1.0 has no chunked encoding: the body ends with the connection. */
     r->close_after = 1;
