@@ -49,12 +49,19 @@ cat > "$work/include/acrawl/runtime.h" <<'EOF'
 #define ACRAWL_RUNTIME_H
 #endif
 EOF
+# The same for the server's header, which needs the runtime's types.
+cat > "$work/include/acrawl/server.h" <<'EOF'
+/* Stub for tests/cross/aarch64.sh: hides acrawl/server.h from alloc.c. */
+#ifndef ACRAWL_SERVER_H
+#define ACRAWL_SERVER_H
+#endif
+EOF
 
 bin="$work/ac_tests"
 "$cc" -std=gnu11 -static -O2 -g -DAC_TESTS_NO_LIBACRAWL \
   -Wall -Wextra -Wstrict-prototypes -Wshadow -Werror \
   -I"$src/include" -I"$work/include" -I"$src/src" -I"$src/tests/runner" \
-  -include "$work/include/acrawl/runtime.h" \
+  -include "$work/include/acrawl/runtime.h" -include "$work/include/acrawl/server.h" \
   -o "$bin" \
   "$src/tests/runner/runner.c" \
   "$src/tests/unit/runtime/test_coro.c" \
