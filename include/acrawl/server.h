@@ -121,8 +121,9 @@ AC_EXTERN int ac_server_route(ac_server_t *server, const char *method, const cha
  * Bind host:port (an IPv4 or IPv6 literal, e.g. "127.0.0.1"; port 0 picks a
  * free port) and start accepting. SIGPIPE is set to be ignored if it still
  * has its default action (writes to a closed socket must fail with EPIPE, not
- * kill the process). Returns 0, AC_EINVAL, AC_EBUSY (already
- * listening or closed) or the system error (AC_EADDRINUSE...).
+ * kill the process). Returns 0, AC_EINVAL, AC_EBUSY (already listening or
+ * closed, or a failed listen's socket still closing: run the loop, then
+ * retry) or the system error (AC_EADDRINUSE...).
  */
 AC_EXTERN int ac_server_listen(ac_server_t *server, const char *host, int port);
 
