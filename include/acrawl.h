@@ -31,5 +31,6 @@ AC_EXTERN const char *ac_version_info(void);
 
 #include "acrawl/runtime.h"
 #include "acrawl/http.h"
+#include "acrawl/server.h"
 
 #endif /* ACRAWL_H */

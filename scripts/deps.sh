@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs every Debian package that acrawl's build, tests and benchmarks need.
 set -eu
-PACKAGES="build-essential cmake pkg-config git libuv1-dev valgrind
+PACKAGES="build-essential cmake pkg-config git libuv1-dev libhttp-parser-dev valgrind
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3
-  libcurl4-openssl-dev libcjson-dev nginx-light python3-httpbin gunicorn curl wrk openssl"
+  libcurl4-openssl-dev libcjson-dev nginx-light python3-httpbin gunicorn curl wrk openssl
+  clang libclang-rt-dev"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "make deps: installing packages needs root. Run it as root (or: sudo make deps)," >&2
