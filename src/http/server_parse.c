@@ -99,12 +99,19 @@ static int on_url(http_parser *hp, const char *at, size_t len) {
   return append(hp->data, ELEM_URL, at, len);
 }
 
+/* Fields after the head are the trailers of a chunked body. They are
+ * discarded (RFC 9112 7.1.2 allows it): kept, they would be header entries
+ * that no on_headers_complete ever closes, with stale offsets (the fuzzer
+ * found exactly that). http-parser still bounds their size. */
 static int on_header_field(http_parser *hp, const char *at, size_t len) {
-  return append(hp->data, ELEM_NAME, at, len);
+  struct ac__reqparse *p = hp->data;
+  if (p->headers_done) return 0;
+  return append(p, ELEM_NAME, at, len);
 }
 
 static int on_header_value(http_parser *hp, const char *at, size_t len) {
   struct ac__reqparse *p = hp->data;
+  if (p->headers_done) return 0;
   /* A header without a value ("X:\r\n") never calls this: its value stays
    * the empty string that append() set up with the name. */
   return append(p, ELEM_VALUE, at, len);
