@@ -46,5 +46,6 @@ AC_EXTERN void ac_free(void *ptr);
 #endif
 
 #include "acrawl/runtime.h"
+#include "acrawl/server.h"
 
 #endif /* ACRAWL_H */

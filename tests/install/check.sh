@@ -21,7 +21,7 @@ cc -std=c11 -Wall -Werror -o "$prefix/shared" "$src/examples/006_run.c" \
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Werror -o "$prefix/static" "$src/examples/006_run.c" \
   $(pkg-config --cflags acrawl) "$(pkg-config --variable=libdir acrawl)/libacrawl.a" \
-  $(pkg-config --libs --static libuv) -lpthread
+  $(pkg-config --libs --static libuv) -lhttp_parser -lpthread
 for exe in shared static; do
   out=$("$prefix/$exe")
   [ "$out" = "$(cat "$src/examples/expected/006_run.txt")" ] || {
