@@ -60,7 +60,7 @@
  * books (each rule's first index is below 64).
  */
 enum ac__book_trait {
-  /* i % 3 == 0 and not AC_BOOK_EMPTY_ARRAYS [3,014]: every author (and
+  /* i % 3 == 0 and not AC_BOOK_EMPTY_ARRAYS [2,954]: every author (and
    * translator) string is padded like the real site's, e.g.
    * "\n            [英]\n            蒂姆·哈福德\n            ". */
   AC_BOOK_PADDED_AUTHORS = 1u << 0,

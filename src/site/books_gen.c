@@ -206,6 +206,17 @@ static void put_isbn(struct ac__jbuf *a, struct ac__rng *r) {
   ac__jbuf_put(a, d, sizeof d);
 }
 
+/* The introduction's share of the traits, after its first paragraph. */
+static void put_intro_traits(struct ac__jbuf *a, unsigned t) {
+  if (t & AC_BOOK_NON_BMP)
+    ac__jbuf_puts(a, "看到结局😀，“𠮷”字\xE2\x80\xA8另起一行\xEF\xBB\xBF，全家👨\xE2\x80\x8D👩\xE2\x80\x8D👧都爱读。");
+  if (t & AC_BOOK_QUOTES)
+    ac__jbuf_puts(a, "书里写道：\"路径是 C:\\Program Files\\acrawl\\ 而不是 /usr/bin/\"，"
+                     "数据是 {\"$date\": \"yesterday\"}。");
+  if (t & AC_BOOK_CONTROL)
+    ac__jbuf_puts(a, "控制\x01字符\x1f与\t制表符\r\n换行\b退格\f换页\x7f删除。");
+}
+
 /* The introduction: paragraphs separated by "\n", or for big texts enough
  * paragraphs to fill the drawn size, cut back to a character boundary. */
 static struct book_val gen_introduction(struct ac__jbuf *a, struct ac__rng *r, unsigned t) {
@@ -213,9 +224,11 @@ static struct book_val gen_introduction(struct ac__jbuf *a, struct ac__rng *r, u
   if (t & AC_BOOK_BIG_TEXT) {
     /* 100,003 and up: the cut to a character boundary takes at most 3. */
     size_t want = ac__rng_range(r, 100003, 300000);
+    put_paragraph(a, r, ac__rng_range(r, 3, 12));
+    put_intro_traits(a, t);
     while (a->err == 0 && a->len - start < want) {
-      put_paragraph(a, r, ac__rng_range(r, 3, 12));
       ac__jbuf_putc(a, '\n');
+      put_paragraph(a, r, ac__rng_range(r, 3, 12));
     }
     if (a->err != 0) return val_null();
     if (a->len - start > want) {
@@ -229,13 +242,7 @@ static struct book_val gen_introduction(struct ac__jbuf *a, struct ac__rng *r, u
   for (unsigned p = 0; p < paras; p++) {
     if (p > 0) ac__jbuf_putc(a, '\n');
     put_paragraph(a, r, ac__rng_range(r, 2, 10));
-    if (p == 0 && (t & AC_BOOK_NON_BMP))
-      ac__jbuf_puts(a, "看到结局😀，“𠮷”字\xE2\x80\xA8另起一行\xEF\xBB\xBF，全家👨\xE2\x80\x8D👩\xE2\x80\x8D👧都爱读。");
-    if (p == 0 && (t & AC_BOOK_QUOTES))
-      ac__jbuf_puts(a, "书里写道：\"路径是 C:\\Program Files\\acrawl\\ 而不是 /usr/bin/\"，"
-                       "数据是 {\"$date\": \"yesterday\"}。");
-    if (p == 0 && (t & AC_BOOK_CONTROL))
-      ac__jbuf_puts(a, "控制\x01字符\x1f与\t制表符\r\n换行\b退格\f换页\x7f删除。");
+    if (p == 0) put_intro_traits(a, t);
   }
   return val_from(a, start, BOOK_STR);
 }
