@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acrawl.h"
+#include "acrawl/alloc.h"
+#include "acrawl/errno.h"
 
 static struct {
   ac_malloc_fn malloc_fn;

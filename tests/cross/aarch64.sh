@@ -34,27 +34,13 @@ if [ ! -f "$valgrind_h" ]; then
   exit 77
 fi
 
-mkdir -p "$work/include/acrawl" "$work/include/valgrind"
+mkdir -p "$work/include/valgrind"
 cp "$valgrind_h" "$work/include/valgrind/"
-# What CMake's configure_file would generate (the version does not matter here).
-sed -e 's/@PROJECT_VERSION_MAJOR@/0/' -e 's/@PROJECT_VERSION_MINOR@/0/' \
-    -e 's/@PROJECT_VERSION_PATCH@/0/' -e 's/@PROJECT_VERSION@/0.0.0/' \
-    "$src/include/acrawl/version.h.in" > "$work/include/acrawl/version.h"
-# alloc.c includes acrawl.h, which includes the runtime's public header; the
-# coroutine layer needs none of it. Forcing this stub in first (its guard is
-# the real header's) keeps this build independent of that header.
-cat > "$work/include/acrawl/runtime.h" <<'EOF'
-/* Stub for tests/cross/aarch64.sh: hides acrawl/runtime.h from alloc.c. */
-#ifndef ACRAWL_RUNTIME_H
-#define ACRAWL_RUNTIME_H
-#endif
-EOF
 
 bin="$work/ac_tests"
 "$cc" -std=gnu11 -static -O2 -g -DAC_TESTS_NO_LIBACRAWL \
   -Wall -Wextra -Wstrict-prototypes -Wshadow -Werror \
   -I"$src/include" -I"$work/include" -I"$src/src" -I"$src/tests/runner" \
-  -include "$work/include/acrawl/runtime.h" \
   -o "$bin" \
   "$src/tests/runner/runner.c" \
   "$src/tests/unit/runtime/test_coro.c" \
