@@ -1,22 +1,38 @@
 /*
- * acrawl: the command-line tool. For now it only tells what it is; later
- * subcommands (fetch, site, books) are added to the table below.
+ * acrawl: the command-line tool. Subcommands live in their own files
+ * (cli.h) and are dispatched from the table below.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "acrawl.h"
+#include "cli/cli.h"
+
+struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *help;
+};
+
+static const struct command commands[] = {
+    {"site", ac_cli_site, "serve the book-site replica (acrawl site --help)"},
+};
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: acrawl [--version | --help]\n"
+          "       acrawl COMMAND [options]\n"
           "\n"
           "acrawl is an asynchronous crawler toolkit: an asyncio-like runtime on\n"
           "libuv, an HTTP client on libcurl, and a crawl engine.\n"
           "\n"
           "options:\n"
           "  --version   print the version and what this build contains\n"
-          "  --help      print this help\n");
+          "  --help      print this help\n"
+          "\n"
+          "commands:\n");
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    fprintf(out, "  %-10s  %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv) {
@@ -28,6 +44,8 @@ int main(int argc, char **argv) {
     printf("%s\n", ac_version_info());
     return 0;
   }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
   fprintf(stderr, "acrawl: unknown command or option '%s' (see acrawl --help)\n", argv[1]);
   return 2;
 }
