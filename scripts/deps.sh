@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs every Debian package that acrawl's build, tests and benchmarks need.
 set -eu
-PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libcjson-dev libhttp-parser-dev curl valgrind
+PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libcjson-dev libhttp-parser-dev curl valgrind nginx-light wrk
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3"
 
 if [ "$(id -u)" -ne 0 ]; then
