@@ -154,6 +154,28 @@ static int send_parts(ac_server_resp_t *resp, int status, const struct ac__books
   return ac_server_resp_end(resp);
 }
 
+/* A list page that is not prebuilt (an odd limit or offset), gzip'd for
+ * this one request: rare enough that caching it would not pay. */
+static int send_list_gzip(ac_server_resp_t *resp, const struct ac__books_bytes parts[3],
+                          const struct ac__fault *f) {
+  struct ac__jbuf b;
+  struct ac__books_bytes gz;
+  unsigned char *z = NULL;
+  size_t zlen = 0;
+  int rc;
+
+  ac__jbuf_init(&b, AC__BOOKS_MAX_BODY);
+  for (int i = 0; i < 3; i++) ac__jbuf_put(&b, parts[i].base, parts[i].len);
+  rc = b.err != 0 ? b.err : ac__site_gzip(b.p, b.len, &z, &zlen);
+  ac__jbuf_free(&b);
+  if (rc != 0) return rc;
+  gz.base = (const char *)z;
+  gz.len = zlen;
+  rc = send_parts(resp, 200, &gz, 1, 1, f);
+  ac__free(z);
+  return rc;
+}
+
 /* ----------------------------------------------------------- handlers */
 
 static int h_list(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
@@ -174,6 +196,8 @@ static int h_list(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
   if (ac__books_list_page(s->books, limit, offset, &parts[0]) == 0)
     return send_parts(resp, 200, parts, 1, 0, &f);
   ac__books_list_iov(s->books, limit, offset, parts);
+  if (f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req))
+    return send_list_gzip(resp, parts, &f);
   return send_parts(resp, 200, parts, 3, 0, &f);
 }
 

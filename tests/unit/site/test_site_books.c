@@ -160,6 +160,11 @@ TEST_IMPL(site_gzip) {
                 "curl -s -o %s/dplain \"%s/api/book/$id\" && "
                 "curl -s --compressed -o %s/dgz \"%s/api/book/$id\" && "
                 "test -s %s/dplain && cmp %s/dplain %s/dgz", p.url, d, p.url, d, p.url, d, d, d));
+  /* A page that is not prebuilt is gzip'd on the fly. */
+  free(site_shf("curl -s -o %s/oplain '%s/api/book/?limit=7&offset=3' && "
+                "curl -s --compressed -D %s/ohead -o %s/ogz '%s/api/book/?limit=7&offset=3' && "
+                "grep -qi '^content-encoding: gzip' %s/ohead && cmp %s/oplain %s/ogz",
+                d, p.url, d, d, p.url, d, d, d));
   /* Not asked for (or refused with q=0): identity. */
   out = site_shf("curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0, identity' "
                  "'%s/api/book/?limit=18&offset=18' | grep -ci '^content-encoding:' || true",
