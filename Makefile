@@ -4,16 +4,20 @@
 #   make test    build, then run every test with ctest
 #   make asan    build (build-asan/) and run the suite under ASan + UBSan
 #   make bench   build and run the benchmarks (prints figures and commands)
+#   make fuzz    build the libFuzzer targets with clang (build-fuzz/) and run
+#                each for FUZZ_TIME seconds (default 30) through ctest -L fuzz
 #   make install install into PREFIX (default /usr/local)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 UCONTEXT_BUILD ?= build-ucontext
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 30
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all build test asan bench deps install clean
+.PHONY: all build test asan fuzz bench deps install clean
 
 all: build
 
@@ -31,6 +35,12 @@ asan:
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
+fuzz:
+	cmake -S . -B $(FUZZ_BUILD) -DAC_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+	  -DAC_BUILD_EXAMPLES=OFF -DAC_BUILD_BENCH=OFF -DAC_FUZZ_TIME=$(FUZZ_TIME) $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_server_request
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz $(CTEST_FLAGS)
+
 bench: build
 	./bench/run.sh $(BUILD)
 
@@ -41,4 +51,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(UCONTEXT_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(UCONTEXT_BUILD) $(FUZZ_BUILD)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs every Debian package that acrawl's build, tests and benchmarks need.
 set -eu
-PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libcjson-dev libhttp-parser-dev curl valgrind nginx-light wrk
-  qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3"
+PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libcjson-dev libhttp-parser-dev valgrind
+  qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3
+  curl clang libclang-rt-dev wrk nginx-light"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "make deps: installing packages needs root. Run it as root (or: sudo make deps)," >&2

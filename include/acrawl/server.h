@@ -60,6 +60,10 @@ typedef struct ac_server_opts {
   /** Milliseconds a keep-alive connection may wait for its next request
    * before it is closed (silently: no request was started). Default 15000. */
   uint64_t idle_timeout_ms;
+  /** Milliseconds one write may wait for a client that does not read:
+   * past it, the connection is closed and the write returns AC_ETIMEDOUT.
+   * Default 30000. */
+  uint64_t write_timeout_ms;
   /** Connections open at once: past it, the server stops accepting (the
    * kernel's backlog holds the rest) until one closes. Default 1024. */
   size_t max_connections;

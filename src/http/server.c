@@ -27,6 +27,7 @@ void ac_server_opts_init(ac_server_opts_t *o) {
   o->head_timeout_ms = 10000;
   o->body_timeout_ms = 30000;
   o->idle_timeout_ms = 15000;
+  o->write_timeout_ms = 30000;
   o->max_connections = 1024;
   o->max_tracked_clients = 1024;
   o->stack_size = 0;

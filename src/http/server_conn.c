@@ -145,17 +145,28 @@ static int wait_data(struct ac__conn *c, uint64_t deadline) {
 struct write_wait {
   struct ac__wait w;
   uv_write_t req;
+  struct ac__timer timer;
   struct ac__conn *conn;
 };
 
 static void on_written(uv_write_t *req, int status) {
   struct write_wait *ww = req->data;
+  ac__timer_stop(ww->conn->server->loop, &ww->timer);
   if (status == UV_ECANCELED) status = ww->w.interrupt != 0 ? ww->w.interrupt : AC_EPIPE;
   ac__task_wake(ww->w.task, status);
 }
 
+/* A client that stopped reading: closing cancels the write, and on_written
+ * wakes the task with the timeout. */
+static void on_write_deadline(struct ac__timer *t) {
+  struct write_wait *ww = ac__container_of(t, struct write_wait, timer);
+  ww->w.interrupt = AC_ETIMEDOUT;
+  ac__conn_kill(ww->conn, 0);
+}
+
 static enum ac__abort_result abort_write(struct ac__wait *w) {
   struct write_wait *ww = ac__container_of(w, struct write_wait, w);
+  ac__timer_stop(ww->conn->server->loop, &ww->timer);
   /* A write cannot be taken back: closing the socket cancels it, and
    * on_written then wakes the task with the interrupt. */
   ac__conn_kill(ww->conn, 0);
@@ -197,8 +208,10 @@ int ac__conn_write(struct ac__conn *c, uv_buf_t *bufs, unsigned nbufs) {
   ac__list_init(&ww.w.node);
   ww.conn = c;
   ww.req.data = &ww;
+  ac__timer_init(&ww.timer, on_write_deadline);
   rc = uv_write(&ww.req, (uv_stream_t *)&c->tcp, bufs, nbufs, on_written);
   if (rc != 0) return rc;
+  ac__timer_start(c->server->loop, &ww.timer, c->server->opts.write_timeout_ms);
   return ac__task_suspend(&ww.w);
 }
 

@@ -44,6 +44,7 @@ struct ac__reqparse {
    * a NUL once complete. Grows by doubling up to max_head + slack. */
   char *head;
   size_t head_len, head_cap;
+  size_t head_bytes;             /* of URL, names and values: <= max_head */
   struct ac__srv_header *hdrs;  /* max_headers entries, allocated lazily */
   size_t nhdrs, hdrs_cap;
   int last;                      /* the element being appended: ELEM_* */

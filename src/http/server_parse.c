@@ -66,7 +66,8 @@ static int close_elem(struct ac__reqparse *p) {
 static int append(struct ac__reqparse *p, int kind, const char *at, size_t len) {
   int rc;
   /* The limit counts the bytes of URL, names and values, not the NULs. */
-  if (p->head_len + len > p->max_head + p->nhdrs * 2 + 1) return fail(p, 431);
+  if (len > p->max_head - p->head_bytes) return fail(p, 431);
+  p->head_bytes += len;
   if (kind != p->last) {
     rc = close_elem(p);
     if (rc != 0) return fail_rc(p, rc);
@@ -175,6 +176,7 @@ void ac__reqparse_reset(struct ac__reqparse *p) {
   http_parser_init(&p->hp, HTTP_REQUEST);
   p->hp.data = p;
   p->head_len = 0;
+  p->head_bytes = 0;
   p->nhdrs = 0;
   p->last = ELEM_NONE;
   p->url = 0;

@@ -303,3 +303,42 @@ TEST_IMPL(server_stop_cancels_after_grace) {
   ASSERT(resp_status(st.resp) == 500 || st.resp[0] == '\0');
   ASSERT_EQ(st.idle_eof, 1);
 }
+
+/* ------------------------------------------- a client that does not read */
+
+static atomic_int stalled_rc = 1;
+
+static int h_flood(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
+  int rc = 0, i;
+  (void)req;
+  (void)ud;
+  /* Up to 64 MiB: far more than the socket buffers hold. */
+  for (i = 0; i < 1024 && rc == 0; i++) rc = ac_server_resp_write(resp, big_body, sizeof(big_body));
+  atomic_store(&stalled_rc, rc);
+  return rc;
+}
+
+static void stalled_client(struct srv_fixture *fx) {
+  int fd = raw_connect(fx->port), spins = 0;
+  raw_send_str(fd, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n");
+  /* Read nothing: the server's writes must time out, not wait forever. */
+  while (atomic_load(&stalled_rc) == 1) {
+    ASSERT_LT(spins++, 30000);
+    usleep(1000);
+  }
+  close(fd);
+}
+
+TEST_IMPL(server_write_timeout) {
+  struct srv_fixture fx = {0};
+  ac_server_opts_t o;
+
+  ac_server_opts_init(&o);
+  o.write_timeout_ms = 300;
+  srv_init(&fx, &o);
+  ASSERT_OK(ac_server_route(fx.server, "GET", "/flood", h_flood, NULL));
+  fx.client = stalled_client;
+  srv_run(&fx);
+  ASSERT_ERR(atomic_load(&stalled_rc), AC_ETIMEDOUT);
+  srv_done(&fx);
+}
