@@ -251,6 +251,7 @@ static struct book_val gen_catalog(struct ac__jbuf *a, struct ac__rng *r, unsign
   if (t & AC_BOOK_NULLS) return val_null();
   size_t start = a->len;
   unsigned lines = ac__rng_range(r, 0, 15);
+  if (lines == 0 && (t & AC_BOOK_NUL)) lines = 1; /* the NUL lives in the first line */
   if (lines == 0) return val_from(a, start, BOOK_STR); /* "" as on the real site */
   ac__jbuf_puts(a, "序言");
   for (unsigned k = 0; k < lines; k++) {
