@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "acrawl.h"
@@ -24,7 +25,7 @@ struct site_cli {
   const char *portfile;
   const char *dump;
   uint64_t port, books, seed, page_size, delay, jitter, fail_first, retry_after, gone,
-      max_in_flight, fault_seed, max_limit;
+      max_in_flight, fault_seed, max_limit, max_connections;
   double p429, preset, pshort, pbadjson;
 };
 
@@ -49,6 +50,8 @@ static const struct opt opts[] = {
      "default ?limit= of the list API (18)"},
     {"max-limit", OPT_U64, F(max_limit), AC__BOOKS_MAX_PAGE_SIZE, "N",
      "largest ?limit= honoured (100)"},
+    {"max-connections", OPT_U64, F(max_connections), 1000000, "N",
+     "connections open at once; more wait in the backlog (16384)"},
     {"dump", OPT_STR, F(dump), 0, "FILE|-", "write the data set as JSON Lines and exit"},
     {"delay", OPT_U64, F(delay), 600000, "MS", "delay every book API answer"},
     {"jitter", OPT_U64, F(jitter), 600000, "MS", "plus a random 0..MS"},
@@ -145,6 +148,10 @@ static int parse(struct site_cli *c, int argc, char **argv) {
     }
     if (set_opt(c, o, val) != 0) return -1;
   }
+  if (c->max_connections == 0) {
+    fprintf(stderr, "acrawl site: --max-connections: must be at least 1\n");
+    return -1;
+  }
   if (c->page_size == 0) {
     fprintf(stderr, "acrawl site: --page-size: must be at least 1\n");
     return -1;
@@ -206,6 +213,16 @@ static int write_portfile(const char *path, int port) {
   }
   free(tmp);
   return ok ? 0 : -1;
+}
+
+/* Raise the soft limit on open files towards want (at most the hard limit):
+ * Debian's default soft limit of 1,024 would cap the connections. */
+static void raise_fd_limit(uint64_t want) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? (rlim_t)want : rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    fprintf(stderr, "acrawl site: cannot raise the open files limit: %s\n", strerror(errno));
 }
 
 struct run {
@@ -273,6 +290,7 @@ int ac_cli_site(int argc, char **argv) {
   c.max_limit = AC__SITE_DEFAULT_MAX_LIMIT;
   c.retry_after = 1;
   c.fault_seed = 1;
+  c.max_connections = 16384;
   rc = parse(&c, argc, argv);
   if (rc != 0) {
     if (rc > 0) ac_cli_site_usage(stdout);
@@ -296,6 +314,13 @@ int ac_cli_site(int argc, char **argv) {
   so.faults.pbadjson = c.pbadjson;
   so.faults.max_in_flight = (uint32_t)c.max_in_flight;
   so.gone = (size_t)c.gone;
+  /* The site must never be what limits a benchmark (10,000 clients at once
+   * on /delay/1): many connections, a deep backlog, and the descriptors for
+   * them. */
+  so.server.max_connections = (size_t)c.max_connections;
+  so.server.max_tracked_clients = 4096;
+  so.server.backlog = 4096;
+  raise_fd_limit(c.max_connections + 64);
 
   memset(&r, 0, sizeof(r));
   r.cli = &c;
