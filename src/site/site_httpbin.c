@@ -28,14 +28,9 @@
 /* Query and form fields taken into args/form; the rest are left out. */
 #define MAX_FIELDS 256
 
-struct field {
-  const char *k, *v;
-  size_t klen, vlen;
-};
-
 /* Decode "a=1&b=x+y" into fields, in place into scratch (a copy of src with
  * room for its NUL). Returns the number of fields, or -1 on a bad escape. */
-static int parse_fields(const char *src, size_t len, char *scratch, struct field *f, int max) {
+static int parse_fields(const char *src, size_t len, char *scratch, struct ac__site_field *f, int max) {
   int n = 0;
   size_t i = 0;
   memcpy(scratch, src, len);
@@ -71,7 +66,7 @@ static int parse_fields(const char *src, size_t len, char *scratch, struct field
 
 /* Fields as a JSON object; a repeated key becomes an array of its values,
  * in order, as httpbin (werkzeug's MultiDict) does. */
-static void fields_json(struct ac__jbuf *b, const struct field *f, int n) {
+static void fields_json(struct ac__jbuf *b, const struct ac__site_field *f, int n) {
   int first = 1;
   ac__jbuf_putc(b, '{');
   for (int i = 0; i < n; i++) {
@@ -98,7 +93,7 @@ static void fields_json(struct ac__jbuf *b, const struct field *f, int n) {
 
 /* Parse src as fields and write them; a bad escape gives {}. */
 static int write_fields(struct ac__jbuf *b, const char *src, size_t len) {
-  struct field *f;
+  struct ac__site_field *f;
   char *scratch;
   int n;
 
@@ -186,6 +181,30 @@ static int is_form(const ac_server_req_t *req) {
   return ct != NULL && strncasecmp(ct, want, strlen(want)) == 0;
 }
 
+/* data, files and form of a multipart body, as httpbin gives them: data
+ * empty, file contents as text. 1 when the body was multipart, 0 if not,
+ * AC_ENOMEM. */
+static int write_multipart(struct ac__jbuf *b, const ac_server_req_t *req, const char *body,
+                           size_t blen) {
+  struct ac__site_field *form, *files;
+  int nform, nfiles, rc = 1;
+
+  form = ac__malloc(2 * MAX_FIELDS * sizeof(*form));
+  if (form == NULL) return AC_ENOMEM;
+  files = form + MAX_FIELDS;
+  if (ac__site_multipart(ac_server_req_header(req, "Content-Type"), body, blen, form, &nform,
+                         files, &nfiles, MAX_FIELDS) != 0) {
+    rc = 0;
+  } else {
+    ac__jbuf_puts(b, ",\"data\":\"\",\"files\":");
+    fields_json(b, files, nfiles);
+    ac__jbuf_puts(b, ",\"form\":");
+    fields_json(b, form, nform);
+  }
+  ac__free(form);
+  return rc;
+}
+
 /* The echo of httpbin's /anything; with_body 0 leaves out data, files, form
  * and json (/get, /delay), with_method 0 leaves out method. */
 static int echo(ac_server_req_t *req, ac_server_resp_t *resp, int with_body, int with_method) {
@@ -198,7 +217,9 @@ static int echo(ac_server_req_t *req, ac_server_resp_t *resp, int with_body, int
   ac__jbuf_init(&b, ECHO_MAX);
   ac__jbuf_puts(&b, "{\"args\":");
   rc = write_fields(&b, q, strlen(q));
-  if (with_body && rc == 0) {
+  if (with_body && rc == 0 && (rc = write_multipart(&b, req, body, blen)) == 1) {
+    rc = 0;
+  } else if (with_body && rc == 0) {
     int form = is_form(req);
     ac__jbuf_puts(&b, ",\"data\":");
     if (form) ac__jbuf_puts(&b, "\"\"");

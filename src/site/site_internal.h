@@ -19,6 +19,22 @@ struct ac__site {
   uint64_t kinds[AC__SITE_KINDS];
 };
 
+/* A name and a value, borrowed (query and form fields, multipart parts). */
+struct ac__site_field {
+  const char *k, *v;
+  size_t klen, vlen;
+};
+
+/*
+ * Split a multipart/form-data body (ctype is its Content-Type) into form
+ * fields and files (parts with a filename), at most max of each, borrowed
+ * from body. Returns 0 (possibly with no parts when the framing is broken),
+ * or -1 when ctype is not multipart/form-data with a usable boundary.
+ */
+int ac__site_multipart(const char *ctype, const char *body, size_t blen,
+                       struct ac__site_field *form, int *nform, struct ac__site_field *files,
+                       int *nfiles, int max);
+
 /* Add the httpbin-style routes (site_httpbin.c). 0, AC_EINVAL, AC_ENOMEM. */
 int ac__site_httpbin_routes(struct ac__site *s);
 /* Add GET /__stats (site_stats.c). */

@@ -63,6 +63,17 @@ TEST_IMPL(site_httpbin_echo) {
   ASSERT_STR_EQ(str_at(j, "data", NULL), "{\"k\":");
   cJSON_Delete(j);
 
+  /* multipart/form-data: fields in form, parts with a filename in files. */
+  j = curl_json(&p, "printf 'line 1\\nline 2\\n' > /tmp/ac_site_mp.$$ && "
+                    "curl -s -F 'who=acrawl' -F 'lang=C; type=text/plain' "
+                    "-F 'up=@/tmp/ac_site_mp.'$$';filename=notes.txt' '%s/post'; "
+                    "rm -f /tmp/ac_site_mp.$$");
+  ASSERT_STR_EQ(str_at(j, "form", "who"), "acrawl");
+  ASSERT_STR_EQ(str_at(j, "form", "lang"), "C");
+  ASSERT_STR_EQ(str_at(j, "files", "up"), "line 1\nline 2\n");
+  ASSERT_STR_EQ(str_at(j, "data", NULL), "");
+  cJSON_Delete(j);
+
   j = curl_json(&p, "curl -s -X DELETE '%s/delete?z=9'");
   ASSERT_STR_EQ(str_at(j, "args", "z"), "9");
   cJSON_Delete(j);

@@ -1,8 +1,10 @@
 /*
  * The replica's pieces in process: the JSON validator behind httpbin's
- * "json" field, and ac__site_new under allocation failures (AC_ENOMEM
- * returned at every step, nothing leaked).
+ * "json" field, the multipart splitter behind "form" and "files", and
+ * ac__site_new under allocation failures (AC_ENOMEM returned at every step,
+ * nothing leaked).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "acrawl.h"
@@ -72,4 +74,49 @@ TEST_IMPL(site_new_out_of_memory) {
   ASSERT_OK(ac_loop_run(loop));
   ASSERT_OK(ac_loop_close(loop));
   ASSERT_EQ(ac_test_live_allocations(), 0);
+}
+
+TEST_IMPL(site_multipart_parts) {
+  struct ac__site_field form[4], files[4];
+  int nf, nfi;
+  static const char body[] = "--XyZ\r\n"
+                             "Content-Disposition: form-data; name=\"a\"\r\n\r\n"
+                             "one\r\n"
+                             "--XyZ\r\n"
+                             "content-disposition: form-data; filename=\"f.txt\"; name=\"up\"\r\n"
+                             "Content-Type: text/plain\r\n\r\n"
+                             "x\r\ny\r\n"
+                             "--XyZ\r\n"
+                             "Content-Disposition: form-data\r\n\r\n"
+                             "no name: skipped\r\n"
+                             "--XyZ--\r\n";
+  ASSERT_EQ(ac__site_multipart("multipart/form-data; boundary=XyZ", body, sizeof(body) - 1, form,
+                               &nf, files, &nfi, 4), 0);
+  ASSERT_EQ(nf, 1);
+  ASSERT_EQ(nfi, 1);
+  ASSERT(form[0].klen == 1 && memcmp(form[0].k, "a", 1) == 0);
+  ASSERT(form[0].vlen == 3 && memcmp(form[0].v, "one", 3) == 0);
+  ASSERT(files[0].klen == 2 && memcmp(files[0].k, "up", 2) == 0);
+  ASSERT(files[0].vlen == 4 && memcmp(files[0].v, "x\r\ny", 4) == 0);
+  /* A quoted boundary; the cap on parts. */
+  ASSERT_EQ(ac__site_multipart("multipart/form-data; boundary=\"XyZ\"", body, sizeof(body) - 1,
+                               form, &nf, files, &nfi, 0), 0);
+  ASSERT_EQ(nf + nfi, 0);
+  /* Not multipart, or no boundary: -1. */
+  ASSERT_EQ(ac__site_multipart("text/plain", body, sizeof(body) - 1, form, &nf, files, &nfi, 4),
+            -1);
+  ASSERT_EQ(ac__site_multipart("multipart/form-data", body, sizeof(body) - 1, form, &nf, files,
+                               &nfi, 4), -1);
+  ASSERT_EQ(ac__site_multipart(NULL, body, sizeof(body) - 1, form, &nf, files, &nfi, 4), -1);
+  /* Every truncation parses safely (ASan watches), never past the body. */
+  for (size_t n = 0; n < sizeof(body) - 1; n++) {
+    char *copy = malloc(n + 1);
+    ASSERT_NOT_NULL(copy);
+    memcpy(copy, body, n);
+    ASSERT_EQ(ac__site_multipart("multipart/form-data; boundary=XyZ", copy, n, form, &nf, files,
+                                 &nfi, 4), 0);
+    for (int i = 0; i < nf; i++) ASSERT(form[i].v + form[i].vlen <= copy + n);
+    for (int i = 0; i < nfi; i++) ASSERT(files[i].v + files[i].vlen <= copy + n);
+    free(copy);
+  }
 }
