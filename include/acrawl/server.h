@@ -52,13 +52,16 @@ typedef struct ac_server_opts {
    * there); reading stops while it is full. Default 16 KiB. */
   size_t read_buffer_size;
   /** Milliseconds from the first byte of a request to the end of its head
-   * (a whole-head deadline, not per byte): past it, 408. Default 10000. */
+   * (a whole-head deadline, not per byte): past it, 408. A new connection
+   * has the same time to send its first request (else 408 too). Default
+   * 10000. */
   uint64_t head_timeout_ms;
   /** Milliseconds for the whole body once the head is in: past it, 408.
    * Default 30000. */
   uint64_t body_timeout_ms;
   /** Milliseconds a keep-alive connection may wait for its next request
-   * before it is closed (silently: no request was started). Default 15000. */
+   * before it is closed (silently: no request was started, and an answer
+   * could cross one the client is sending). Default 15000. */
   uint64_t idle_timeout_ms;
   /** Milliseconds one write may wait for a client that does not read:
    * past it, the connection is closed and the write returns AC_ETIMEDOUT.
@@ -121,8 +124,9 @@ AC_EXTERN int ac_server_route(ac_server_t *server, const char *method, const cha
  * Bind host:port (an IPv4 or IPv6 literal, e.g. "127.0.0.1"; port 0 picks a
  * free port) and start accepting. SIGPIPE is set to be ignored if it still
  * has its default action (writes to a closed socket must fail with EPIPE, not
- * kill the process). Returns 0, AC_EINVAL, AC_EBUSY (already
- * listening or closed) or the system error (AC_EADDRINUSE...).
+ * kill the process). Returns 0, AC_EINVAL, AC_EBUSY (already listening or
+ * closed, or a failed listen's socket still closing: run the loop, then
+ * retry) or the system error (AC_EADDRINUSE...).
  */
 AC_EXTERN int ac_server_listen(ac_server_t *server, const char *host, int port);
 

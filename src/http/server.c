@@ -230,6 +230,8 @@ int ac__server_dispatch(ac_server_t *s, ac_server_req_t *req, ac_server_resp_t *
 
 /* ------------------------------------------------------------ listening */
 
+static void close_listener(ac_server_t *s);
+
 static void on_connection(uv_stream_t *listener, int status) {
   ac_server_t *s = listener->data;
   if (status != 0 || s->closing) return;
@@ -238,7 +240,9 @@ static void on_connection(uv_stream_t *listener, int status) {
     s->accept_pending = 1;
     return;
   }
-  ac__conn_start(s);
+  /* Out of memory leaves the connection in the kernel: retried when another
+   * connection closes. */
+  if (ac__conn_start(s) != 0) s->accept_pending = 1;
 }
 
 /* A write to a socket the client has closed raises SIGPIPE, which kills the
@@ -258,7 +262,9 @@ int ac_server_listen(ac_server_t *s, const char *host, int port) {
 
   if (s == NULL || s->magic != SERVER_MAGIC || host == NULL || port < 0 || port > 65535)
     return AC_EINVAL;
-  if (s->listening || s->closing) return AC_EBUSY;
+  /* listener_open without listening: a failed listen whose socket is still
+   * being closed; the loop must run before trying again. */
+  if (s->listening || s->closing || s->listener_open) return AC_EBUSY;
   ignore_sigpipe();
   if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
       uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)
@@ -271,7 +277,7 @@ int ac_server_listen(ac_server_t *s, const char *host, int port) {
   if (rc == 0) rc = uv_listen((uv_stream_t *)&s->listener, s->opts.backlog, on_connection);
   if (rc == 0) rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
   if (rc != 0) {
-    /* The handle is closed by ac_server_free (or close). */
+    close_listener(s);
     return rc;
   }
   s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
@@ -324,7 +330,7 @@ void ac__server_conn_gone(ac_server_t *s) {
   s->stats.connections_now--;
   if (s->accept_pending && !s->closing) {
     s->accept_pending = 0;
-    ac__conn_start(s);
+    if (ac__conn_start(s) != 0) s->accept_pending = 1;
   }
   if (s->stats.connections_now == 0) ac__wake_all(&s->drain_waiters, 0);
 }

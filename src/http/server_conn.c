@@ -293,9 +293,16 @@ static int read_request(struct ac__conn *c) {
     c->in_off = c->in_len = 0;
     if (c->read_status != 0) return 1; /* EOF or error: nobody to answer */
     if (phase == PHASE_IDLE && s->closing) return 1;
-    rc = wait_data(c, phase == PHASE_IDLE ? ac_loop_now(s->loop) + s->opts.idle_timeout_ms
-                                          : deadline);
-    if (rc == AC_ETIMEDOUT && phase != PHASE_IDLE) {
+    if (phase == PHASE_IDLE) {
+      /* A new connection must send its first request within the head
+       * deadline, like any request. Between keep-alive requests the idle
+       * limit applies instead, and ends silently: a 408 there could cross a
+       * request the client is sending at the same moment. */
+      deadline = ac_loop_now(s->loop) +
+                 (c->nrequests == 0 ? s->opts.head_timeout_ms : s->opts.idle_timeout_ms);
+    }
+    rc = wait_data(c, deadline);
+    if (rc == AC_ETIMEDOUT && (phase != PHASE_IDLE || c->nrequests == 0)) {
       respond_error(c, 408);
       return -1;
     }
@@ -328,6 +335,7 @@ static int handle_request(struct ac__conn *c) {
   ac__resp_init(&resp, c, p->hp.method == HTTP_HEAD);
   if (!p->keep_alive || s->closing) resp.close_after = 1;
   c->in_flight = 1;
+  c->nrequests++;
   ac__stats_request_begin(s, c->client);
   ac__server_dispatch(s, &req, &resp);
   ac__stats_request_end(s, c->client);

@@ -135,6 +135,7 @@ struct ac__conn {
   char *scratch;                 /* decoded route parameters */
   size_t scratch_cap;
   struct ac__srv_client *client;
+  uint64_t nrequests;            /* requests handled on this connection */
   char addr[46];
   unsigned reading : 1;
   unsigned handle_closing : 1;   /* uv_close called */

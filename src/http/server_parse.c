@@ -172,7 +172,16 @@ void ac__reqparse_free(struct ac__reqparse *p) {
   p->body = NULL;
 }
 
+/* Bodies above this are not kept for the next request of a connection: an
+ * idle keep-alive connection should not hold a megabyte. */
+#define BODY_KEEP_MAX (64 * 1024)
+
 void ac__reqparse_reset(struct ac__reqparse *p) {
+  if (p->body_cap > BODY_KEEP_MAX) {
+    ac__free(p->body);
+    p->body = NULL;
+    p->body_cap = 0;
+  }
   http_parser_init(&p->hp, HTTP_REQUEST);
   p->hp.data = p;
   p->head_len = 0;

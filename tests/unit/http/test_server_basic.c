@@ -215,3 +215,46 @@ TEST_IMPL(server_url_decode) {
   ASSERT_EQ(ac_server_url_decode("", 0, buf, 0), 0);
   ASSERT_STR_EQ(buf, "");
 }
+
+static int nap(void *arg, void **result) {
+  (void)arg;
+  (void)result;
+  return ac_sleep(20);
+}
+
+/* A port in use: the error, then a retry on another port works, and both
+ * servers free cleanly. Bad arguments are refused. */
+TEST_IMPL(server_listen_errors) {
+  ac_loop_t *loop;
+  ac_server_t *a, *b;
+  ac_server_opts_t o;
+
+  ASSERT_OK(ac_loop_new(&loop));
+  ac_server_opts_init(&o);
+  o.max_headers = 0;
+  ASSERT_ERR(ac_server_new(loop, &o, &a), AC_EINVAL);
+  ASSERT_ERR(ac_server_new(NULL, NULL, &a), AC_EINVAL);
+  ASSERT_OK(ac_server_new(loop, NULL, &a));
+  ASSERT_OK(ac_server_new(loop, NULL, &b));
+  ASSERT_EQ(ac_server_port(a), 0);
+  ASSERT_ERR(ac_server_listen(a, "not-an-ip", 0), AC_EINVAL);
+  ASSERT_ERR(ac_server_listen(a, "127.0.0.1", 70000), AC_EINVAL);
+  ASSERT_OK(ac_server_listen(a, "127.0.0.1", 0));
+  ASSERT_ERR(ac_server_listen(b, "127.0.0.1", ac_server_port(a)), AC_EADDRINUSE);
+  ASSERT_ERR(ac_server_listen(b, "127.0.0.1", 0), AC_EBUSY); /* still closing */
+  {
+    /* Let the loop turn (a's listener keeps ac_loop_run from returning). */
+    ac_task_t *t;
+    ASSERT_OK(ac_task_spawn(loop, nap, NULL, NULL, &t));
+    ASSERT_OK(ac_loop_run_until_done(loop, t));
+    ac_task_release(t);
+  }
+  ASSERT_OK(ac_server_listen(b, "127.0.0.1", 0));
+  ASSERT_GT(ac_server_port(b), 0);
+  ac_server_close(a);
+  ac_server_close(a); /* twice is fine */
+  ASSERT_OK(ac_server_free(a));
+  ASSERT_OK(ac_server_free(b));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_OK(ac_loop_close(loop));
+}

@@ -307,3 +307,45 @@ TEST_IMPL(server_connection_cap) {
   ASSERT_EQ(atomic_load(&cap_seen), 2);
   srv_done(&fx);
 }
+
+/* ------------------------------------------------------- silent client */
+
+static void silent_client(struct srv_fixture *fx) {
+  char buf[1024];
+  int err, fd = raw_connect(fx->port), ka;
+  uint64_t t0 = mono_ms(), elapsed;
+
+  /* Connects and sends nothing: 408 after the head deadline. */
+  raw_read_all(fd, buf, sizeof(buf), &err);
+  elapsed = mono_ms() - t0;
+  close(fd);
+  ASSERT_EQ(err, 0);
+  ASSERT_EQ(resp_status(buf), 408);
+  ASSERT_GE(elapsed, 400);
+  ASSERT_LE(elapsed, (uint64_t)(3000 * ac_test_time_multiplier()));
+  /* After a request, an idle keep-alive connection is closed silently. */
+  ka = raw_connect(fx->port);
+  raw_send_str(ka, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  raw_read_response(ka, buf, sizeof(buf));
+  ASSERT_EQ(raw_read_all(ka, buf, sizeof(buf), &err), 0);
+  ASSERT_EQ(err, 0);
+  close(ka);
+}
+
+TEST_IMPL(server_silent_client_408) {
+  struct srv_fixture fx = {0};
+  ac_server_opts_t o;
+  ac_server_stats_t st;
+
+  ac_server_opts_init(&o);
+  o.head_timeout_ms = 500;
+  o.idle_timeout_ms = 300;
+  srv_init(&fx, &o);
+  ASSERT_OK(ac_server_route(fx.server, NULL, "/*", h_ok, NULL));
+  fx.client = silent_client;
+  srv_run(&fx);
+  ac_server_stats(fx.server, &st);
+  ASSERT_EQ(st.timeouts, 1);
+  ASSERT_EQ(st.requests_total, 1);
+  srv_done(&fx);
+}
