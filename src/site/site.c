@@ -92,10 +92,11 @@ static int plan(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp
   int n = snprintf(key, sizeof(key), "%s %s%s%s", ac_server_req_method(req),
                    ac_server_req_path(req), *q ? "?" : "", q);
   size_t klen = n < 0 ? 0 : (size_t)n >= sizeof(key) ? sizeof(key) - 1 : (size_t)n;
+  unsigned in_flight;
 
   ac_server_stats(s->server, &st);
-  ac__faults_decide(s->faults, key, klen, (unsigned)(st.in_flight_now > UINT_MAX ? UINT_MAX
-                                                       : st.in_flight_now), f);
+  in_flight = st.in_flight_now > UINT_MAX ? UINT_MAX : (unsigned)st.in_flight_now;
+  ac__faults_decide(s->faults, key, klen, in_flight, f);
   /* An overload answers at once: holding a slot for the delay would make the
    * overload worse, which is what the client is being told about. */
   if (f->kind == AC__FAULT_OVERLOAD) {
