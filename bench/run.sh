@@ -14,6 +14,7 @@ echo "# date: $(date -u +%Y-%m-%d)"
 "$build/bench/bench_switch" | tee "$out/switch.txt"
 "$build/bench/bench_runtime" | tee "$out/runtime.txt"
 "$py" "$here/asyncio_peer.py" | tee "$out/python.txt"
+"$build/bench/bench_books" | tee "$out/books.txt"   # no Python peer: printed only
 
 # Lines look like "name   value unit ...": join acrawl and asyncio by name.
 # bench_switch prints "name: value unit", normalised here.
@@ -27,4 +28,4 @@ awk 'NR == FNR {py[$1] = $2; next}
      ($1 in py) {printf "| %s | %s | %s | %.2f |\n", $1, $2, py[$1], py[$1] / $2}' \
   "$out/p.txt" "$out/c.txt"
 echo
-echo "commands: $build/bench/bench_switch; $build/bench/bench_runtime; $py $here/asyncio_peer.py"
+echo "commands: $build/bench/bench_switch; $build/bench/bench_runtime; $py $here/asyncio_peer.py; $build/bench/bench_books"

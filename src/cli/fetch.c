@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "acrawl.h"
-#include "cli/fetch.h"
+#include "cli/cli.h"
 
 #define MAX_HEADERS 64
 #define MAX_LINE (64 * 1024)

@@ -1,33 +1,39 @@
 /*
- * acrawl: the command-line tool. Subcommands (fetch; later site, books) are
- * dispatched from the table below.
+ * acrawl: the command-line tool. Subcommands live in their own files
+ * (declared in cli.h) and are dispatched from the table below.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "acrawl.h"
-#include "cli/fetch.h"
+#include "cli/cli.h"
 
 struct command {
   const char *name;
-  int (*run)(int argc, char **argv); /* the arguments after the name */
+  int (*run)(int argc, char **argv);
+  const char *help;
 };
 
 static const struct command commands[] = {
-    {"fetch", ac__cli_fetch},
+    {"fetch", ac__cli_fetch, "fetch URLs, N in flight, one JSON line each (acrawl fetch --help)"},
+    {"site", ac_cli_site, "serve the book-site replica (acrawl site --help)"},
 };
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: acrawl [--version | --help]\n"
-          "       acrawl fetch [options] [URL...]   (acrawl fetch --help)\n"
+          "       acrawl COMMAND [options]\n"
           "\n"
           "acrawl is an asynchronous crawler toolkit: an asyncio-like runtime on\n"
           "libuv, an HTTP client on libcurl, and a crawl engine.\n"
           "\n"
           "options:\n"
           "  --version   print the version and what this build contains\n"
-          "  --help      print this help\n");
+          "  --help      print this help\n"
+          "\n"
+          "commands:\n");
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    fprintf(out, "  %-10s  %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv) {

@@ -1,0 +1,181 @@
+/*
+ * The bounded buffer and JSON string writer (see jbuf.h).
+ */
+#include "site/jbuf.h"
+
+#include <string.h>
+
+#include "acrawl/errno.h"
+#include "common/alloc.h"
+
+void ac__jbuf_init(struct ac__jbuf *b, size_t max) {
+  b->p = NULL;
+  b->len = 0;
+  b->cap = 0;
+  b->max = max;
+  b->err = 0;
+}
+
+void ac__jbuf_free(struct ac__jbuf *b) {
+  ac__free(b->p);
+  b->p = NULL;
+  b->len = 0;
+  b->cap = 0;
+}
+
+void ac__jbuf_reset(struct ac__jbuf *b) {
+  b->len = 0;
+  b->err = 0;
+}
+
+int ac__jbuf_reserve(struct ac__jbuf *b, size_t extra) {
+  if (b->err != 0) return b->err;
+  if (extra <= b->cap - b->len) return 0;
+  if (extra > b->max - b->len) return b->err = AC_ETOOLARGE;
+  size_t need = b->len + extra;
+  /* Doubling keeps appends amortised O(1); the cap bounds the doubling. */
+  size_t cap = b->cap < 256 ? 256 : b->cap;
+  while (cap < need) cap = cap > b->max / 2 ? b->max : cap * 2;
+  if (cap > b->max) cap = b->max;
+  char *p = ac__realloc(b->p, cap);
+  if (p == NULL) return b->err = AC_ENOMEM;
+  b->p = p;
+  b->cap = cap;
+  return 0;
+}
+
+void ac__jbuf_put(struct ac__jbuf *b, const void *data, size_t n) {
+  if (n == 0 || ac__jbuf_reserve(b, n) != 0) return;
+  memcpy(b->p + b->len, data, n);
+  b->len += n;
+}
+
+void ac__jbuf_putc(struct ac__jbuf *b, char c) {
+  if (ac__jbuf_reserve(b, 1) != 0) return;
+  b->p[b->len++] = c;
+}
+
+void ac__jbuf_puts(struct ac__jbuf *b, const char *s) { ac__jbuf_put(b, s, strlen(s)); }
+
+void ac__jbuf_u64_pad(struct ac__jbuf *b, uint64_t v, unsigned width) {
+  char tmp[24];
+  size_t i = sizeof tmp;
+  do {
+    tmp[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (sizeof tmp - i < width && i > 0) tmp[--i] = '0';
+  ac__jbuf_put(b, tmp + i, sizeof tmp - i);
+}
+
+void ac__jbuf_u64(struct ac__jbuf *b, uint64_t v) { ac__jbuf_u64_pad(b, v, 1); }
+
+void ac__jbuf_fixed(struct ac__jbuf *b, uint64_t v, unsigned decimals) {
+  uint64_t scale = 1;
+  if (decimals > 9) decimals = 9;
+  for (unsigned i = 0; i < decimals; i++) scale *= 10;
+  ac__jbuf_u64(b, v / scale);
+  if (decimals == 0) return;
+  ac__jbuf_putc(b, '.');
+  ac__jbuf_u64_pad(b, v % scale, decimals);
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static void put_u_escape(struct ac__jbuf *b, unsigned cu) {
+  char e[6] = {'\\', 'u', hex_digits[(cu >> 12) & 15], hex_digits[(cu >> 8) & 15],
+               hex_digits[(cu >> 4) & 15], hex_digits[cu & 15]};
+  ac__jbuf_put(b, e, sizeof e);
+}
+
+/* Decodes one UTF-8 sequence at s[0..n), n >= 1. Returns its length and the
+ * code point, or length 1 and U+FFFD for anything malformed (overlong forms,
+ * surrogates, truncation, past U+10FFFF). */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp) {
+  unsigned c = s[0];
+  size_t len;
+  unsigned min;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  } else if ((c & 0xE0) == 0xC0) {
+    len = 2, min = 0x80, c &= 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3, min = 0x800, c &= 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4, min = 0x10000, c &= 0x07;
+  } else {
+    *cp = 0xFFFD;
+    return 1;
+  }
+  if (len > n) {
+    *cp = 0xFFFD;
+    return 1;
+  }
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) {
+      *cp = 0xFFFD;
+      return 1;
+    }
+    c = (c << 6) | (s[i] & 0x3F);
+  }
+  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+    *cp = 0xFFFD;
+    return 1;
+  }
+  *cp = c;
+  return len;
+}
+
+void ac__json_str(struct ac__jbuf *b, const char *s, size_t n, enum ac__json_mode mode) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i = 0;
+  ac__jbuf_putc(b, '"');
+  while (i < n && b->err == 0) {
+    /* Copy the longest run that needs no escaping in one go: long texts are
+     * mostly such runs. */
+    size_t run = i;
+    while (run < n && u[run] >= 0x20 && u[run] != '"' && u[run] != '\\' &&
+           (mode == AC__JSON_UTF8 || u[run] < 0x80))
+      run++;
+    ac__jbuf_put(b, u + i, run - i);
+    i = run;
+    if (i == n) break;
+    unsigned c = u[i];
+    if (c >= 0x80) {
+      unsigned cp;
+      i += utf8_decode(u + i, n - i, &cp);
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        put_u_escape(b, 0xD800 | (cp >> 10));
+        put_u_escape(b, 0xDC00 | (cp & 0x3FF));
+      } else {
+        put_u_escape(b, cp);
+      }
+      continue;
+    }
+    i++;
+    switch (c) {
+      case '"': ac__jbuf_put(b, "\\\"", 2); break;
+      case '\\': ac__jbuf_put(b, "\\\\", 2); break;
+      case '\b': ac__jbuf_put(b, "\\b", 2); break;
+      case '\f': ac__jbuf_put(b, "\\f", 2); break;
+      case '\n': ac__jbuf_put(b, "\\n", 2); break;
+      case '\r': ac__jbuf_put(b, "\\r", 2); break;
+      case '\t': ac__jbuf_put(b, "\\t", 2); break;
+      default: put_u_escape(b, c); break;
+    }
+  }
+  ac__jbuf_putc(b, '"');
+}
+
+int ac__jbuf_copy(const struct ac__jbuf *b, char **out) {
+  *out = NULL;
+  if (b->err != 0) return b->err;
+  if (b->len == 0) return AC_EINVAL;
+  char *p = ac__malloc(b->len);
+  if (p == NULL) return AC_ENOMEM;
+  memcpy(p, b->p, b->len);
+  *out = p;
+  return 0;
+}

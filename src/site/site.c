@@ -1,0 +1,324 @@
+/*
+ * The book-site replica: construction, and the book API with its faults.
+ *
+ *   GET /api/book/?limit=L&offset=O   a list page (prebuilt when L is the page
+ *                                     size and O a multiple of it)
+ *   GET /api/book?...                 301 to the slash form, query kept
+ *   GET /api/book/{id}                a detail, or 404 {"detail":"Not found."}
+ *
+ * Each book request asks the fault planner for its fate, keyed by method,
+ * path and query, then waits the planned delay and answers: the planned error
+ * status, or the body, whole or damaged (reset mid-body, short, truncated
+ * JSON). Bodies are never copied on the clean path: the prebuilt range goes
+ * out in the server's single writev with the head.
+ */
+#include "site/site.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "site/site_internal.h"
+
+/* The planner's key (method, path, query) is cut here: longer URLs share the
+ * fate of their first bytes, which is enough for a test site. */
+#define SITE_KEY_MAX 1024
+
+void ac__site_options_init(struct ac__site_options *o) {
+  memset(o, 0, sizeof(*o));
+  ac__books_options_init(&o->books);
+  ac__faults_config_init(&o->faults);
+  o->max_limit = AC__SITE_DEFAULT_MAX_LIMIT;
+  ac_server_opts_init(&o->server);
+}
+
+ac_server_t *ac__site_server(struct ac__site *s) { return s->server; }
+const struct ac__books *ac__site_books(const struct ac__site *s) { return s->books; }
+
+int ac__site_is_gone(const struct ac__site *s, size_t i) {
+  return s->gone != NULL && i < ac__books_count(s->books) && s->gone[i];
+}
+
+uint64_t ac__site_count(const struct ac__site *s, enum ac__site_kind kind) {
+  return (unsigned)kind < AC__SITE_KINDS ? s->kinds[kind] : 0;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+/* A non-negative decimal query value, or dflt when absent or not a number
+ * (Django REST framework ignores a bad limit or offset the same way). */
+static size_t query_size(const ac_server_req_t *req, const char *name, size_t dflt) {
+  char buf[32];
+  size_t len, v = 0;
+  if (ac_server_req_query_value(req, name, buf, sizeof(buf), &len) != 0 || len == 0) return dflt;
+  for (size_t i = 0; i < len; i++) {
+    if (buf[i] < '0' || buf[i] > '9') return dflt;
+    if (v > (SIZE_MAX - 9) / 10) return SIZE_MAX; /* saturate: past any end */
+    v = v * 10 + (size_t)(buf[i] - '0');
+  }
+  return v;
+}
+
+int ac__site_send_json(ac_server_resp_t *resp, int status, const struct ac__jbuf *b) {
+  int rc;
+  if (b->err != 0 || b->len == 0)
+    return ac_server_resp_text(resp, 500, "Internal Server Error\n");
+  rc = ac_server_resp_status(resp, status, NULL);
+  if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", "application/json");
+  if (rc == 0) rc = ac_server_resp_send(resp, b->p, b->len);
+  return rc;
+}
+
+static int send_static_json(ac_server_resp_t *resp, int status, const char *body) {
+  int rc = ac_server_resp_status(resp, status, NULL);
+  if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", "application/json");
+  if (rc == 0) rc = ac_server_resp_send(resp, body, strlen(body));
+  return rc;
+}
+
+/*
+ * Plan this request's faults and answer the ones that replace the response
+ * (5xx, 429, 503) after the planned delay. Returns 1 when the request was
+ * answered (*rc is the handler's result), 0 when the caller goes on with the
+ * body fault, if any, in *f.
+ */
+static int plan(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp,
+                struct ac__fault *f, int *rc) {
+  char key[SITE_KEY_MAX];
+  ac_server_stats_t st;
+  const char *q = ac_server_req_query(req);
+  int n = snprintf(key, sizeof(key), "%s %s%s%s", ac_server_req_method(req),
+                   ac_server_req_path(req), *q ? "?" : "", q);
+  size_t klen = n < 0 ? 0 : (size_t)n >= sizeof(key) ? sizeof(key) - 1 : (size_t)n;
+  unsigned in_flight;
+
+  ac_server_stats(s->server, &st);
+  in_flight = st.in_flight_now > UINT_MAX ? UINT_MAX : (unsigned)st.in_flight_now;
+  ac__faults_decide(s->faults, key, klen, in_flight, f);
+  /* An overload answers at once: holding a slot for the delay would make the
+   * overload worse, which is what the client is being told about. */
+  if (f->kind == AC__FAULT_OVERLOAD) {
+    *rc = send_static_json(resp, 503, "{\"detail\":\"Service temporarily unavailable.\"}");
+    return 1;
+  }
+  if (f->delay_ms > 0 && (*rc = ac_sleep(f->delay_ms)) != 0) return 1;
+  if (f->kind == AC__FAULT_5XX) {
+    *rc = send_static_json(resp, f->status, "{\"detail\":\"A server error occurred.\"}");
+    return 1;
+  }
+  if (f->kind == AC__FAULT_429) {
+    char ra[24], body[96];
+    snprintf(ra, sizeof(ra), "%u", (unsigned)f->retry_after_s);
+    snprintf(body, sizeof(body),
+             "{\"detail\":\"Request was throttled. Expected available in %u seconds.\"}",
+             (unsigned)f->retry_after_s);
+    *rc = ac_server_resp_header(resp, "Retry-After", ra);
+    if (*rc == 0) *rc = send_static_json(resp, 429, body);
+    return 1;
+  }
+  return 0;
+}
+
+/*
+ * Send a JSON body made of parts (their concatenation), damaged as the fault
+ * says: RESET and SHORT announce the whole length and stop after half of it
+ * (reset, or a clean close), BADJSON sends the first half as the whole body
+ * (a cut JSON text never parses), uncompressed. gz says the parts are gzip'd.
+ */
+static int send_parts(ac_server_resp_t *resp, int status, const struct ac__books_bytes *parts,
+                      size_t n, int gz, const struct ac__fault *f) {
+  size_t total = 0, half, left;
+  int rc;
+
+  for (size_t i = 0; i < n; i++) total += parts[i].len;
+  half = total / 2;
+  rc = ac_server_resp_status(resp, status, NULL);
+  if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", "application/json");
+  if (rc == 0) rc = ac_server_resp_header(resp, "Vary", "Accept-Encoding");
+  if (rc == 0 && gz) rc = ac_server_resp_header(resp, "Content-Encoding", "gzip");
+  if (rc != 0) return rc;
+  if (f->kind == AC__FAULT_NONE && n == 1)
+    return ac_server_resp_send(resp, parts[0].base, parts[0].len);
+  if (f->kind == AC__FAULT_BADJSON) total = half;
+  rc = ac_server_resp_start(resp, (int64_t)total);
+  left = f->kind == AC__FAULT_NONE ? total : half;
+  for (size_t i = 0; i < n && rc == 0 && left > 0; i++) {
+    size_t k = parts[i].len < left ? parts[i].len : left;
+    rc = ac_server_resp_write(resp, parts[i].base, k);
+    left -= k;
+  }
+  if (rc != 0) return rc;
+  if (f->kind == AC__FAULT_RESET) return ac_server_resp_reset(resp);
+  if (f->kind == AC__FAULT_SHORT) return ac_server_resp_abort(resp);
+  return ac_server_resp_end(resp);
+}
+
+/* A list page that is not prebuilt (an odd limit or offset), gzip'd for
+ * this one request: rare enough that caching it would not pay. */
+static int send_list_gzip(ac_server_resp_t *resp, const struct ac__books_bytes parts[3],
+                          const struct ac__fault *f) {
+  struct ac__jbuf b;
+  struct ac__books_bytes gz;
+  unsigned char *z = NULL;
+  size_t zlen = 0;
+  int rc;
+
+  ac__jbuf_init(&b, AC__BOOKS_MAX_BODY);
+  for (int i = 0; i < 3; i++) ac__jbuf_put(&b, parts[i].base, parts[i].len);
+  rc = b.err != 0 ? b.err : ac__site_gzip(b.p, b.len, &z, &zlen);
+  ac__jbuf_free(&b);
+  if (rc != 0) return rc;
+  gz.base = (const char *)z;
+  gz.len = zlen;
+  rc = send_parts(resp, 200, &gz, 1, 1, f);
+  ac__free(z);
+  return rc;
+}
+
+/* ----------------------------------------------------------- handlers */
+
+static int h_list(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
+  struct ac__site *s = ud;
+  struct ac__books_bytes parts[3];
+  struct ac__fault f;
+  size_t limit, offset;
+  int rc;
+
+  s->kinds[AC__SITE_LIST]++;
+  if (plan(s, req, resp, &f, &rc)) return rc;
+  limit = query_size(req, "limit", s->page_size);
+  if (limit > s->max_limit) limit = s->max_limit;
+  offset = query_size(req, "offset", 0);
+  if (f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req) &&
+      ac__books_list_page_gzip(s->books, limit, offset, &parts[0]) == 0)
+    return send_parts(resp, 200, parts, 1, 1, &f);
+  if (ac__books_list_page(s->books, limit, offset, &parts[0]) == 0)
+    return send_parts(resp, 200, parts, 1, 0, &f);
+  ac__books_list_iov(s->books, limit, offset, parts);
+  if (f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req))
+    return send_list_gzip(resp, parts, &f);
+  return send_parts(resp, 200, parts, 3, 0, &f);
+}
+
+/* /api/book?... : the browser's first hit, answered like the real site. */
+static int h_list_redirect(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
+  struct ac__site *s = ud;
+  const char *q = ac_server_req_query(req);
+  char *loc;
+  size_t qlen = strlen(q);
+  int rc;
+
+  s->kinds[AC__SITE_REDIRECT]++;
+  loc = ac__malloc(sizeof("/api/book/?") + qlen);
+  if (loc == NULL) return AC_ENOMEM;
+  memcpy(loc, "/api/book/", 10);
+  if (qlen > 0) {
+    loc[10] = '?';
+    memcpy(loc + 11, q, qlen + 1);
+  } else {
+    loc[10] = '\0';
+  }
+  rc = ac_server_resp_status(resp, 301, NULL);
+  if (rc == 0) rc = ac_server_resp_header(resp, "Location", loc);
+  ac__free(loc);
+  if (rc == 0) rc = ac_server_resp_send(resp, NULL, 0);
+  return rc;
+}
+
+static int h_detail(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
+  struct ac__site *s = ud;
+  const char *id = ac_server_req_param(req, "id");
+  struct ac__books_bytes body;
+  struct ac__fault f;
+  size_t i;
+  int rc;
+
+  if (plan(s, req, resp, &f, &rc)) {
+    s->kinds[AC__SITE_DETAIL]++;
+    return rc;
+  }
+  if (id == NULL || ac__books_find(s->books, id, strlen(id), &i) != 0 || s->gone[i]) {
+    s->kinds[AC__SITE_NOT_FOUND]++;
+    body.base = AC__BOOKS_NOT_FOUND_BODY;
+    body.len = sizeof(AC__BOOKS_NOT_FOUND_BODY) - 1;
+    return send_parts(resp, 404, &body, 1, 0, &f);
+  }
+  s->kinds[AC__SITE_DETAIL]++;
+  if (f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req) &&
+      ac__books_detail_gzip(s->books, i, &body) == 0)
+    return send_parts(resp, 200, &body, 1, 1, &f);
+  ac__books_detail(s->books, i, &body);
+  return send_parts(resp, 200, &body, 1, 0, &f);
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+static int pick_gone(struct ac__site *s, size_t k) {
+  size_t n = ac__books_count(s->books);
+  const char **ids;
+  int rc;
+
+  s->gone = ac__calloc(n > 0 ? n : 1, 1);
+  if (s->gone == NULL) return AC_ENOMEM;
+  if (k == 0 || n == 0) return 0;
+  ids = ac__malloc(n * sizeof(*ids));
+  if (ids == NULL) return AC_ENOMEM;
+  for (size_t i = 0; i < n; i++) ids[i] = ac__books_id(s->books, i);
+  rc = ac__faults_pick_gone(s->faults_seed_for_gone, ids, n, k, s->gone);
+  ac__free(ids);
+  return rc;
+}
+
+static int add_routes(struct ac__site *s) {
+  int rc = ac_server_route(s->server, "GET", "/api/book/", h_list, s);
+  if (rc == 0) rc = ac_server_route(s->server, "GET", "/api/book", h_list_redirect, s);
+  if (rc == 0) rc = ac_server_route(s->server, "GET", "/api/book/{id}", h_detail, s);
+  if (rc == 0) rc = ac__site_stats_route(s);
+  if (rc == 0) rc = ac__site_httpbin_routes(s);
+  return rc;
+}
+
+int ac__site_new(ac_loop_t *loop, const struct ac__site_options *o, struct ac__site **out) {
+  struct ac__site_options dflt;
+  struct ac__site *s;
+  int rc;
+
+  if (loop == NULL || out == NULL) return AC_EINVAL;
+  if (o == NULL) {
+    ac__site_options_init(&dflt);
+    o = &dflt;
+  }
+  if (o->max_limit == 0 || o->books.page_size == 0) return AC_EINVAL;
+  s = ac__calloc(1, sizeof(*s));
+  if (s == NULL) return AC_ENOMEM;
+  s->loop = loop;
+  s->page_size = o->books.page_size;
+  s->max_limit = o->max_limit < s->page_size ? s->page_size : o->max_limit;
+  s->faults_seed_for_gone = o->faults.seed;
+  rc = ac__books_build(&o->books, &s->books);
+  if (rc == 0) rc = ac__faults_new(&o->faults, &s->faults);
+  if (rc == 0) rc = pick_gone(s, o->gone);
+  if (rc == 0) rc = ac_server_new(loop, &o->server, &s->server);
+  if (rc == 0) rc = add_routes(s);
+  if (rc != 0) {
+    ac__site_free(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+int ac__site_free(struct ac__site *s) {
+  if (s == NULL) return 0;
+  if (s->server != NULL) {
+    int rc = ac_server_free(s->server);
+    if (rc != 0) return rc;
+  }
+  ac__faults_free(s->faults);
+  ac__books_free(s->books);
+  ac__free(s->gone);
+  ac__free(s);
+  return 0;
+}

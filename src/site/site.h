@@ -1,0 +1,79 @@
+/*
+ * The book-site replica (acrawl site): the tutorial's book API, httpbin-style
+ * endpoints and seeded fault injection, as routes on an ac_server_t.
+ *
+ * Internal to the site layer; the CLI (src/cli/site.c) drives it. The book
+ * bodies are the prebuilt ones of site/books.h, served as they are. Faults
+ * (site/faults.h) apply to the book API only, so that the httpbin endpoints
+ * stay a clean reference for the client's tests.
+ *
+ * Everything runs on the server's loop thread.
+ */
+#ifndef AC_SITE_SITE_H
+#define AC_SITE_SITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acrawl.h"
+#include "site/books.h"
+#include "site/faults.h"
+
+/* The largest ?limit= honoured; larger ones are cut to it (the real site's
+ * Django REST framework pagination caps it too). */
+#define AC__SITE_DEFAULT_MAX_LIMIT 100
+/* /delay/{s} waits at most this long, /bytes/{n} sends at most this many. */
+#define AC__SITE_MAX_DELAY_MS 10000u
+#define AC__SITE_MAX_BYTES (100u * 1024u)
+/* /redirect/{n} chains at most this many hops. */
+#define AC__SITE_MAX_REDIRECTS 100
+
+struct ac__site_options {
+  struct ac__books_options books;
+  struct ac__faults_config faults;
+  size_t gone;        /* ids answering 404 forever, picked from faults.seed */
+  size_t max_limit;   /* cap on ?limit= (default AC__SITE_DEFAULT_MAX_LIMIT) */
+  ac_server_opts_t server;
+};
+
+/* Requests counted by /__stats, by what they asked for. */
+enum ac__site_kind {
+  AC__SITE_LIST = 0,
+  AC__SITE_DETAIL,
+  AC__SITE_REDIRECT,
+  AC__SITE_NOT_FOUND,
+  AC__SITE_HTTPBIN,
+  AC__SITE_STATS,
+  AC__SITE_KINDS
+};
+
+struct ac__site;
+
+/* Defaults: 9,040 books, no faults, the server's default limits. */
+void ac__site_options_init(struct ac__site_options *o);
+
+/*
+ * Build the data set and the fault planner, create the server on loop and add
+ * every route (not listening yet). Returns 0 and *out, AC_EINVAL (options out
+ * of bounds), AC_ENOMEM; nothing leaks on failure.
+ */
+int ac__site_new(ac_loop_t *loop, const struct ac__site_options *o, struct ac__site **out);
+
+/* The server, to listen, read counters and shut down. Owned by the site. */
+ac_server_t *ac__site_server(struct ac__site *s);
+/* The data set (for the dump and the tests). Owned by the site. */
+const struct ac__books *ac__site_books(const struct ac__site *s);
+/* 1 if book i was picked to answer 404 forever. */
+int ac__site_is_gone(const struct ac__site *s, size_t i);
+/* Requests of one kind so far. */
+uint64_t ac__site_count(const struct ac__site *s, enum ac__site_kind kind);
+
+/*
+ * Free the site. Its server must have no connection left (after
+ * ac_server_shutdown, or before it listened): returns AC_EBUSY and frees
+ * nothing otherwise. Run or close the loop afterwards (the listening socket
+ * is released there).
+ */
+int ac__site_free(struct ac__site *s);
+
+#endif /* AC_SITE_SITE_H */

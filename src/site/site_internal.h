@@ -1,0 +1,58 @@
+/*
+ * What the replica's files (site.c, site_httpbin.c, site_stats.c) share.
+ */
+#ifndef AC_SITE_SITE_INTERNAL_H
+#define AC_SITE_SITE_INTERNAL_H
+
+#include "site/jbuf.h"
+#include "site/site.h"
+
+struct ac__site {
+  ac_loop_t *loop;
+  ac_server_t *server;
+  struct ac__books *books;
+  struct ac__faults *faults;
+  unsigned char *gone;          /* one flag per book: 404 forever */
+  uint64_t faults_seed_for_gone; /* the fault seed also picks the gone ids */
+  size_t page_size;
+  size_t max_limit;
+  uint64_t kinds[AC__SITE_KINDS];
+};
+
+/* A name and a value, borrowed (query and form fields, multipart parts). */
+struct ac__site_field {
+  const char *k, *v;
+  size_t klen, vlen;
+};
+
+/*
+ * Split a multipart/form-data body (ctype is its Content-Type) into form
+ * fields and files (parts with a filename), at most max of each, borrowed
+ * from body. Returns 0 (possibly with no parts when the framing is broken),
+ * or -1 when ctype is not multipart/form-data with a usable boundary.
+ */
+int ac__site_multipart(const char *ctype, const char *body, size_t blen,
+                       struct ac__site_field *form, int *nform, struct ac__site_field *files,
+                       int *nfiles, int max);
+
+/* Add the httpbin-style routes (site_httpbin.c). 0, AC_EINVAL, AC_ENOMEM. */
+int ac__site_httpbin_routes(struct ac__site *s);
+/* Add GET /__stats (site_stats.c). */
+int ac__site_stats_route(struct ac__site *s);
+
+/* 1 if the request's Accept-Encoding allows gzip (a "gzip" or "*" token
+ * without q=0). */
+int ac__site_accepts_gzip(const ac_server_req_t *req);
+
+/* Gzip src[0..len) into a new ac__malloc'd buffer (*out, *out_len; freed by
+ * the caller with ac__free). 0, AC_ENOMEM, AC_EIO. */
+int ac__site_gzip(const void *src, size_t len, unsigned char **out, size_t *out_len);
+
+/* 1 if s[0..len) is one JSON value (RFC 8259), with a nesting cap. */
+int ac__json_valid(const char *s, size_t len);
+
+/* Send b's contents as the JSON body with the given status; a failed build
+ * (b->err) answers 500 instead. */
+int ac__site_send_json(ac_server_resp_t *resp, int status, const struct ac__jbuf *b);
+
+#endif /* AC_SITE_SITE_INTERNAL_H */

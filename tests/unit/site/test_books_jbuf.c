@@ -1,0 +1,133 @@
+/*
+ * The book site's JSON writer (src/site/jbuf.c): RFC 8259 escaping in both
+ * modes, fixed-point numbers without printf, the cap and OOM as sticky
+ * errors. Parsed back with cJSON where cJSON can tell (no NUL inside).
+ */
+#include "books_test.h"
+#include "site/jbuf.h"
+
+static void expect_json(const char *in, size_t n, enum ac__json_mode mode, const char *want) {
+  struct ac__jbuf b;
+  ac__jbuf_init(&b, 1024);
+  ac__json_str(&b, in, n, mode);
+  ASSERT_OK(b.err);
+  ASSERT_EQ(b.len, strlen(want));
+  if (memcmp(b.p, want, b.len) != 0) AC__FAIL("wrote %.*s, want %s", (int)b.len, b.p, want);
+  ac__jbuf_free(&b);
+}
+
+TEST_IMPL(books_jbuf_escapes) {
+  expect_json("", 0, AC__JSON_UTF8, "\"\"");
+  expect_json("a\"b\\c/d", 7, AC__JSON_UTF8, "\"a\\\"b\\\\c/d\"");
+  expect_json("\b\f\n\r\t", 5, AC__JSON_UTF8, "\"\\b\\f\\n\\r\\t\"");
+  expect_json("\0\x01\x1f\x7f", 4, AC__JSON_UTF8, "\"\\u0000\\u0001\\u001f\x7f\"");
+  /* Non-ASCII stays UTF-8, including U+2028 and characters past the BMP. */
+  expect_json("中文\xE2\x80\xA8📚", 13, AC__JSON_UTF8, "\"中文\xE2\x80\xA8📚\"");
+  /* ASCII mode: \uXXXX in lower-case hex, a surrogate pair past U+FFFF. */
+  expect_json("中📚é", 9, AC__JSON_ASCII, "\"\\u4e2d\\ud83d\\udcda\\u00e9\"");
+  expect_json("\xF0\xA0\xAE\xB7", 4, AC__JSON_ASCII, "\"\\ud842\\udfb7\"");
+  /* Malformed UTF-8 in ASCII mode: each bad byte becomes U+FFFD. */
+  expect_json("a\xFF" "b\xC0\xAF" "c\xE4\xB8", 8, AC__JSON_ASCII,
+              "\"a\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffd\"");
+  expect_json("\xED\xA0\x80", 3, AC__JSON_ASCII, "\"\\ufffd\\ufffd\\ufffd\"");
+}
+
+/* Every byte below 0x80 but NUL, alone and in both modes, comes back from
+ * cJSON as itself; so do the non-BMP and BMP samples from ASCII mode. */
+TEST_IMPL(books_jbuf_roundtrip) {
+  static const char *const samples[] = {"中文", "😀👨\xE2\x80\x8D👩\xE2\x80\x8D👧", "\xEF\xBB\xBF",
+                                        "𠮷野家", "\n            [英]\n            蒂姆·哈福德\n            "};
+  struct ac__jbuf b;
+  ac__jbuf_init(&b, 1 << 16);
+  for (int mode = 0; mode < 2; mode++) {
+    for (unsigned c = 1; c < 0x80; c++) {
+      char in[3] = {'x', (char)c, 'y'};
+      ac__jbuf_reset(&b);
+      ac__json_str(&b, in, 3, (enum ac__json_mode)mode);
+      cJSON *j = bt_parse(b.p, b.len);
+      ASSERT(cJSON_IsString(j));
+      ASSERT_EQ(strlen(j->valuestring), 3);
+      ASSERT(memcmp(j->valuestring, in, 3) == 0);
+      cJSON_Delete(j);
+    }
+    for (size_t k = 0; k < sizeof samples / sizeof samples[0]; k++) {
+      ac__jbuf_reset(&b);
+      ac__json_str(&b, samples[k], strlen(samples[k]), (enum ac__json_mode)mode);
+      cJSON *j = bt_parse(b.p, b.len);
+      ASSERT_STR_EQ(j->valuestring, samples[k]);
+      cJSON_Delete(j);
+    }
+  }
+  ac__jbuf_free(&b);
+}
+
+static void expect_fixed(uint64_t v, unsigned dec, const char *want) {
+  struct ac__jbuf b;
+  ac__jbuf_init(&b, 64);
+  ac__jbuf_fixed(&b, v, dec);
+  ac__jbuf_putc(&b, '\0');
+  ASSERT_OK(b.err);
+  ASSERT_STR_EQ(b.p, want);
+  ac__jbuf_free(&b);
+}
+
+TEST_IMPL(books_jbuf_numbers) {
+  expect_fixed(850, 2, "8.50");
+  expect_fixed(88, 1, "8.8");
+  expect_fixed(5, 2, "0.05");
+  expect_fixed(0, 2, "0.00");
+  expect_fixed(5900, 2, "59.00");
+  expect_fixed(7, 0, "7");
+  expect_fixed(UINT64_MAX, 0, "18446744073709551615");
+  expect_fixed(UINT64_MAX, 9, "18446744073.709551615");
+  struct ac__jbuf b;
+  ac__jbuf_init(&b, 64);
+  ac__jbuf_u64_pad(&b, 7, 4);
+  ac__jbuf_putc(&b, ' ');
+  ac__jbuf_u64_pad(&b, 123456, 2);
+  ac__jbuf_putc(&b, ' ');
+  ac__jbuf_u64(&b, 9007199254740993ULL);
+  ac__jbuf_putc(&b, '\0');
+  ASSERT_STR_EQ(b.p, "0007 123456 9007199254740993");
+  ac__jbuf_free(&b);
+}
+
+TEST_IMPL(books_jbuf_cap_and_oom) {
+  struct ac__jbuf b;
+  char *copy = (char *)1;
+  /* The cap: a write that would pass it fails whole, and stays failed. */
+  ac__jbuf_init(&b, 8);
+  ac__jbuf_puts(&b, "12345");
+  ASSERT_OK(b.err);
+  ac__jbuf_puts(&b, "6789");
+  ASSERT_ERR(b.err, AC_ETOOLARGE);
+  ASSERT_EQ(b.len, 5);
+  ac__jbuf_putc(&b, 'x');
+  ASSERT_EQ(b.len, 5);
+  ASSERT_ERR(ac__jbuf_copy(&b, &copy), AC_ETOOLARGE);
+  ASSERT_NULL(copy);
+  ac__jbuf_reset(&b);
+  ac__jbuf_puts(&b, "12345678");
+  ASSERT_OK(b.err);
+  ASSERT_EQ(b.cap, 8);
+  ASSERT_OK(ac__jbuf_copy(&b, &copy));
+  ASSERT(memcmp(copy, "12345678", 8) == 0);
+  ac__free(copy);
+  ac__jbuf_free(&b);
+  /* Out of memory: AC_ENOMEM, sticky, nothing leaked. */
+  ac__jbuf_init(&b, 1 << 20);
+  ac__alloc_fail_after(1);
+  ac__json_str(&b, "abc", 3, AC__JSON_UTF8);
+  ac__alloc_fail_after(0);
+  ASSERT_ERR(b.err, AC_ENOMEM);
+  ASSERT_EQ(b.len, 0);
+  ac__jbuf_puts(&b, "more");
+  ASSERT_EQ(b.len, 0);
+  ac__jbuf_reset(&b);
+  ASSERT_ERR(ac__jbuf_copy(&b, &copy), AC_EINVAL); /* empty */
+  ac__jbuf_puts(&b, "ok");
+  ac__alloc_fail_after(1);
+  ASSERT_ERR(ac__jbuf_copy(&b, &copy), AC_ENOMEM);
+  ac__alloc_fail_after(0);
+  ac__jbuf_free(&b);
+}

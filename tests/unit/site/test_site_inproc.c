@@ -1,0 +1,122 @@
+/*
+ * The replica's pieces in process: the JSON validator behind httpbin's
+ * "json" field, the multipart splitter behind "form" and "files", and
+ * ac__site_new under allocation failures (AC_ENOMEM returned at every step,
+ * nothing leaked).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "acrawl.h"
+#include "common/alloc.h"
+#include "runner.h"
+#include "site/site.h"
+#include "site/site_internal.h"
+
+static int valid(const char *s) { return ac__json_valid(s, strlen(s)); }
+
+TEST_IMPL(site_json_validator) {
+  static const char *const good[] = {
+      "{}", "[]", "0", "-0.5e+10", "\"\"", "true", "null", " {\"a\" : [1, 2.5, \"x\\u00e9\", {}]} ",
+      "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "[[[[[]]]]]", "\"\xe4\xb8\xad\"", "1E5",
+  };
+  static const char *const bad[] = {
+      "", " ", "{", "{\"a\"}", "{\"a\":}", "[1,]", "[,1]", "01", "1.", ".5", "-", "+1",
+      "tru", "nul", "\"abc", "\"\\x\"", "\"\\u12\"", "{\"a\":1}}", "{} {}", "'a'",
+      "\"a\nb\"", "{\"a\":1,}", "[1 2]", "NaN", "1e",
+  };
+  char deep[200];
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+    if (!valid(good[i])) AC__FAIL("refused: %s", good[i]);
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (valid(bad[i])) AC__FAIL("accepted: %s", bad[i]);
+  /* Cut anywhere, a document stops being valid. */
+  {
+    const char *doc = "{\"count\":9040,\"results\":[{\"id\":\"1\",\"score\":8.5}]}";
+    for (size_t n = 1; n < strlen(doc); n++) ASSERT(!ac__json_valid(doc, n));
+    ASSERT(valid(doc));
+  }
+  /* Nesting past the cap is refused, not recursed into. */
+  memset(deep, '[', 100);
+  memset(deep + 100, ']', 100);
+  ASSERT(!ac__json_valid(deep, sizeof(deep)));
+  ASSERT(ac__json_valid(deep + 40, 120));
+}
+
+TEST_IMPL(site_new_out_of_memory) {
+  struct ac__site_options o;
+  struct ac__site *s = NULL;
+  ac_loop_t *loop;
+  long n;
+  int rc;
+
+  ac_test_count_allocations();
+  ASSERT_OK(ac_loop_new(&loop));
+  ac__site_options_init(&o);
+  o.books.n = 64;
+  o.gone = 3;
+  for (n = 1;; n++) {
+    ac__alloc_fail_after(n);
+    rc = ac__site_new(loop, &o, &s);
+    ac__alloc_fail_after(0);
+    if (rc == 0) break;
+    ASSERT_ERR(rc, AC_ENOMEM);
+    ASSERT_OK(ac_loop_run(loop)); /* releases what the failed server closed */
+  }
+  ASSERT_GE(n, 5);
+  ASSERT_EQ(ac__books_count(ac__site_books(s)), 64);
+  {
+    int gone = 0;
+    for (size_t i = 0; i < 64; i++) gone += ac__site_is_gone(s, i);
+    ASSERT_EQ(gone, 3);
+  }
+  ASSERT_OK(ac__site_free(s));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_OK(ac_loop_close(loop));
+  ASSERT_EQ(ac_test_live_allocations(), 0);
+}
+
+TEST_IMPL(site_multipart_parts) {
+  struct ac__site_field form[4], files[4];
+  int nf, nfi;
+  static const char body[] = "--XyZ\r\n"
+                             "Content-Disposition: form-data; name=\"a\"\r\n\r\n"
+                             "one\r\n"
+                             "--XyZ\r\n"
+                             "content-disposition: form-data; filename=\"f.txt\"; name=\"up\"\r\n"
+                             "Content-Type: text/plain\r\n\r\n"
+                             "x\r\ny\r\n"
+                             "--XyZ\r\n"
+                             "Content-Disposition: form-data\r\n\r\n"
+                             "no name: skipped\r\n"
+                             "--XyZ--\r\n";
+  ASSERT_EQ(ac__site_multipart("multipart/form-data; boundary=XyZ", body, sizeof(body) - 1, form,
+                               &nf, files, &nfi, 4), 0);
+  ASSERT_EQ(nf, 1);
+  ASSERT_EQ(nfi, 1);
+  ASSERT(form[0].klen == 1 && memcmp(form[0].k, "a", 1) == 0);
+  ASSERT(form[0].vlen == 3 && memcmp(form[0].v, "one", 3) == 0);
+  ASSERT(files[0].klen == 2 && memcmp(files[0].k, "up", 2) == 0);
+  ASSERT(files[0].vlen == 4 && memcmp(files[0].v, "x\r\ny", 4) == 0);
+  /* A quoted boundary; the cap on parts. */
+  ASSERT_EQ(ac__site_multipart("multipart/form-data; boundary=\"XyZ\"", body, sizeof(body) - 1,
+                               form, &nf, files, &nfi, 0), 0);
+  ASSERT_EQ(nf + nfi, 0);
+  /* Not multipart, or no boundary: -1. */
+  ASSERT_EQ(ac__site_multipart("text/plain", body, sizeof(body) - 1, form, &nf, files, &nfi, 4),
+            -1);
+  ASSERT_EQ(ac__site_multipart("multipart/form-data", body, sizeof(body) - 1, form, &nf, files,
+                               &nfi, 4), -1);
+  ASSERT_EQ(ac__site_multipart(NULL, body, sizeof(body) - 1, form, &nf, files, &nfi, 4), -1);
+  /* Every truncation parses safely (ASan watches), never past the body. */
+  for (size_t n = 0; n < sizeof(body) - 1; n++) {
+    char *copy = malloc(n + 1);
+    ASSERT_NOT_NULL(copy);
+    memcpy(copy, body, n);
+    ASSERT_EQ(ac__site_multipart("multipart/form-data; boundary=XyZ", copy, n, form, &nf, files,
+                                 &nfi, 4), 0);
+    for (int i = 0; i < nf; i++) ASSERT(form[i].v + form[i].vlen <= copy + n);
+    for (int i = 0; i < nfi; i++) ASSERT(files[i].v + files[i].vlen <= copy + n);
+    free(copy);
+  }
+}
