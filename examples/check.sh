@@ -1,11 +1,13 @@
 #!/bin/sh
 # Runs an example and compares what it prints with the expected output.
-# usage: check.sh EXECUTABLE EXPECTED_FILE
+# usage: check.sh EXECUTABLE EXPECTED_FILE [ARGS...]
 set -u
-out=$("$1") || { echo "example $1 exited with status $?"; echo "$out"; exit 1; }
-if [ "$out" != "$(cat "$2")" ]; then
-  echo "example $1 printed:"; echo "$out"
-  echo "expected ($2):"; cat "$2"
+exe=$1 expected=$2
+shift 2
+out=$("$exe" "$@") || { echo "example $exe exited with status $?"; echo "$out"; exit 1; }
+if [ "$out" != "$(cat "$expected")" ]; then
+  echo "example $exe printed:"; echo "$out"
+  echo "expected ($expected):"; cat "$expected"
   exit 1
 fi
 echo "$out"
