@@ -19,35 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #include "site/books.h"
 
 #define RUNS 5
 #define LOOKUPS 1000000
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static long rss_kib(void) {
-  long pages = 0, resident = 0;
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (f == NULL) return -1;
-  if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = -1;
-  fclose(f);
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v) {
-  qsort(v, RUNS, sizeof *v, cmp_double);
-  return v[RUNS / 2];
-}
 
 static struct ac__books *build(unsigned flags) {
   struct ac__books_options o;
@@ -107,11 +85,11 @@ int main(void) {
     gzip_ms[run] = (now_ns() - t0) / 1e6;
     ac__books_free(b);
   }
-  printf("books_build          %8.1f ms  (%zu books, %zu bodies bytes)\n", median(build_ms), st.n,
+  printf("books_build          %8.1f ms  (%zu books, %zu bodies bytes)\n", median(build_ms, RUNS), st.n,
          st.detail_bytes + st.page_bytes);
-  printf("books_build_gzip     %8.1f ms\n", median(gzip_ms));
+  printf("books_build_gzip     %8.1f ms\n", median(gzip_ms, RUNS));
   printf("books_rss            %8ld KiB\n", rss_first);
-  printf("books_detail_lookup  %8.1f ns\n", median(detail_ns));
-  printf("books_list_lookup    %8.1f ns\n", median(list_ns));
+  printf("books_detail_lookup  %8.1f ns\n", median(detail_ns, RUNS));
+  printf("books_list_lookup    %8.1f ns\n", median(list_ns, RUNS));
   return sink == 0;
 }
