@@ -14,6 +14,7 @@
 
 #include "acrawl.h"
 #include "runner.h"
+#include "thread_gate.h"
 
 /* ============ 1. ac_gather: a cancellation that arrives while the awaited
  * child finishes in the same turn is taken for the child's outcome and lost. */
@@ -59,12 +60,9 @@ TEST_IMPL(edge_gather_cancel_racing_child_completion_is_not_lost) {
   ASSERT_OK(ac_task_spawn(loop, rv_kid_cancels_gatherer, &g, NULL, &g.kids[0]));
   ASSERT_OK(ac_task_spawn(loop, rv_kid_waits_forever, &g, NULL, &g.kids[1]));
   rc = ac_loop_run_until_done(loop, g.gatherer);
-  fprintf(stderr, "gather: run_until_done=%s returned=%d kids[0]=%s kids[1]=%s\n", ac_err_name(rc),
-          g.returned, ac_task_state_name(ac_task_state(g.kids[0])),
-          ac_task_state_name(ac_task_state(g.kids[1])));
   /* Contract: the gathering task was cancelled, so ac_gather returns
    * AC_ECANCELED at once and cancels the unfinished kids[1].
-   * Observed: the cancel is consumed as kids[0]'s "error", gather goes on
+   * Before the fix: the cancel is consumed as kids[0]'s "error", gather goes on
    * awaiting kids[1] forever: run_until_done reports AC_EDEADLK. */
   ASSERT_OK(rc);
   ASSERT_EQ(g.returned, 1);
@@ -115,8 +113,7 @@ TEST_IMPL(edge_wait_for_pending_cancel_is_delivered) {
   ASSERT_OK(ac_task_spawn(loop, rv_wf_pending_waiter, &w, NULL, &w.waiter));
   ASSERT_OK(ac_loop_run_until_done(loop, w.waiter));
   /* Contract: a pending cancellation is delivered by the next awaiting call
-   * (or at least by a later one). Observed: rc1 == 0, rc2 == 0: never. */
-  fprintf(stderr, "wait_for: rc1=%s rc2=%s\n", ac_err_name(w.rc1), ac_err_name(w.rc2));
+   * (or at least by a later one). Before the fix: rc1 == 0, rc2 == 0: never. */
   ASSERT(w.rc1 == AC_ECANCELED || w.rc2 == AC_ECANCELED);
   ac_task_release(w.waiter);
   ac_task_release(w.child);
@@ -150,8 +147,7 @@ TEST_IMPL(edge_wait_for_cancel_racing_child_completion_is_delivered) {
   ASSERT_OK(ac_task_spawn(loop, rv_wf_inflight_waiter, &w, NULL, &w.waiter));
   ASSERT_OK(ac_task_spawn(loop, rv_child_cancels_waiter, &w, NULL, &w.child));
   ASSERT_OK(ac_loop_run_until_done(loop, w.waiter));
-  /* Observed: rc1 == 0 (the child's result), rc2 == 0: the cancel is lost. */
-  fprintf(stderr, "wait_for: rc1=%s rc2=%s\n", ac_err_name(w.rc1), ac_err_name(w.rc2));
+  /* Before the fix: rc1 == 0 (the child's result), rc2 == 0: the cancel is lost. */
   ASSERT(w.rc1 == AC_ECANCELED || w.rc2 == AC_ECANCELED);
   ac_task_release(w.waiter);
   ac_task_release(w.child);
@@ -194,8 +190,7 @@ TEST_IMPL(edge_wait_for_cancel_during_unwind_is_delivered) {
   ASSERT_OK(ac_task_spawn(loop, rv_wf_unwind_waiter, &w, NULL, &w.waiter));
   ASSERT_OK(ac_task_spawn(loop, rv_canceller, &w, NULL, NULL));
   ASSERT_OK(ac_loop_run(loop));
-  /* Observed: rc1 == AC_ETIMEDOUT, rc2 == 0: the cancel is lost. */
-  fprintf(stderr, "wait_for: rc1=%s rc2=%s\n", ac_err_name(w.rc1), ac_err_name(w.rc2));
+  /* Before the fix: rc1 == AC_ETIMEDOUT, rc2 == 0: the cancel is lost. */
   ASSERT(w.rc1 == AC_ECANCELED || w.rc2 == AC_ECANCELED);
   ac_task_release(w.waiter);
   ac_task_release(w.child);
@@ -206,46 +201,8 @@ TEST_IMPL(edge_wait_for_cancel_during_unwind_is_delivered) {
  * uv_cancel is in flight (AC__ABORT_LATER) overwrites w->interrupt; a cancel
  * followed by a scope expiry in the same loop turn loses the cancel. */
 
-struct rv_gate {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int open;
-  atomic_int started;
-  atomic_int finished;
-};
-
-static void rv_gate_work(void *arg) {
-  struct rv_gate *g = arg;
-  atomic_fetch_add(&g->started, 1);
-  pthread_mutex_lock(&g->mu);
-  while (!g->open) pthread_cond_wait(&g->cv, &g->mu);
-  pthread_mutex_unlock(&g->mu);
-  atomic_fetch_add(&g->finished, 1);
-}
-
-static void rv_gate_open(struct rv_gate *g) {
-  pthread_mutex_lock(&g->mu);
-  g->open = 1;
-  pthread_cond_broadcast(&g->cv);
-  pthread_mutex_unlock(&g->mu);
-}
-
-static int rv_gate_task(void *arg, void **result) {
-  (void)result;
-  return ac_run_in_thread(rv_gate_work, arg);
-}
-
-static int rv_pool_size(void) {
-  const char *v = getenv("UV_THREADPOOL_SIZE");
-  unsigned n = 4;
-  if (v != NULL) n = (unsigned)atoi(v);
-  if (n == 0) n = 1;
-  if (n > 1024) n = 1024;
-  return (int)n;
-}
-
 struct rv_thr {
-  struct rv_gate gate;
+  struct thread_gate gate;
   int nblockers;
   ac_task_t *victim;
   uv_timer_t foreign;       /* the program's own timer: cancels the victim */
@@ -286,14 +243,14 @@ static int rv_thr_controller(void *arg, void **result) {
   int i, spins = 0;
   (void)result;
   for (i = 0; i < x->nblockers; i++)
-    ASSERT_OK(ac_task_spawn(loop, rv_gate_task, &x->gate, NULL, NULL));
+    ASSERT_OK(ac_task_spawn(loop, thread_gate_task, &x->gate, NULL, NULL));
   while (atomic_load(&x->gate.started) < x->nblockers) {
     ASSERT_LT(spins++, 20000);
     ASSERT_OK(ac_sleep(1));
   }
   ASSERT_OK(ac_task_spawn(loop, rv_thr_victim, x, NULL, &x->victim));
   (void)ac_task_await(x->victim, NULL);
-  rv_gate_open(&x->gate);
+  thread_gate_open(&x->gate);
   spins = 0;
   while (atomic_load(&x->gate.finished) < x->nblockers) {
     ASSERT_LT(spins++, 20000);
@@ -309,23 +266,22 @@ TEST_IMPL(edge_thread_cancel_then_scope_expiry_keeps_cancel) {
   struct rv_thr x;
 
   memset(&x, 0, sizeof(x));
-  pthread_mutex_init(&x.gate.mu, NULL);
-  pthread_cond_init(&x.gate.cv, NULL);
-  x.nblockers = rv_pool_size();
+  thread_gate_init(&x.gate);
+  x.nblockers = thread_pool_size();
   ASSERT_OK(ac_loop_new(&loop));
   ASSERT_OK(uv_timer_init(ac_loop_uv(loop), &x.foreign));
   ASSERT_OK(ac_task_spawn(loop, rv_thr_controller, &x, NULL, NULL));
   ASSERT_OK(ac_loop_run(loop));
-  rv_gate_open(&x.gate);
+  thread_gate_open(&x.gate);
   ASSERT_EQ(x.done, 1);
   ASSERT_OK(x.cancel_rc);
   ASSERT_EQ(atomic_load(&x.victim_ran), 0); /* it was dropped while queued */
   ASSERT_ERR(x.leave_rc, AC_ETIMEDOUT);
   /* Both interrupts happened; the cancel must surface somewhere.
-   * Observed: rc == AC_ETIMEDOUT and rc2 == 0: the cancel is lost. */
-  fprintf(stderr, "thread: rc=%s rc2=%s\n", ac_err_name(x.rc), ac_err_name(x.rc2));
+   * Before the fix: rc == AC_ETIMEDOUT and rc2 == 0: the cancel is lost. */
   ASSERT(x.rc == AC_ECANCELED || x.rc2 == AC_ECANCELED);
   ac_task_release(x.victim);
+  thread_gate_destroy(&x.gate);
   ASSERT_OK(ac_loop_close(loop));
 }
 
@@ -388,10 +344,9 @@ TEST_IMPL(edge_wait_for_in_expired_scope_times_out) {
   ASSERT_OK(ac_task_spawn(loop, rv_quick, NULL, NULL, &w.child));
   ASSERT_OK(ac_task_spawn(loop, rv_wf_expired_waiter, &w, NULL, &w.waiter));
   ASSERT_OK(ac_loop_run_until_done(loop, w.waiter));
-  fprintf(stderr, "wait_for: rc1=%s (ac_task_await: %s)\n", ac_err_name(w.rc1), ac_err_name(w.rc2));
   ASSERT_ERR(w.rc2, AC_ETIMEDOUT);
   /* Contract: every await in an expired scope returns AC_ETIMEDOUT, also when
-   * it would not have had to wait. Observed: 0 and the child's result. */
+   * it would not have had to wait. Before the fix: 0 and the child's result. */
   ASSERT_ERR(w.rc1, AC_ETIMEDOUT);
   ac_task_release(w.waiter);
   ac_task_release(w.child);
