@@ -1,0 +1,272 @@
+/*
+ * acrawl crawl engine: a frontier, N consumer tasks, politeness, retries,
+ * progress, graceful stop and resume. It knows nothing of any site: a
+ * spider says where to start and what to do with each response.
+ *
+ * Data flow (docs/internals/crawl.md):
+ *   start / callbacks -- ac_crawl_follow --> frontier (priorities, dedup)
+ *     --> consumer task (one of `concurrency`) --> host gate (per-host
+ *     slots, rate, Retry-After, adaptive throttle) --> HTTP client
+ *     --> spider callback: ac_crawl_follow (more requests),
+ *                          ac_crawl_emit (items --> every store)
+ *     --> on failure: retry after backoff, or a failure record.
+ *
+ * A request is done when its callback returned and every item it emitted is
+ * durable in every store; only then is it marked done in the crawl state.
+ * So a crawl killed at any moment loses at most the work in flight, and a
+ * resumed crawl fetches again only requests that were not done (their items,
+ * if already stored, are upserted again: never doubled).
+ *
+ * Bounded memory: the frontier holds at most frontier_cap requests and the
+ * retry wait at most retry_cap; a task that follows into a full frontier
+ * waits (backpressure), except the last consumer not waiting, which may go
+ * over the cap by what one callback emits (otherwise consumers that wait on
+ * each other would never wake). The dedup set keeps a 64-bit hash per URL
+ * seen (16 bytes each with the table's slack). Items wait in the stores'
+ * bounded queues.
+ *
+ * Everything here runs on the loop's thread. Functions marked AWAITS must be
+ * called from a task.
+ */
+#ifndef ACRAWL_CRAWL_H
+#define ACRAWL_CRAWL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acrawl/export.h"
+#include "acrawl/http.h"
+#include "acrawl/runtime.h"
+#include "acrawl/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ac_crawl ac_crawl_t;
+
+/** A request as the engine hands it to a callback (borrowed). */
+typedef struct ac_crawl_req {
+  const char *url;   /* normalised */
+  int callback;      /* index into the spider's callbacks */
+  int priority;      /* higher first; FIFO within a priority */
+  const char *meta;  /* what the follower attached ("" if nothing) */
+  int attempt;       /* 1 for the first try */
+} ac_crawl_req_t;
+
+/**
+ * A spider callback: look at a response (status 2xx, or any status the
+ * spider accepts in accept_status) and follow requests / emit items. Runs in
+ * the consumer's task: it may await (follow and emit may wait).
+ * Returns 0, or:
+ *   AC_EPARSE     the body is not what was expected (bad JSON): retried
+ *                 like a transport failure, since a cut or garbled body is
+ *                 usually transient;
+ *   another code  a permanent failure of this request, recorded with `why`
+ *                 (set with ac_crawl_fail_reason if the code says too little).
+ */
+typedef int (*ac_spider_parse_fn)(ac_crawl_t *crawl, const ac_crawl_req_t *req,
+                                  ac_response_t *resp, void *spider_data);
+
+/** AWAITS. Follow the first requests (runs as the crawl's first task; it may
+ * also follow more later: it is a producer like any callback). Returns 0 or a
+ * code that ends the crawl (the error is reported). */
+typedef int (*ac_spider_start_fn)(ac_crawl_t *crawl, void *spider_data);
+
+typedef struct ac_spider {
+  const char *name;
+  ac_spider_start_fn start;
+  /** Callbacks by index: a request names its callback by index so that the
+   * crawl state can be saved and resumed. */
+  const ac_spider_parse_fn *callbacks;
+  size_t ncallbacks;
+  /** Request headers for every request ("Accept: application/json", ...). */
+  const ac_http_kv_t *headers;
+  size_t nheaders;
+  void *data;
+} ac_spider_t;
+
+typedef enum {
+  AC_PROGRESS_AUTO = 0, /* a live line on a terminal (stderr), else a log line every few seconds */
+  AC_PROGRESS_LINE,     /* always the live line */
+  AC_PROGRESS_LOG,      /* always log lines */
+  AC_PROGRESS_QUIET     /* nothing until the summary (and not even that: see summary) */
+} ac_progress_mode_t;
+
+typedef struct ac_crawl_opts {
+  /** Consumer tasks, which is also the most requests in flight (16). */
+  size_t concurrency;
+  /** The most requests in flight to one host (0: concurrency). */
+  size_t per_host;
+  /** Requests per second to one host; 0: no rate limit (default 0). */
+  double rate;
+  /** Back off per host when latency or errors rise (AIMD on its slots). */
+  int throttle;
+  /** Retries after the first attempt for a retryable failure (4). */
+  int retries;
+  /** Backoff before retry k: min(backoff_max, backoff_base * 2^(k-1)) with
+   * full jitter (250 ms, 30 s). Retry-After overrides it, capped by
+   * retry_after_max_ms (60 s). */
+  uint64_t backoff_base_ms;
+  uint64_t backoff_max_ms;
+  uint64_t retry_after_max_ms;
+  /** Whole-request timeout (30 s) and connect timeout (10 s). */
+  uint64_t timeout_ms;
+  uint64_t connect_timeout_ms;
+  /** The most body bytes of one response (16 MiB). */
+  size_t max_body;
+  /** Bounded queues (see the top of this file): 4,096 and 4,096. */
+  size_t frontier_cap;
+  size_t retry_cap;
+  /** User-Agent; NULL: "acrawl/<version> (+https://github.com/acrawl)". */
+  const char *user_agent;
+  /** Where items go (every item to each store). Borrowed: open them before
+   * and close them after the crawl. */
+  ac_store_t *const *stores;
+  size_t nstores;
+  /** The crawl state (a SQLite file) for resume; NULL: none. Copied. */
+  const char *state_path;
+  /** Continue from state_path instead of starting afresh. */
+  int resume;
+  ac_progress_mode_t progress;
+  /** Where progress and the summary go (stderr when NULL). */
+  void *progress_stream; /* FILE * */
+  /** Print the summary at the end (1). */
+  int summary;
+} ac_crawl_opts_t;
+
+/** Fill opts with the polite defaults above. */
+AC_EXTERN void ac_crawl_opts_init(ac_crawl_opts_t *opts);
+
+/**
+ * Create a crawl of `spider` on a loop. spider and opts are copied (the
+ * spider's callbacks table and data are borrowed and must outlive the crawl).
+ * Returns 0, AC_EINVAL (a bad option: concurrency 0, no callbacks), AC_ENOMEM.
+ */
+AC_EXTERN int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider,
+                           const ac_crawl_opts_t *opts, ac_crawl_t **out);
+AC_EXTERN void ac_crawl_free(ac_crawl_t *crawl);
+
+/**
+ * AWAITS. Run the crawl to its end: the frontier is empty, nothing is in
+ * flight or waiting for a retry, and every item is durable. Returns
+ *   0             complete: every request succeeded;
+ *   AC_EFAILED    finished, but some requests failed for good (see the
+ *                 failures) or the start function failed;
+ *   AC_ECANCELED  stopped by ac_crawl_stop (resume continues it);
+ *   AC_ESTORE     the crawl state could not be opened or written.
+ */
+AC_EXTERN int ac_crawl_run(ac_crawl_t *crawl);
+
+/**
+ * Stop a running crawl (callable from a signal callback). The first call is
+ * graceful: no new request starts, requests in flight finish (each within its
+ * timeout), their items are stored and the state saved. A call with
+ * hard = 1 (a second Ctrl-C) cancels what is in flight at once; the state
+ * stays consistent (cancelled requests are not done and run again on resume).
+ */
+AC_EXTERN void ac_crawl_stop(ac_crawl_t *crawl, int hard);
+
+/**
+ * AWAITS when the frontier is full. Add a request, unless its normalised URL
+ * was seen already in this crawl (or, on resume, done or queued before).
+ * `meta` (may be NULL) is copied and given back in ac_crawl_req_t.
+ * Returns 1 (added), 0 (a duplicate), AC_EINVAL (not an absolute http(s)
+ * URL, a callback index out of range), AC_ECANCELED (stopping), AC_ENOMEM.
+ */
+AC_EXTERN int ac_crawl_follow(ac_crawl_t *crawl, const char *url, int callback, int priority,
+                              const char *meta);
+
+/**
+ * AWAITS when a store's queue is full. Emit an item from a callback: key and
+ * the JSON document (copied) go to every store; the current request is not
+ * done until each store has acknowledged it. Returns 0, AC_EINVAL,
+ * AC_ECANCELED, AC_ENOMEM.
+ */
+AC_EXTERN int ac_crawl_emit(ac_crawl_t *crawl, const char *key, const void *doc, size_t len);
+
+/** Tell the progress line how many requests the crawl will make in all (for
+ * the ETA): the books spider knows it from the first list page's count. */
+AC_EXTERN void ac_crawl_set_expected(ac_crawl_t *crawl, uint64_t requests);
+
+/** From a callback: a readable reason for the permanent failure it is about
+ * to return ("no `results` array in the list page"). Copied. */
+AC_EXTERN void ac_crawl_fail_reason(ac_crawl_t *crawl, const char *why);
+
+typedef struct ac_crawl_stats {
+  uint64_t requests;       /* attempts sent */
+  uint64_t responses;      /* attempts that got an HTTP response */
+  uint64_t pages_done;     /* requests done */
+  uint64_t items;          /* items emitted */
+  uint64_t items_stored;   /* items acknowledged by every store */
+  uint64_t duplicates;     /* follows dropped as already seen */
+  uint64_t retries;        /* attempts scheduled again */
+  uint64_t retries_by_cause[8]; /* see ac_crawl_cause_name */
+  uint64_t failures;       /* requests failed for good */
+  uint64_t bytes;          /* response body bytes */
+  uint64_t resumed_done;   /* requests found done in the state at start */
+  size_t in_flight;
+  size_t queued;           /* frontier + waiting retries */
+  uint64_t expected;       /* from ac_crawl_set_expected, 0 if unknown */
+  double elapsed_s;
+  double latency_p50_ms;   /* of successful attempts */
+  double latency_p99_ms;
+  uint64_t retry_after_waits; /* times a host was paused by Retry-After */
+} ac_crawl_stats_t;
+AC_EXTERN void ac_crawl_stats(const ac_crawl_t *crawl, ac_crawl_stats_t *stats);
+
+/** Causes, for retries_by_cause and failure records. */
+typedef enum {
+  AC_CAUSE_NETWORK = 0, /* refused, reset, DNS, TLS, protocol */
+  AC_CAUSE_TIMEOUT,
+  AC_CAUSE_5XX,
+  AC_CAUSE_429,
+  AC_CAUSE_SHORT,       /* body cut short */
+  AC_CAUSE_PARSE,       /* the callback could not parse the body */
+  AC_CAUSE_4XX,         /* permanent */
+  AC_CAUSE_OTHER        /* callback failures, body too large, redirects */
+} ac_crawl_cause_t;
+AC_EXTERN const char *ac_crawl_cause_name(int cause);
+
+/** One permanent failure, borrowed from the crawl. */
+typedef struct ac_crawl_failure {
+  const char *url;
+  int cause;        /* ac_crawl_cause_t */
+  int code;         /* AC_E* code, or 0 for a bad status */
+  int status;       /* the HTTP status, 0 without a response */
+  int attempts;
+  const char *why;  /* a readable message */
+} ac_crawl_failure_t;
+AC_EXTERN size_t ac_crawl_failure_count(const ac_crawl_t *crawl);
+/** Returns 0 and fills f, or AC_EINVAL past the end. Failures are kept up to
+ * 10,000 (the count goes on). */
+AC_EXTERN int ac_crawl_failure_at(const ac_crawl_t *crawl, size_t i, ac_crawl_failure_t *f);
+
+/**
+ * Write the summary (stats, retries by cause, failures) as JSON to path.
+ * Returns 0 or AC_EIO.
+ */
+AC_EXTERN int ac_crawl_write_stats(const ac_crawl_t *crawl, const char *path);
+
+/* ------------------------------------------------------------ spiders */
+
+/** The book site (the tutorial's spa5.scrape.center): list pages
+ * `<base>/api/book/?limit=L&offset=O`, then `<base>/api/book/<id>` for each
+ * book, each emitted with its id as key and the detail body as document. */
+typedef struct ac_books_opts {
+  const char *base_url;  /* "https://spa5.scrape.center" when NULL. Copied. */
+  int page_size;         /* 18 when 0 */
+  int first_page;        /* 1-based; 1 when 0 */
+  int last_page;         /* 0: from the first page's count */
+} ac_books_opts_t;
+
+/** Make the books spider: returns 0, AC_EINVAL (a base URL that is not
+ * http(s)://host..., a page range that is empty), AC_ENOMEM. Free with
+ * ac_spider_books_free after the crawl. */
+AC_EXTERN int ac_spider_books_new(const ac_books_opts_t *opts, ac_spider_t *out);
+AC_EXTERN void ac_spider_books_free(ac_spider_t *spider);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ACRAWL_CRAWL_H */

@@ -1,0 +1,157 @@
+/*
+ * acrawl stores: where crawled items go.
+ *
+ * A store is opened from a URI:
+ *   sqlite:PATH                 SQLite file (WAL), one row per key, upserted:
+ *                               table `<collection>`(key TEXT PRIMARY KEY,
+ *                               doc TEXT NOT NULL) where doc is the item's
+ *                               JSON exactly as given. The embedded default.
+ *   jsonl:PATH, jsonl:-         JSON Lines, one document per line (- is
+ *                               stdout). Without `resume` the file is
+ *                               truncated at open; with it, the keys already
+ *                               in the file are read back and never written
+ *                               twice, and a torn last line is cut off.
+ *   mongodb://HOST[:PORT][,...]/DB.COLLECTION[?options]
+ *                               MongoDB through libmongoc: unordered bulk
+ *                               upserts keyed by the document's key field, a
+ *                               unique index on it made at open. The JSON is
+ *                               data, never read as Extended JSON.
+ *
+ * An item is a JSON object (the bytes are stored as given where the store
+ * keeps text) and a key: the text of its key field's value (for the book
+ * site, the `id`). Stores upsert by key: putting a key again replaces its
+ * document, so a re-crawl leaves one document per key.
+ *
+ * Writes never block the loop. ac_store_put hands the item to a bounded
+ * queue and returns; a writer task takes what has queued (up to batch_max
+ * items) and writes it as one batch on a worker thread (one transaction in
+ * SQLite, one write in JSON Lines, one unordered bulk in MongoDB), then
+ * acknowledges each item of the batch. When the queue is full, put waits
+ * (backpressure: a store that falls behind slows the crawl). A batch that
+ * fails with a transient error (the MongoDB server went away, SQLite busy)
+ * is kept and retried with backoff until it succeeds or the store is closed
+ * with ac_store_abort: nothing is dropped, and since writes are upserts a
+ * retried batch doubles nothing.
+ *
+ * MongoDB takes the key field's value, with its type, from the document
+ * itself; SQLite and JSON Lines use the key text.
+ *
+ * Errors: AC_EINVAL (bad URI: unknown scheme, missing path, bad MongoDB
+ * database.collection; a key or document that is empty), AC_ESTORE (the
+ * backend refused: cannot open the file, MongoDB unreachable at open, a
+ * document MongoDB cannot take), AC_ECLOSED (put after close began),
+ * AC_ENOMEM. The detail goes to an optional ac_store_error_t.
+ *
+ * Everything here runs on the loop's thread, from tasks where marked AWAITS.
+ */
+#ifndef ACRAWL_STORE_H
+#define ACRAWL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acrawl/export.h"
+#include "acrawl/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ac_store ac_store_t;
+
+/** The detail of a failure: the AC_E* code and a message naming the store
+ * and the cause (never empty after a failure). */
+typedef struct ac_store_error {
+  int code;
+  char message[512];
+} ac_store_error_t;
+
+typedef struct ac_store_opts {
+  /** The table (SQLite) or collection name where the URI does not give one;
+   * NULL gives "items". Copied. */
+  const char *collection;
+  /** The document's top-level field that keys it (MongoDB's upsert filter
+   * and unique index); NULL gives "id". Copied. */
+  const char *key_field;
+  /** Items queued before put waits; 0 gives 4,096. */
+  size_t queue_cap;
+  /** The most items in one batch; 0 gives 512. */
+  size_t batch_max;
+  /** Continue a previous run (JSON Lines: keep the file and its keys). */
+  int resume;
+  /** Backoff between retries of a failed batch: starts at retry_min_ms
+   * (0 gives 100), doubles up to retry_max_ms (0 gives 5,000). */
+  uint64_t retry_min_ms;
+  uint64_t retry_max_ms;
+  /** MongoDB: give up opening after this long (0 gives 5,000 ms). */
+  uint64_t connect_timeout_ms;
+} ac_store_opts_t;
+
+/** Fill opts with the defaults above. */
+AC_EXTERN void ac_store_opts_init(ac_store_opts_t *opts);
+
+/**
+ * AWAITS. Open a store from a URI (see the top of this file); opts may be
+ * NULL. The backend is opened on a worker thread (creating the file and the
+ * table, or connecting to MongoDB and making the index), so the loop never
+ * blocks. Returns 0 and sets *out, or AC_EINVAL, AC_ESTORE, AC_ENOMEM,
+ * AC_ENOTASK (outside a task), AC_ECANCELED; err gets the detail.
+ */
+AC_EXTERN int ac_store_open(ac_loop_t *loop, const char *uri, const ac_store_opts_t *opts,
+                            ac_store_t **out, ac_store_error_t *err);
+
+/**
+ * Called once per item that put accepted, on the loop (never inside put),
+ * when the item is durable in the store (status 0) or when the store was
+ * aborted before it could be (AC_ECANCELED).
+ */
+typedef void (*ac_store_ack_cb)(ac_store_t *store, int status, void *userdata);
+
+/**
+ * AWAITS while the queue is full. Hand an item over: key (NUL-terminated)
+ * and doc (len bytes of JSON text, an object) are copied. cb may be NULL.
+ * Returns 0 (accepted: cb will fire), AC_EINVAL, AC_ECLOSED, AC_ENOMEM,
+ * AC_ECANCELED (the waiting task was cancelled; not accepted).
+ */
+AC_EXTERN int ac_store_put(ac_store_t *store, const char *key, const void *doc, size_t len,
+                           ac_store_ack_cb cb, void *userdata);
+
+/** AWAITS until every item put before this call is durable. Returns 0,
+ * AC_ECANCELED (the waiting task was cancelled; the writes go on). */
+AC_EXTERN int ac_store_flush(ac_store_t *store);
+
+/**
+ * AWAITS. Flush, close the backend and free the store. Returns 0 or the
+ * AC_E* code of a close that failed (the store is freed anyway). NULL is a
+ * no-op.
+ */
+AC_EXTERN int ac_store_close(ac_store_t *store);
+
+/**
+ * AWAITS. Stop retrying: queued and failing items are acknowledged with
+ * AC_ECANCELED, the backend is closed and the store freed. For a second
+ * Ctrl-C, or a store that never comes back. NULL is a no-op.
+ */
+AC_EXTERN void ac_store_abort(ac_store_t *store);
+
+/** The URI the store was opened with (owned by the store). */
+AC_EXTERN const char *ac_store_uri(const ac_store_t *store);
+
+typedef struct ac_store_stats {
+  uint64_t put;       /* items accepted by ac_store_put */
+  uint64_t written;   /* items acknowledged durable */
+  uint64_t skipped;   /* JSON Lines with resume: keys already in the file */
+  uint64_t batches;   /* batches written */
+  uint64_t retries;   /* batch attempts that failed and were retried */
+  uint64_t bytes;     /* document bytes written */
+  size_t queued;      /* items waiting now */
+  size_t queue_cap;
+  int failing;        /* 1 while the last batch attempt failed */
+  char last_error[256]; /* the last batch error ("" if none) */
+} ac_store_stats_t;
+AC_EXTERN void ac_store_stats(const ac_store_t *store, ac_store_stats_t *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ACRAWL_STORE_H */
