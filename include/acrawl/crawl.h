@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acrawl/errno.h"
 #include "acrawl/export.h"
 #include "acrawl/http.h"
 #include "acrawl/runtime.h"
@@ -110,6 +111,12 @@ typedef struct ac_crawl_opts {
   uint64_t backoff_base_ms;
   uint64_t backoff_max_ms;
   uint64_t retry_after_max_ms;
+  /** Where Retry-After applies: 0 (default) to the request that got it (its
+   * retry waits that long; with throttle on, the host's window also halves);
+   * 1 to the whole host (nothing starts there until it has passed). A site
+   * that sends 429 at random would stall a host-wide crawl again and again,
+   * so host-wide is for sites that use it as a real rate limit. */
+  int retry_after_host;
   /** Whole-request timeout (30 s) and connect timeout (10 s). */
   uint64_t timeout_ms;
   uint64_t connect_timeout_ms;
@@ -133,6 +140,8 @@ typedef struct ac_crawl_opts {
   void *progress_stream; /* FILE * */
   /** Print the summary at the end (1). */
   int summary;
+  /** Log every retry and failure as it happens (0). */
+  int verbose;
 } ac_crawl_opts_t;
 
 /** Fill opts with the polite defaults above. */

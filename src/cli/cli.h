@@ -9,6 +9,8 @@
 /* acrawl fetch [options] [URL...] (fetch.c): argv holds the arguments after
  * "fetch". Returns the process exit status. */
 int ac__cli_fetch(int argc, char **argv);
+/* acrawl books (books.c): the main job. */
+int ac__cli_books(int argc, char **argv);
 
 /* acrawl site [options]: argv holds the options after "site". Returns the
  * process exit status. */

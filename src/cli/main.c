@@ -15,6 +15,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"books", ac__cli_books, "crawl the book site into stores: the main job (acrawl books --help)"},
     {"fetch", ac__cli_fetch, "fetch URLs, N in flight, one JSON line each (acrawl fetch --help)"},
     {"site", ac_cli_site, "serve the book-site replica (acrawl site --help)"},
 };

@@ -1,0 +1,352 @@
+/*
+ * acrawl books: the main job. Crawl the tutorial's book site through its
+ * Ajax JSON API (list pages, then one detail per book) into one or more
+ * stores, with the crawl state beside the first file store for --resume.
+ *
+ * Exit status: 0 complete; 1 nothing could be crawled (bad store, site
+ * unreachable or not the book API, state unreadable); 2 bad usage;
+ * 3 incomplete (some pages failed for good: listed in the summary);
+ * 130 / 143 stopped by SIGINT / SIGTERM (--resume continues).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acrawl.h"
+#include "acrawl/crawl.h"
+#include "acrawl/store.h"
+#include "cli/cli.h"
+
+#define MAX_STORES 8
+
+enum { EXIT_COMPLETE = 0, EXIT_FATAL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
+
+typedef struct books_cfg {
+  ac_books_opts_t books;
+  ac_crawl_opts_t crawl;
+  const char *stores[MAX_STORES];
+  size_t nstores;
+  const char *state;
+  const char *stats;
+  int quiet;
+  ac_crawl_t *c;
+  int signals;
+  int last_signal;
+  int exit_code;
+} books_cfg_t;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: acrawl books [options]\n"
+          "\n"
+          "Crawl the book site through its JSON API: list pages\n"
+          "  BASE/api/book/?limit=L&offset=O, then BASE/api/book/ID for every book,\n"
+          "and upsert each book by id into the stores. A live progress line on a\n"
+          "terminal (log lines otherwise), a summary at the end. Ctrl-C stops\n"
+          "gracefully (requests in flight finish, stores are flushed, the state is\n"
+          "saved); a second Ctrl-C stops at once. --resume continues a stopped or\n"
+          "killed crawl without fetching again what is stored.\n"
+          "\n"
+          "options:\n"
+          "  --base URL          the site (default https://spa5.scrape.center; the local\n"
+          "                      replica: acrawl site --port 8080, then http://127.0.0.1:8080)\n"
+          "  --store URI         where books go; repeatable (default sqlite:books.db):\n"
+          "                        sqlite:PATH  jsonl:PATH  jsonl:-  mongodb://HOST:PORT/DB.COLL\n"
+          "  --state FILE        the crawl state for --resume (default: beside the first\n"
+          "                      sqlite: or jsonl: store, as PATH.state; else acrawl-books.state)\n"
+          "  --resume            continue from the state instead of starting afresh\n"
+          "  --concurrency N     requests in flight (default 16)\n"
+          "  --per-host N        requests in flight to one host (default: concurrency)\n"
+          "  --rate R            requests per second to one host (default: no limit)\n"
+          "  --throttle          back off when the site answers 429/503 or times out\n"
+          "  --retry-after-host  a Retry-After pauses the whole host, not just that request\n"
+          "  --page-size N       books per list page (default 18)\n"
+          "  --pages FIRST-LAST  only these list pages (1-based; default: all, from count)\n"
+          "  --retries N         retries of a failed request (default 4)\n"
+          "  --timeout S         seconds for one request (default 30)\n"
+          "  --user-agent UA     the User-Agent header\n"
+          "  --stats FILE        write the summary as JSON\n"
+          "  --quiet             no progress and no summary\n"
+          "  --verbose           also log every retry and failure as it happens\n"
+          "  -h, --help          print this help\n"
+          "\n"
+          "Exit status: 0 complete, 1 nothing could be crawled (the error says why),\n"
+          "2 bad usage, 3 incomplete (failed pages listed), 130/143 stopped by a signal.\n");
+}
+
+static int parse_size(const char *opt, const char *v, long min, long max, long *out) {
+  char *end;
+  long x;
+  errno = 0;
+  x = strtol(v, &end, 10);
+  if (errno != 0 || end == v || *end != '\0' || x < min || x > max) {
+    fprintf(stderr, "acrawl books: %s wants a whole number from %ld to %ld, not '%s'\n", opt, min,
+            max, v);
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+static int parse_double(const char *opt, const char *v, double min, double *out) {
+  char *end;
+  double x;
+  errno = 0;
+  x = strtod(v, &end);
+  if (errno != 0 || end == v || *end != '\0' || !(x >= min)) {
+    fprintf(stderr, "acrawl books: %s wants a number >= %g, not '%s'\n", opt, min, v);
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+static int parse_args(books_cfg_t *cfg, int argc, char **argv) {
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    long n;
+    double d;
+#define NEED_VALUE                                                        \
+  do {                                                                    \
+    if (v == NULL) {                                                      \
+      fprintf(stderr, "acrawl books: %s needs a value (see --help)\n", a); \
+      return -1;                                                          \
+    }                                                                     \
+    i++;                                                                  \
+  } while (0)
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 1;
+    } else if (strcmp(a, "--base") == 0) {
+      NEED_VALUE;
+      cfg->books.base_url = v;
+    } else if (strcmp(a, "--store") == 0) {
+      NEED_VALUE;
+      if (cfg->nstores == MAX_STORES) {
+        fprintf(stderr, "acrawl books: at most %d --store options\n", MAX_STORES);
+        return -1;
+      }
+      cfg->stores[cfg->nstores++] = v;
+    } else if (strcmp(a, "--state") == 0) {
+      NEED_VALUE;
+      cfg->state = v;
+    } else if (strcmp(a, "--resume") == 0) {
+      cfg->crawl.resume = 1;
+    } else if (strcmp(a, "--concurrency") == 0 || strcmp(a, "-c") == 0) {
+      NEED_VALUE;
+      if (parse_size(a, v, 1, 100000, &n) != 0) return -1;
+      cfg->crawl.concurrency = (size_t)n;
+    } else if (strcmp(a, "--per-host") == 0) {
+      NEED_VALUE;
+      if (parse_size(a, v, 1, 100000, &n) != 0) return -1;
+      cfg->crawl.per_host = (size_t)n;
+    } else if (strcmp(a, "--rate") == 0) {
+      NEED_VALUE;
+      if (parse_double(a, v, 0, &d) != 0) return -1;
+      cfg->crawl.rate = d;
+    } else if (strcmp(a, "--throttle") == 0) {
+      cfg->crawl.throttle = 1;
+    } else if (strcmp(a, "--retry-after-host") == 0) {
+      cfg->crawl.retry_after_host = 1;
+    } else if (strcmp(a, "--page-size") == 0) {
+      NEED_VALUE;
+      if (parse_size(a, v, 1, 10000, &n) != 0) return -1;
+      cfg->books.page_size = (int)n;
+    } else if (strcmp(a, "--pages") == 0) {
+      long first, last;
+      char *end;
+      NEED_VALUE;
+      errno = 0;
+      first = strtol(v, &end, 10);
+      last = *end == '-' ? strtol(end + 1, &end, 10) : first;
+      if (errno != 0 || *end != '\0' || first < 1 || last < first || last > 100000000) {
+        fprintf(stderr, "acrawl books: --pages wants FIRST-LAST with 1 <= FIRST <= LAST, not '%s'\n",
+                v);
+        return -1;
+      }
+      cfg->books.first_page = (int)first;
+      cfg->books.last_page = (int)last;
+    } else if (strcmp(a, "--retries") == 0) {
+      NEED_VALUE;
+      if (parse_size(a, v, 0, 100, &n) != 0) return -1;
+      cfg->crawl.retries = (int)n;
+    } else if (strcmp(a, "--timeout") == 0) {
+      NEED_VALUE;
+      if (parse_double(a, v, 0.001, &d) != 0) return -1;
+      cfg->crawl.timeout_ms = (uint64_t)(d * 1000);
+    } else if (strcmp(a, "--user-agent") == 0) {
+      NEED_VALUE;
+      cfg->crawl.user_agent = v;
+    } else if (strcmp(a, "--stats") == 0) {
+      NEED_VALUE;
+      cfg->stats = v;
+    } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+      cfg->quiet = 1;
+    } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+      cfg->crawl.verbose = 1;
+    } else {
+      fprintf(stderr, "acrawl books: unknown option '%s' (see acrawl books --help)\n", a);
+      return -1;
+    }
+#undef NEED_VALUE
+  }
+  if (cfg->quiet && cfg->crawl.verbose) {
+    fprintf(stderr, "acrawl books: --quiet and --verbose contradict each other\n");
+    return -1;
+  }
+  return 0;
+}
+
+static void on_signal(ac_loop_t *loop, int signum, void *userdata) {
+  books_cfg_t *cfg = userdata;
+  (void)loop;
+  cfg->last_signal = signum;
+  if (cfg->c == NULL) return;
+  if (++cfg->signals == 1) {
+    if (!cfg->quiet)
+      fprintf(stderr, "\nstopping: requests in flight finish, the state is saved "
+                      "(Ctrl-C again to stop at once)\n");
+    ac_crawl_stop(cfg->c, 0);
+  } else {
+    if (!cfg->quiet) fprintf(stderr, "\nstopping now\n");
+    ac_crawl_stop(cfg->c, 1);
+  }
+}
+
+/* The state file beside the first file store: books.db -> books.db.state. */
+static char *default_state(const books_cfg_t *cfg) {
+  for (size_t i = 0; i < cfg->nstores; i++) {
+    const char *u = cfg->stores[i], *path = NULL;
+    if (strncmp(u, "sqlite:", 7) == 0) path = u + 7;
+    else if (strncmp(u, "jsonl:", 6) == 0 && strcmp(u + 6, "-") != 0) path = u + 6;
+    if (path != NULL && *path != '\0') {
+      size_t n = strlen(path) + 7;
+      char *s = malloc(n);
+      if (s != NULL) snprintf(s, n, "%s.state", path);
+      return s;
+    }
+  }
+  return strdup("acrawl-books.state");
+}
+
+/* When nothing at all was crawled, the first failure is the whole story. */
+static int explain_fatal(ac_crawl_t *c, const books_cfg_t *cfg) {
+  ac_crawl_stats_t s;
+  ac_crawl_failure_t f;
+  ac_crawl_stats(c, &s);
+  if (s.pages_done > 0 || s.resumed_done > 0 || ac_crawl_failure_at(c, 0, &f) != 0) return 0;
+  fprintf(stderr, "acrawl books: cannot crawl %s: %s (%s, %d attempt%s)\n",
+          cfg->books.base_url != NULL ? cfg->books.base_url : "https://spa5.scrape.center",
+          f.why, f.url, f.attempts, f.attempts == 1 ? "" : "s");
+  return 1;
+}
+
+static int books_main(void *arg, void **result) {
+  books_cfg_t *cfg = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_store_t *stores[MAX_STORES] = {0};
+  ac_spider_t spider;
+  ac_store_opts_t so;
+  char *state = NULL;
+  int rc;
+  size_t opened = 0;
+  (void)result;
+
+  rc = ac_spider_books_new(&cfg->books, &spider);
+  if (rc != 0) {
+    fprintf(stderr, "acrawl books: bad --base '%s': an absolute http:// or https:// URL is needed\n",
+            cfg->books.base_url);
+    cfg->exit_code = EXIT_USAGE;
+    return 0;
+  }
+  ac_store_opts_init(&so);
+  so.collection = "books";
+  so.key_field = "id";
+  so.resume = cfg->crawl.resume;
+  for (; opened < cfg->nstores; opened++) {
+    ac_store_error_t err;
+    rc = ac_store_open(loop, cfg->stores[opened], &so, &stores[opened], &err);
+    if (rc != 0) {
+      fprintf(stderr, "acrawl books: %s\n", err.message);
+      cfg->exit_code = rc == AC_EINVAL ? EXIT_USAGE : EXIT_FATAL;
+      goto out;
+    }
+  }
+  state = cfg->state != NULL ? strdup(cfg->state) : default_state(cfg);
+  if (state == NULL) {
+    cfg->exit_code = EXIT_FATAL;
+    goto out;
+  }
+  cfg->crawl.stores = stores;
+  cfg->crawl.nstores = cfg->nstores;
+  cfg->crawl.state_path = state;
+  if (cfg->quiet) {
+    cfg->crawl.progress = AC_PROGRESS_QUIET;
+    cfg->crawl.summary = 0;
+  }
+  rc = ac_crawl_new(loop, &spider, &cfg->crawl, &cfg->c);
+  if (rc != 0) {
+    fprintf(stderr, "acrawl books: cannot start the crawl: %s\n", ac_strerror(rc));
+    cfg->exit_code = EXIT_FATAL;
+    goto out;
+  }
+  rc = ac_crawl_run(cfg->c);
+  if (cfg->stats != NULL && ac_crawl_write_stats(cfg->c, cfg->stats) != 0)
+    fprintf(stderr, "acrawl books: cannot write --stats %s: %s\n", cfg->stats, strerror(errno));
+  switch (rc) {
+  case 0: cfg->exit_code = EXIT_COMPLETE; break;
+  case AC_ECANCELED: cfg->exit_code = 128 + (cfg->last_signal ? cfg->last_signal : SIGINT); break;
+  case AC_EFAILED: cfg->exit_code = explain_fatal(cfg->c, cfg) ? EXIT_FATAL : EXIT_INCOMPLETE; break;
+  default:
+    fprintf(stderr, "acrawl books: the crawl failed: %s\n", ac_strerror(rc));
+    cfg->exit_code = EXIT_FATAL;
+    break;
+  }
+out:
+  /* A hard stop does not wait for a store that may be down. */
+  for (size_t i = 0; i < opened; i++) {
+    if (cfg->signals >= 2) {
+      ac_store_abort(stores[i]);
+    } else if (ac_store_close(stores[i]) != 0) {
+      fprintf(stderr, "acrawl books: closing %s failed: books may be missing there\n",
+              cfg->stores[i]);
+      if (cfg->exit_code == EXIT_COMPLETE) cfg->exit_code = EXIT_FATAL;
+    }
+  }
+  ac_crawl_free(cfg->c);
+  cfg->c = NULL;
+  ac_spider_books_free(&spider);
+  free(state);
+  return 0;
+}
+
+int ac__cli_books(int argc, char **argv) {
+  books_cfg_t cfg;
+  ac_loop_t *loop = NULL;
+  ac_task_t *task = NULL;
+  int rc;
+  memset(&cfg, 0, sizeof(cfg));
+  ac_crawl_opts_init(&cfg.crawl);
+  rc = parse_args(&cfg, argc, argv);
+  if (rc != 0) return rc > 0 ? 0 : EXIT_USAGE;
+  if (cfg.nstores == 0) cfg.stores[cfg.nstores++] = "sqlite:books.db";
+  rc = ac_loop_new(&loop);
+  if (rc == 0) rc = ac_signal_watch(loop, SIGINT, on_signal, &cfg);
+  if (rc == 0) rc = ac_signal_watch(loop, SIGTERM, on_signal, &cfg);
+  if (rc == 0) rc = ac_task_spawn(loop, books_main, &cfg, NULL, &task);
+  if (rc == 0) rc = ac_loop_run_until_done(loop, task);
+  if (task != NULL) ac_task_release(task);
+  if (loop != NULL) {
+    (void)ac_signal_unwatch(loop, SIGINT);
+    (void)ac_signal_unwatch(loop, SIGTERM);
+    (void)ac_loop_close(loop);
+  }
+  if (rc != 0) {
+    fprintf(stderr, "acrawl books: %s\n", ac_strerror(rc));
+    return EXIT_FATAL;
+  }
+  return cfg.exit_code;
+}

@@ -1,0 +1,301 @@
+/*
+ * Strict JSON scanning without a tree: see json_scan.h. An explicit stack of
+ * container kinds replaces recursion, so nesting depth costs no C stack
+ * (crawl callbacks run on 64 KiB coroutine stacks).
+ */
+#include "common/json_scan.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "acrawl/errno.h"
+
+typedef struct scanner {
+  const unsigned char *p;
+  const unsigned char *end;
+  const unsigned char *base;
+} scanner_t;
+
+static void skip_ws(scanner_t *s) {
+  while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
+    s->p++;
+}
+
+/* One UTF-8 sequence starting at s->p (a byte >= 0x80): RFC 3629, no
+ * overlongs, no surrogates, nothing past U+10FFFF. */
+static int scan_utf8(scanner_t *s) {
+  const unsigned char *p = s->p;
+  size_t left = (size_t)(s->end - p);
+  unsigned c = p[0];
+  if (c >= 0xC2 && c <= 0xDF) {
+    if (left < 2 || (p[1] & 0xC0) != 0x80) return -1;
+    s->p += 2;
+    return 0;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return -1;
+    if (c == 0xE0 && p[1] < 0xA0) return -1; /* overlong */
+    if (c == 0xED && p[1] > 0x9F) return -1; /* surrogate */
+    s->p += 3;
+    return 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+      return -1;
+    if (c == 0xF0 && p[1] < 0x90) return -1; /* overlong */
+    if (c == 0xF4 && p[1] > 0x8F) return -1; /* past U+10FFFF */
+    s->p += 4;
+    return 0;
+  }
+  return -1;
+}
+
+static int hex4(const unsigned char *p, unsigned *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    unsigned c = p[i], d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    else return -1;
+    v = v << 4 | d;
+  }
+  *out = v;
+  return 0;
+}
+
+/* At the opening quote. Lone surrogate escapes are accepted, as JSON's
+ * grammar does (RFC 8259 section 8.2): they are data. */
+static int scan_string(scanner_t *s) {
+  s->p++;
+  for (;;) {
+    /* The common case: a run of plain ASCII. */
+    while (s->p < s->end && *s->p >= 0x20 && *s->p < 0x80 && *s->p != '"' && *s->p != '\\')
+      s->p++;
+    if (s->p >= s->end) return -1;
+    unsigned c = *s->p;
+    if (c == '"') {
+      s->p++;
+      return 0;
+    }
+    if (c == '\\') {
+      unsigned u;
+      if (s->end - s->p < 2) return -1;
+      switch (s->p[1]) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        s->p += 2;
+        break;
+      case 'u':
+        if (s->end - s->p < 6 || hex4(s->p + 2, &u) != 0) return -1;
+        s->p += 6;
+        break;
+      default: return -1;
+      }
+      continue;
+    }
+    if (c < 0x20) return -1; /* raw control characters must be escaped */
+    if (scan_utf8(s) != 0) return -1;
+  }
+}
+
+static int scan_number(scanner_t *s) {
+  const unsigned char *p = s->p, *e = s->end;
+  if (p < e && *p == '-') p++;
+  if (p >= e) return -1;
+  if (*p == '0') p++;
+  else if (*p >= '1' && *p <= '9')
+    while (p < e && *p >= '0' && *p <= '9') p++;
+  else return -1;
+  if (p < e && *p == '.') {
+    p++;
+    if (p >= e || *p < '0' || *p > '9') return -1;
+    while (p < e && *p >= '0' && *p <= '9') p++;
+  }
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < e && (*p == '+' || *p == '-')) p++;
+    if (p >= e || *p < '0' || *p > '9') return -1;
+    while (p < e && *p >= '0' && *p <= '9') p++;
+  }
+  s->p = p;
+  return 0;
+}
+
+static int scan_literal(scanner_t *s, const char *word, size_t n) {
+  if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0) return -1;
+  s->p += n;
+  return 0;
+}
+
+/* A scalar, or the opening of a container (returns its kind in *open). */
+static int scan_value_start(scanner_t *s, ac__json_type_t *type, int *open) {
+  *open = 0;
+  if (s->p >= s->end) return -1;
+  switch (*s->p) {
+  case '{': *type = AC__JSON_OBJECT; *open = 1; s->p++; return 0;
+  case '[': *type = AC__JSON_ARRAY; *open = 1; s->p++; return 0;
+  case '"': *type = AC__JSON_STRING; return scan_string(s);
+  case 't': *type = AC__JSON_TRUE; return scan_literal(s, "true", 4);
+  case 'f': *type = AC__JSON_FALSE; return scan_literal(s, "false", 5);
+  case 'n': *type = AC__JSON_NULL; return scan_literal(s, "null", 4);
+  default: *type = AC__JSON_NUMBER; return scan_number(s);
+  }
+}
+
+int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t *top,
+                  ac__json_span_t *found, size_t *errpos) {
+  /* stack[d] is 1 for an object, 0 for an array. */
+  unsigned char stack[AC__JSON_MAX_DEPTH];
+  size_t depth = 0, keylen = key != NULL ? strlen(key) : 0;
+  scanner_t s = {(const unsigned char *)buf, (const unsigned char *)buf + len,
+                 (const unsigned char *)buf};
+  ac__json_type_t type;
+  int open, want_key_value = 0;
+
+  if (found != NULL) memset(found, 0, sizeof(*found));
+  skip_ws(&s);
+  if (scan_value_start(&s, &type, &open) != 0) goto bad;
+  if (top != NULL) *top = type;
+  if (!open) goto end;
+  stack[depth++] = type == AC__JSON_OBJECT;
+
+  /* Just after an opening bracket: a member/element or the closing one. */
+  for (;;) {
+    int in_object = stack[depth - 1];
+    skip_ws(&s);
+    if (s.p >= s.end) goto bad;
+    if (*s.p == (in_object ? '}' : ']')) {
+      s.p++;
+      goto closed;
+    }
+  member:
+    if (in_object) {
+      const unsigned char *kstart = s.p;
+      if (*s.p != '"' || scan_string(&s) != 0) goto bad;
+      want_key_value = depth == 1 && key != NULL && (size_t)(s.p - kstart) == keylen + 2 &&
+                       memcmp(kstart + 1, key, keylen) == 0 && found != NULL &&
+                       found->type == AC__JSON_NONE;
+      skip_ws(&s);
+      if (s.p >= s.end || *s.p != ':') goto bad;
+      s.p++;
+      skip_ws(&s);
+    }
+    {
+      const unsigned char *vstart = s.p;
+      if (scan_value_start(&s, &type, &open) != 0) goto bad;
+      if (want_key_value) {
+        found->type = type;
+        found->start = (const char *)vstart;
+        found->len = (size_t)(s.p - vstart); /* containers: just the bracket */
+        want_key_value = 0;
+      }
+      if (open) {
+        if (depth == AC__JSON_MAX_DEPTH) goto bad;
+        stack[depth++] = type == AC__JSON_OBJECT;
+        continue;
+      }
+    }
+  after_value:
+    skip_ws(&s);
+    if (s.p >= s.end) goto bad;
+    in_object = stack[depth - 1];
+    if (*s.p == ',') {
+      s.p++;
+      skip_ws(&s);
+      if (s.p >= s.end) goto bad;
+      goto member;
+    }
+    if (*s.p != (in_object ? '}' : ']')) goto bad;
+    s.p++;
+  closed:
+    if (--depth == 0) break;
+    goto after_value;
+  }
+end:
+  skip_ws(&s);
+  if (s.p != s.end) goto bad;
+  return 0;
+bad:
+  if (errpos != NULL) *errpos = (size_t)(s.p - s.base);
+  return AC_EPARSE;
+}
+
+static size_t put_utf8(char *out, unsigned cp) {
+  if (cp < 0x80) {
+    out[0] = (char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = (char)(0xC0 | cp >> 6);
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (char)(0xE0 | cp >> 12);
+    out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | cp >> 18);
+  out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+  out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+int ac__json_span_text(const ac__json_span_t *span, char *out, size_t cap) {
+  size_t n = 0;
+  if (cap == 0) return AC_ETOOLARGE;
+  switch (span->type) {
+  case AC__JSON_NUMBER: case AC__JSON_TRUE: case AC__JSON_FALSE: case AC__JSON_NULL:
+    if (span->len >= cap) return AC_ETOOLARGE;
+    memcpy(out, span->start, span->len);
+    out[span->len] = '\0';
+    return (int)span->len;
+  case AC__JSON_STRING: break;
+  default: return AC_EINVAL;
+  }
+  /* A validated string: between the quotes. */
+  const unsigned char *p = (const unsigned char *)span->start + 1;
+  const unsigned char *e = (const unsigned char *)span->start + span->len - 1;
+  while (p < e) {
+    char tmp[4];
+    size_t k;
+    if (*p != '\\') {
+      tmp[0] = (char)*p++;
+      k = 1;
+    } else {
+      unsigned cp;
+      switch (p[1]) {
+      case 'b': cp = '\b'; break;
+      case 'f': cp = '\f'; break;
+      case 'n': cp = '\n'; break;
+      case 'r': cp = '\r'; break;
+      case 't': cp = '\t'; break;
+      case 'u': cp = 0; break;
+      default: cp = p[1]; break;
+      }
+      if (p[1] == 'u') {
+        (void)hex4(p + 2, &cp);
+        p += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF && e - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+          unsigned lo;
+          if (hex4(p + 2, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            p += 6;
+          }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD; /* a lone surrogate */
+      } else {
+        p += 2;
+      }
+      if (cp == 0) return AC_EINVAL;
+      k = put_utf8(tmp, cp);
+    }
+    if (n + k >= cap) return AC_ETOOLARGE;
+    memcpy(out + n, tmp, k);
+    n += k;
+  }
+  out[n] = '\0';
+  return (int)n;
+}

@@ -1,0 +1,56 @@
+/*
+ * A strict JSON validator that builds nothing (RFC 8259: one value, UTF-8
+ * checked, no trailing bytes, nesting capped), and can hand back the span of
+ * one top-level member's value on the way.
+ *
+ * Why not cJSON: a crawl checks every detail body before storing it as is,
+ * and a tree costs about as much CPU as the request (notes/json.md); cJSON
+ * is also lenient (invalid UTF-8, trailing garbage, strings cut at \u0000).
+ * Scanning without a tree is several times cheaper and stricter.
+ */
+#ifndef AC_COMMON_JSON_SCAN_H
+#define AC_COMMON_JSON_SCAN_H
+
+#include <stddef.h>
+
+typedef enum {
+  AC__JSON_NONE = 0,
+  AC__JSON_OBJECT,
+  AC__JSON_ARRAY,
+  AC__JSON_STRING, /* span includes the quotes */
+  AC__JSON_NUMBER,
+  AC__JSON_TRUE,
+  AC__JSON_FALSE,
+  AC__JSON_NULL
+} ac__json_type_t;
+
+typedef struct ac__json_span {
+  ac__json_type_t type;
+  const char *start;
+  size_t len;
+} ac__json_span_t;
+
+/* The most nesting accepted (objects and arrays). */
+#define AC__JSON_MAX_DEPTH 256
+
+/*
+ * Validate buf[0..len) as one JSON value. *top (if not NULL) gets the type of
+ * the top value. When key is not NULL and the top value is an object, *found
+ * gets the span of the value of its first member named key (compared on the
+ * raw, still-escaped text: fine for plain ASCII keys like "id"), or type
+ * AC__JSON_NONE if absent. Returns 0, or AC_EPARSE with *errpos (if not NULL)
+ * set to the offset of the first bad byte.
+ */
+int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t *top,
+                  ac__json_span_t *found, size_t *errpos);
+
+/*
+ * The text of a scalar span: a string's content unescaped (\uXXXX pairs to
+ * UTF-8; a \u0000 makes it fail: keys never hold NUL), a number's or a
+ * literal's own text. Writes at most cap-1 bytes and a NUL to out. Returns
+ * the length, or AC_ETOOLARGE (does not fit), AC_EINVAL (an object or array,
+ * or a NUL inside).
+ */
+int ac__json_span_text(const ac__json_span_t *span, char *out, size_t cap);
+
+#endif /* AC_COMMON_JSON_SCAN_H */

@@ -1,0 +1,191 @@
+/*
+ * The books spider: the tutorial's site through its Ajax JSON API.
+ *   list   <base>/api/book/?limit=L&offset=O -> {"count": N, "results": [{"id": ...}, ...]}
+ *   detail <base>/api/book/<id>              -> the whole book, stored as is
+ * The first list page's count gives the number of pages; every later list
+ * page is followed from it at once, and each list page follows its books'
+ * details with a higher priority, so details start as soon as the first
+ * list page is parsed and the frontier stays small.
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acrawl/errno.h"
+#include "common/alloc.h"
+#include "common/json_scan.h"
+#include "crawl/internal.h"
+
+enum { CB_LIST = 0, CB_DETAIL = 1 };
+#define PRIO_LIST 0
+#define PRIO_DETAIL 1
+#define FIRST_META "first"
+
+typedef struct books {
+  char *base; /* without a trailing slash */
+  int page_size;
+  int first_page;
+  int last_page;
+} books_t;
+
+static const ac_http_kv_t books_headers[] = {{"Accept", "application/json"}};
+
+static int follow_list(ac_crawl_t *c, books_t *b, int page, const char *meta) {
+  char url[2048];
+  snprintf(url, sizeof(url), "%s/api/book/?limit=%d&offset=%lld", b->base, b->page_size,
+           (long long)(page - 1) * b->page_size);
+  return ac_crawl_follow(c, url, CB_LIST, PRIO_LIST, meta);
+}
+
+static int books_start(ac_crawl_t *c, void *data) {
+  books_t *b = data;
+  int rc = follow_list(c, b, b->first_page, FIRST_META);
+  return rc < 0 ? rc : 0;
+}
+
+/* A page that is HTML (an error page, a site without this API) will be
+ * HTML again: say so once instead of retrying a parse. */
+static int not_json(ac_crawl_t *c, ac_response_t *resp) {
+  const char *ct = ac_response_header(resp, "Content-Type");
+  size_t len;
+  const char *body = ac_response_body(resp, &len);
+  while (len > 0 && (*body == ' ' || *body == '\n' || *body == '\r' || *body == '\t')) {
+    body++;
+    len--;
+  }
+  if ((ct != NULL && strstr(ct, "html") != NULL) || (len > 0 && *body == '<')) {
+    char why[256];
+    snprintf(why, sizeof(why), "the site answered %s, not JSON: is the base URL the book API's site?",
+             ct != NULL ? ct : "a page starting with '<'");
+    ac_crawl_fail_reason(c, why);
+    return 1;
+  }
+  return 0;
+}
+
+static int books_list(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *resp,
+                      void *data) {
+  books_t *b = data;
+  const cJSON *json, *count, *results, *item;
+  int rc;
+  if (not_json(c, resp)) return AC_EPROTO;
+  if ((rc = ac_response_json(resp, &json)) != 0) return rc == AC_EPARSE ? AC_EPARSE : rc;
+  count = cJSON_GetObjectItemCaseSensitive(json, "count");
+  results = cJSON_GetObjectItemCaseSensitive(json, "results");
+  if (!cJSON_IsNumber(count) || !cJSON_IsArray(results)) {
+    ac_crawl_fail_reason(c, "a list page without a numeric count and a results array");
+    return AC_EPROTO;
+  }
+  if (strcmp(req->meta, FIRST_META) == 0) {
+    long long books = (long long)count->valuedouble;
+    int pages = (int)((books + b->page_size - 1) / b->page_size);
+    int last = b->last_page > 0 && b->last_page < pages ? b->last_page : pages;
+    long long in_range = books - (long long)(b->first_page - 1) * b->page_size;
+    if (in_range > (long long)(last - b->first_page + 1) * b->page_size)
+      in_range = (long long)(last - b->first_page + 1) * b->page_size;
+    if (in_range < 0) in_range = 0;
+    ac_crawl_set_expected(c, (uint64_t)(last >= b->first_page ? last - b->first_page + 1 : 1) +
+                                 (uint64_t)in_range);
+    for (int p = b->first_page + 1; p <= last; p++)
+      if ((rc = follow_list(c, b, p, NULL)) < 0) return rc;
+  }
+  cJSON_ArrayForEach(item, results) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+    char url[2048], idtext[64];
+    char *esc;
+    if (cJSON_IsString(id) && id->valuestring[0] != '\0') {
+      snprintf(idtext, sizeof(idtext), "%s", id->valuestring);
+    } else if (cJSON_IsNumber(id)) {
+      snprintf(idtext, sizeof(idtext), "%.0f", id->valuedouble);
+    } else {
+      continue; /* a result without an id has no detail page */
+    }
+    /* Ids go into a path: escape whatever is not plainly safe. */
+    esc = ac__malloc(strlen(idtext) * 3 + 1);
+    if (esc == NULL) return AC_ENOMEM;
+    {
+      size_t n = 0;
+      for (const unsigned char *p = (const unsigned char *)idtext; *p; p++) {
+        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            *p == '-' || *p == '_' || *p == '.')
+          esc[n++] = (char)*p;
+        else
+          n += (size_t)sprintf(esc + n, "%%%02X", *p);
+      }
+      esc[n] = '\0';
+    }
+    snprintf(url, sizeof(url), "%s/api/book/%s", b->base, esc);
+    ac__free(esc);
+    if ((rc = ac_crawl_follow(c, url, CB_DETAIL, PRIO_DETAIL, NULL)) < 0) return rc;
+  }
+  return 0;
+}
+
+static int books_detail(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *resp,
+                        void *data) {
+  size_t len, pos;
+  const char *body = ac_response_body(resp, &len);
+  ac__json_type_t top;
+  ac__json_span_t id;
+  char key[256];
+  (void)req;
+  (void)data;
+  if (not_json(c, resp)) return AC_EPROTO;
+  /* The body is stored as it came, so it is checked, strictly, first: a
+   * garbled body is retried, never stored. */
+  if (ac__json_scan(body, len, "id", &top, &id, &pos) != 0) {
+    char why[128];
+    snprintf(why, sizeof(why), "the detail is not valid JSON (at byte %zu of %zu)", pos, len);
+    ac_crawl_fail_reason(c, why);
+    return AC_EPARSE;
+  }
+  if (top != AC__JSON_OBJECT || (id.type != AC__JSON_STRING && id.type != AC__JSON_NUMBER) ||
+      ac__json_span_text(&id, key, sizeof(key)) <= 0) {
+    ac_crawl_fail_reason(c, "the detail is not an object with a string or number id");
+    return AC_EPROTO;
+  }
+  return ac_crawl_emit(c, key, body, len);
+}
+
+static const ac_spider_parse_fn books_callbacks[] = {books_list, books_detail};
+
+int ac_spider_books_new(const ac_books_opts_t *opts, ac_spider_t *out) {
+  books_t *b;
+  const char *base = opts != NULL && opts->base_url != NULL ? opts->base_url
+                                                            : "https://spa5.scrape.center";
+  ac__crawl_url_t u;
+  size_t n;
+  memset(out, 0, sizeof(*out));
+  if (ac__crawl_url_parse(base, &u) != 0) return AC_EINVAL;
+  ac__crawl_url_free(&u);
+  if (opts != NULL && (opts->page_size < 0 || opts->first_page < 0 || opts->last_page < 0 ||
+                       (opts->last_page > 0 && opts->last_page < opts->first_page)))
+    return AC_EINVAL;
+  b = ac__calloc(1, sizeof(*b));
+  if (b == NULL || (b->base = ac__strdup(base)) == NULL) {
+    ac__free(b);
+    return AC_ENOMEM;
+  }
+  n = strlen(b->base);
+  while (n > 0 && b->base[n - 1] == '/') b->base[--n] = '\0';
+  b->page_size = opts != NULL && opts->page_size > 0 ? opts->page_size : 18;
+  b->first_page = opts != NULL && opts->first_page > 0 ? opts->first_page : 1;
+  b->last_page = opts != NULL ? opts->last_page : 0;
+  out->name = "books";
+  out->start = books_start;
+  out->callbacks = books_callbacks;
+  out->ncallbacks = sizeof(books_callbacks) / sizeof(books_callbacks[0]);
+  out->headers = books_headers;
+  out->nheaders = sizeof(books_headers) / sizeof(books_headers[0]);
+  out->data = b;
+  return 0;
+}
+
+void ac_spider_books_free(ac_spider_t *spider) {
+  books_t *b = spider != NULL ? spider->data : NULL;
+  if (b == NULL) return;
+  ac__free(b->base);
+  ac__free(b);
+  spider->data = NULL;
+}

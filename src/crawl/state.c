@@ -1,0 +1,271 @@
+/*
+ * The crawl state, for --resume: a SQLite store (the same store layer the
+ * items go through: batched, off the loop, retried) holding one record per
+ * request, keyed by its dedup key:
+ *   {"u": fetch URL, "c": callback, "p": priority, "m": meta, "s": status}
+ * with status p (pending: followed, not done), d (done: its callback
+ * returned and its items are durable), f (failed for good). One more record,
+ * "!expected", keeps the expected request count for the ETA.
+ *
+ * Order is what makes it safe: a request's children are put (pending)
+ * during its callback, its done mark after its last item ack, and the store
+ * writes in FIFO batches. So whenever a done mark is durable, so are its
+ * children's records, and a crawl killed at any point resumes with nothing
+ * lost: failed and pending requests are fetched again, done ones are not.
+ */
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acrawl/errno.h"
+#include "common/alloc.h"
+#include "crawl/internal.h"
+
+#define EXPECTED_KEY "!expected"
+#define LOAD_PAGE 512
+
+int ac__state_open(ac_crawl_t *c) {
+  ac_store_opts_t so;
+  ac_store_error_t err;
+  char *uri;
+  size_t n = strlen(c->state_path) + 16;
+  int rc;
+  if (!c->opts.resume) {
+    /* A fresh crawl: the old state would make it skip pages. */
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+      char p[4096];
+      snprintf(p, sizeof(p), "%s%s", c->state_path, sfx[i]);
+      (void)unlink(p);
+    }
+  }
+  uri = ac__malloc(n);
+  if (uri == NULL) return AC_ENOMEM;
+  snprintf(uri, n, "sqlite:%s", c->state_path);
+  ac_store_opts_init(&so);
+  so.collection = "requests";
+  so.key_field = "u";
+  so.queue_cap = 8192;
+  so.batch_max = 2048;
+  rc = ac_store_open(c->loop, uri, &so, &c->state, &err);
+  ac__free(uri);
+  if (rc != 0) {
+    fprintf(c->out, "cannot open the crawl state %s: %s\n", c->state_path, err.message);
+    return AC_ESTORE;
+  }
+  return 0;
+}
+
+/* JSON string escaping for the state's own documents. */
+static size_t put_json_string(char *out, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = 0;
+  out[n++] = '"';
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch == '"' || ch == '\\') {
+      out[n++] = '\\';
+      out[n++] = (char)ch;
+    } else if (ch < 0x20) {
+      memcpy(out + n, "\\u00", 4);
+      out[n + 4] = hex[ch >> 4];
+      out[n + 5] = hex[ch & 15];
+      n += 6;
+    } else {
+      out[n++] = (char)ch;
+    }
+  }
+  out[n++] = '"';
+  return n;
+}
+
+int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
+  size_t cap = 6 * (strlen(r->fetch) + strlen(r->meta)) + 96, n = 0;
+  char *doc = ac__malloc(cap);
+  int rc;
+  if (doc == NULL) return AC_ENOMEM;
+  memcpy(doc, "{\"u\":", 5);
+  n = 5;
+  n += put_json_string(doc + n, r->fetch);
+  n += (size_t)snprintf(doc + n, cap - n, ",\"c\":%d,\"p\":%d,\"m\":", r->pub.callback,
+                        r->pub.priority);
+  n += put_json_string(doc + n, r->meta);
+  n += (size_t)snprintf(doc + n, cap - n, ",\"s\":\"%c\"}", status);
+  rc = ac_store_put(c->state, r->key, doc, n, NULL, NULL);
+  ac__free(doc);
+  return rc;
+}
+
+int ac__state_expected(ac_crawl_t *c, uint64_t expected) {
+  char doc[64];
+  int n = snprintf(doc, sizeof(doc), "{\"s\":\"m\",\"n\":%llu}", (unsigned long long)expected);
+  return ac_store_put(c->state, EXPECTED_KEY, doc, (size_t)n, NULL, NULL);
+}
+
+/* ----------------------------------------------------------- reading */
+
+typedef struct load_job {
+  ac_crawl_t *crawl;
+  const char *path;
+  int rc;
+  char msg[256];
+  /* pass 1 */
+  uint64_t done;
+  uint64_t expected;
+  /* pass 2: one page of pending rows */
+  int64_t after_rowid;
+  size_t n;
+  char *keys[LOAD_PAGE];
+  char *docs[LOAD_PAGE];
+} load_job_t;
+
+static int open_ro(load_job_t *j, sqlite3 **db) {
+  if (access(j->path, F_OK) != 0) return 1; /* no state: nothing to resume */
+  if (sqlite3_open_v2(j->path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    snprintf(j->msg, sizeof(j->msg), "%s", *db ? sqlite3_errmsg(*db) : "cannot open");
+    j->rc = AC_ESTORE;
+    return -1;
+  }
+  sqlite3_busy_timeout(*db, 5000);
+  return 0;
+}
+
+/* Runs on a worker thread while the loop waits for it: nothing else touches
+ * the dedup set before the crawl starts, so the thread may fill it. */
+static void load_done(void *arg) {
+  load_job_t *j = arg;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (open_ro(j, &db) != 0) goto out;
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT key, json_extract(doc,'$.s'), json_extract(doc,'$.n') "
+                          "FROM requests WHERE json_extract(doc,'$.s') IN ('d','m')",
+                          -1, &st, NULL);
+  if (rc != SQLITE_OK) {
+    /* A state file without the table: a crawl killed before its first write. */
+    if (strstr(sqlite3_errmsg(db), "no such table") == NULL) {
+      snprintf(j->msg, sizeof(j->msg), "%s", sqlite3_errmsg(db));
+      j->rc = AC_ESTORE;
+    }
+    goto out;
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *s = (const char *)sqlite3_column_text(st, 1);
+    if (s != NULL && s[0] == 'm') {
+      j->expected = (uint64_t)sqlite3_column_int64(st, 2);
+      continue;
+    }
+    if (ac__seen_add(&j->crawl->seen, (const char *)sqlite3_column_text(st, 0)) < 0) {
+      j->rc = AC_ENOMEM;
+      goto out;
+    }
+    j->done++;
+  }
+  if (rc != SQLITE_DONE) {
+    snprintf(j->msg, sizeof(j->msg), "%s", sqlite3_errmsg(db));
+    j->rc = AC_ESTORE;
+  }
+out:
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+int ac__state_load(ac_crawl_t *c) {
+  load_job_t *j = ac__calloc(1, sizeof(*j));
+  int rc;
+  if (j == NULL) return AC_ENOMEM;
+  j->crawl = c;
+  j->path = c->state_path;
+  rc = ac_run_in_thread(load_done, j);
+  if (rc == 0) rc = j->rc;
+  if (rc == 0) {
+    c->st.resumed_done = j->done;
+    if (j->expected > 0) c->st.expected = j->expected;
+  } else if (rc == AC_ESTORE) {
+    fprintf(c->out, "cannot read the crawl state %s: %s\n", c->state_path, j->msg);
+  }
+  ac__free(j);
+  return rc;
+}
+
+static void load_page(void *arg) {
+  load_job_t *j = arg;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc;
+  j->n = 0;
+  if (open_ro(j, &db) != 0) goto out;
+  rc = sqlite3_prepare_v2(db,
+                          "SELECT rowid, key, doc FROM requests WHERE rowid > ? AND "
+                          "json_extract(doc,'$.s') IN ('p','f') ORDER BY rowid LIMIT ?",
+                          -1, &st, NULL);
+  if (rc != SQLITE_OK) {
+    if (strstr(sqlite3_errmsg(db), "no such table") == NULL) {
+      snprintf(j->msg, sizeof(j->msg), "%s", sqlite3_errmsg(db));
+      j->rc = AC_ESTORE;
+    }
+    goto out;
+  }
+  sqlite3_bind_int64(st, 1, j->after_rowid);
+  sqlite3_bind_int(st, 2, LOAD_PAGE);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && j->n < LOAD_PAGE) {
+    j->after_rowid = sqlite3_column_int64(st, 0);
+    j->keys[j->n] = ac__strdup((const char *)sqlite3_column_text(st, 1));
+    j->docs[j->n] = ac__strdup((const char *)sqlite3_column_text(st, 2));
+    if (j->keys[j->n] == NULL || j->docs[j->n] == NULL) {
+      ac__free(j->keys[j->n]);
+      ac__free(j->docs[j->n]);
+      j->rc = AC_ENOMEM;
+      goto out;
+    }
+    j->n++;
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    snprintf(j->msg, sizeof(j->msg), "%s", sqlite3_errmsg(db));
+    j->rc = AC_ESTORE;
+  }
+out:
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+/* Feeds pending and failed requests of the previous run back, a page at a
+ * time, so that resuming a huge crawl does not load its whole state. */
+int ac__state_loader(void *arg, void **result) {
+  ac_crawl_t *c = arg;
+  load_job_t *j = ac__calloc(1, sizeof(*j));
+  int rc = 0;
+  (void)result;
+  if (j == NULL) return AC_ENOMEM;
+  j->crawl = c;
+  j->path = c->state_path;
+  for (;;) {
+    size_t i;
+    rc = ac_run_in_thread(load_page, j);
+    if (rc == 0) rc = j->rc;
+    for (i = 0; i < j->n; i++) {
+      if (rc == 0 && ac__seen_add(&c->seen, j->keys[i]) == 1) {
+        cJSON *d = cJSON_Parse(j->docs[i]);
+        const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "u");
+        const cJSON *cb = cJSON_GetObjectItemCaseSensitive(d, "c");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "p");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "m");
+        if (cJSON_IsString(u) && cJSON_IsNumber(cb) && cJSON_IsNumber(p)) {
+          int r = ac__crawl_requeue(c, u->valuestring, cb->valueint, p->valueint,
+                                    cJSON_IsString(m) ? m->valuestring : "");
+          if (r < 0) rc = r;
+        }
+        cJSON_Delete(d);
+      }
+      ac__free(j->keys[i]);
+      ac__free(j->docs[i]);
+    }
+    if (rc != 0 || j->n < LOAD_PAGE) break;
+  }
+  if (rc == AC_ESTORE) fprintf(c->out, "cannot read the crawl state %s: %s\n", c->state_path, j->msg);
+  ac__free(j);
+  return rc;
+}

@@ -1,0 +1,131 @@
+/*
+ * The strict JSON scanner that checks every crawled detail before it is
+ * stored as is: what it accepts, what it refuses, and the member it finds.
+ */
+#include <string.h>
+
+#include "acrawl/errno.h"
+#include "common/json_scan.h"
+#include "runner.h"
+
+static int scan(const char *s) { return ac__json_scan(s, strlen(s), NULL, NULL, NULL, NULL); }
+
+TEST_IMPL(json_scan_accepts_valid) {
+  static const char *const ok[] = {
+      "{}", "[]", " {\"a\":1} ", "0", "-0.5e+10", "\"x\"", "true", "false", "null",
+      "{\"a\":[1,2,{\"b\":null}],\"c\":\"\\u0000\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+      "\"\xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x93\x9a\"", /* Chinese and a non-BMP emoji */
+      "[[[[[[]]]]]]", "{\"n\":12345678901234567890123}", "[1.0,8.50,-3e-2]",
+      "\"\\udc00 lone surrogate escapes are JSON\""};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    if (scan(ok[i]) != 0) AC__FAIL("refused valid JSON: %s", ok[i]);
+  }
+}
+
+TEST_IMPL(json_scan_refuses_invalid) {
+  static const char *const bad[] = {
+      "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "[1 2]", "01", "1.",
+      ".5", "-", "1e", "+1", "tru", "nul", "\"abc", "\"\\x\"", "\"\\u12G4\"", "{} {}",
+      "[1]x", "\"a\tb\"" /* raw tab */, "\"\xc0\xaf\"" /* overlong */,
+      "\"\xed\xa0\x80\"" /* UTF-8 surrogate */, "\"\xf4\x90\x80\x80\"" /* > U+10FFFF */,
+      "\"\xe4\xb8\"" /* cut sequence */, "\"\x80\"", "NaN", "[Infinity]", "'a'"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    if (scan(bad[i]) != AC_EPARSE) AC__FAIL("accepted invalid JSON: [%s]", bad[i]);
+  }
+}
+
+TEST_IMPL(json_scan_nul_and_truncation) {
+  /* A NUL byte inside the buffer is not JSON; a body cut in half is not. */
+  static const char with_nul[] = "{\"a\":\"x\0y\"}";
+  const char *doc = "{\"id\":\"42\",\"name\":\"a long name\",\"tags\":[1,2,3]}";
+  size_t pos = 0;
+  ASSERT_EQ(ac__json_scan(with_nul, sizeof(with_nul) - 1, NULL, NULL, NULL, &pos), AC_EPARSE);
+  ASSERT_EQ(pos, 8);
+  for (size_t cut = 0; cut < strlen(doc); cut++)
+    ASSERT_EQ(ac__json_scan(doc, cut, NULL, NULL, NULL, NULL), AC_EPARSE);
+  ASSERT_EQ(ac__json_scan(doc, strlen(doc), NULL, NULL, NULL, NULL), 0);
+}
+
+TEST_IMPL(json_scan_depth_cap) {
+  char deep[2 * AC__JSON_MAX_DEPTH + 3];
+  size_t n;
+  for (n = 0; n < AC__JSON_MAX_DEPTH; n++) deep[n] = '[';
+  for (size_t i = 0; i < AC__JSON_MAX_DEPTH; i++) deep[n++] = ']';
+  ASSERT_EQ(ac__json_scan(deep, n, NULL, NULL, NULL, NULL), 0);
+  /* One level more is refused, without recursion (no stack overflow). */
+  memmove(deep + 1, deep, n);
+  deep[0] = '[';
+  deep[n + 1] = ']';
+  ASSERT_EQ(ac__json_scan(deep, n + 2, NULL, NULL, NULL, NULL), AC_EPARSE);
+}
+
+TEST_IMPL(json_scan_finds_top_level_member) {
+  const char *doc = "{\"book\":{\"id\":\"inner\"},\"list\":[{\"id\":1}],\"id\":\"10710559\",\"id\":2}";
+  ac__json_span_t span;
+  ac__json_type_t top;
+  char text[64];
+  ASSERT_EQ(ac__json_scan(doc, strlen(doc), "id", &top, &span, NULL), 0);
+  ASSERT_EQ(top, AC__JSON_OBJECT);
+  ASSERT_EQ(span.type, AC__JSON_STRING);
+  /* The first top-level "id", not the nested ones, not the later duplicate. */
+  ASSERT_EQ(ac__json_span_text(&span, text, sizeof(text)), 8);
+  ASSERT_STR_EQ(text, "10710559");
+
+  doc = "{\"id\":12345,\"x\":[]}";
+  ASSERT_EQ(ac__json_scan(doc, strlen(doc), "id", &top, &span, NULL), 0);
+  ASSERT_EQ(span.type, AC__JSON_NUMBER);
+  ASSERT_EQ(ac__json_span_text(&span, text, sizeof(text)), 5);
+  ASSERT_STR_EQ(text, "12345");
+
+  doc = "{\"name\":\"no id\"}";
+  ASSERT_EQ(ac__json_scan(doc, strlen(doc), "id", &top, &span, NULL), 0);
+  ASSERT_EQ(span.type, AC__JSON_NONE);
+
+  doc = "[{\"id\":1}]";
+  ASSERT_EQ(ac__json_scan(doc, strlen(doc), "id", &top, &span, NULL), 0);
+  ASSERT_EQ(top, AC__JSON_ARRAY);
+  ASSERT_EQ(span.type, AC__JSON_NONE);
+}
+
+TEST_IMPL(json_scan_span_text_unescapes) {
+  const char *doc = "{\"id\":\"a\\\"b\\u4e2d\\ud83d\\udcda\\n\"}";
+  ac__json_span_t span;
+  char text[64], small[4];
+  ASSERT_EQ(ac__json_scan(doc, strlen(doc), "id", NULL, &span, NULL), 0);
+  ASSERT_EQ(ac__json_span_text(&span, text, sizeof(text)), 3 + 3 + 4 + 1);
+  ASSERT_STR_EQ(text, "a\"b\xe4\xb8\xad\xf0\x9f\x93\x9a\n");
+  ASSERT_EQ(ac__json_span_text(&span, small, sizeof(small)), AC_ETOOLARGE);
+  doc = "{\"id\":\"a\\u0000b\"}";
+  ASSERT_EQ(ac__json_scan(doc, strlen(doc), "id", NULL, &span, NULL), 0);
+  ASSERT_EQ(ac__json_span_text(&span, text, sizeof(text)), AC_EINVAL);
+  doc = "{\"id\":{\"x\":1}}";
+  ASSERT_EQ(ac__json_scan(doc, strlen(doc), "id", NULL, &span, NULL), 0);
+  ASSERT_EQ(span.type, AC__JSON_OBJECT);
+  ASSERT_EQ(ac__json_span_text(&span, text, sizeof(text)), AC_EINVAL);
+}
+
+/* Every detail body of the replica (nasty on purpose: non-BMP text, escapes,
+ * control characters, 2^53 + 1, texts of 300 KB) is valid for the scanner,
+ * its id is found, and the body cut anywhere in its last 64 bytes is not. */
+#include "site/books.h"
+
+TEST_IMPL(json_scan_every_replica_detail) {
+  struct ac__books *b;
+  ASSERT_EQ(ac__books_build(NULL, &b), 0);
+  for (size_t i = 0; i < ac__books_count(b); i++) {
+    struct ac__books_bytes d;
+    ac__json_span_t span;
+    ac__json_type_t top;
+    char id[64];
+    ASSERT_EQ(ac__books_detail(b, i, &d), 0);
+    if (ac__json_scan(d.base, d.len, "id", &top, &span, NULL) != 0)
+      AC__FAIL("book %zu refused", i);
+    ASSERT_EQ(top, AC__JSON_OBJECT);
+    ASSERT(ac__json_span_text(&span, id, sizeof(id)) > 0);
+    ASSERT_STR_EQ(id, ac__books_id(b, i));
+    if (i % 97 == 0)
+      for (size_t cut = 1; cut <= 64 && cut < d.len; cut++)
+        ASSERT_EQ(ac__json_scan(d.base, d.len - cut, NULL, NULL, NULL, NULL), AC_EPARSE);
+  }
+  ac__books_free(b);
+}

@@ -1,0 +1,77 @@
+/*
+ * The crawl engine's small parts: URL keys for dedup, the seen set, the
+ * latency histogram.
+ */
+#include <string.h>
+
+#include "acrawl/errno.h"
+#include "crawl/internal.h"
+#include "runner.h"
+
+static void key_is(const char *in, const char *key, const char *host) {
+  ac__crawl_url_t u;
+  int rc = ac__crawl_url_parse(in, &u);
+  if (rc != 0) AC__FAIL("%s: %s", in, ac_strerror(rc));
+  if (strcmp(u.key, key) != 0) AC__FAIL("key of %s: %s, expected %s", in, u.key, key);
+  if (strcmp(u.host, host) != 0) AC__FAIL("host of %s: %s, expected %s", in, u.host, host);
+  ASSERT(strchr(u.fetch, '#') == NULL);
+  ac__crawl_url_free(&u);
+}
+
+TEST_IMPL(crawl_url_keys) {
+  key_is("http://Example.COM/a?b=2&a=1#frag", "http://example.com/a?a=1&b=2", "example.com");
+  key_is("HTTP://example.com:80", "http://example.com/", "example.com");
+  key_is("https://example.com:443/x", "https://example.com/x", "example.com");
+  key_is("http://127.0.0.1:8080/api/book/?limit=18&offset=36",
+         "http://127.0.0.1:8080/api/book/?limit=18&offset=36", "127.0.0.1:8080");
+  key_is("http://127.0.0.1:8080/api/book/?offset=36&limit=18",
+         "http://127.0.0.1:8080/api/book/?limit=18&offset=36", "127.0.0.1:8080");
+  /* The path's case is the site's business. */
+  key_is("http://h/API/Book", "http://h/API/Book", "h");
+}
+
+TEST_IMPL(crawl_url_refuses) {
+  static const char *const bad[] = {"", "/relative/path", "example.com/no-scheme",
+                                    "ftp://example.com/", "file:///etc/passwd", "http://",
+                                    "http:// spaces.example/"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    ac__crawl_url_t u;
+    if (ac__crawl_url_parse(bad[i], &u) != AC_EINVAL) AC__FAIL("accepted '%s'", bad[i]);
+  }
+  ASSERT_EQ(ac__crawl_url_parse(NULL, &(ac__crawl_url_t){0}), AC_EINVAL);
+}
+
+TEST_IMPL(crawl_seen_set) {
+  ac__seen_t s = {0};
+  char key[64];
+  for (int i = 0; i < 100000; i++) {
+    snprintf(key, sizeof(key), "http://h/api/book/?limit=18&offset=%d", i * 18);
+    ASSERT_EQ(ac__seen_add(&s, key), 1);
+  }
+  ASSERT_EQ(s.count, 100000);
+  /* The table stays at most half full. */
+  ASSERT_LE(s.count * 2, s.cap);
+  for (int i = 0; i < 100000; i += 7) {
+    snprintf(key, sizeof(key), "http://h/api/book/?limit=18&offset=%d", i * 18);
+    ASSERT_EQ(ac__seen_has(&s, key), 1);
+    ASSERT_EQ(ac__seen_add(&s, key), 0);
+  }
+  ASSERT_EQ(ac__seen_has(&s, "http://h/never"), 0);
+  ASSERT_EQ(s.count, 100000);
+  ac__seen_free(&s);
+}
+
+TEST_IMPL(crawl_latency_quantiles) {
+  ac__latency_t l;
+  memset(&l, 0, sizeof(l));
+  ASSERT(ac__latency_quantile_ms(&l, 0.5) == 0);
+  /* 1..1000 ms, once each: p50 near 500 ms, p99 near 990 ms, within a bucket (6%). */
+  for (uint64_t ms = 1; ms <= 1000; ms++) ac__latency_add(&l, ms * 1000);
+  double p50 = ac__latency_quantile_ms(&l, 0.5), p99 = ac__latency_quantile_ms(&l, 0.99);
+  if (p50 < 470 || p50 > 535) AC__FAIL("p50 %.1f", p50);
+  if (p99 < 930 || p99 > 1050) AC__FAIL("p99 %.1f", p99);
+  /* Tiny values are exact. */
+  memset(&l, 0, sizeof(l));
+  for (int i = 0; i < 10; i++) ac__latency_add(&l, 3);
+  ASSERT(ac__latency_quantile_ms(&l, 0.99) * 1000 == 3);
+}
