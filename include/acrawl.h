@@ -32,5 +32,6 @@ AC_EXTERN const char *ac_version_info(void);
 #include "acrawl/runtime.h"
 #include "acrawl/http.h"
 #include "acrawl/server.h"
+#include "acrawl/store.h"
 
 #endif /* ACRAWL_H */
