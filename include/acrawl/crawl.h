@@ -122,6 +122,9 @@ typedef struct ac_crawl_opts {
   uint64_t connect_timeout_ms;
   /** The most body bytes of one response (16 MiB). */
   size_t max_body;
+  /** Ask for gzip/deflate/br and decode it (1). On a fast link (the local
+   * replica) decoding costs more CPU than the bytes it saves. */
+  int decompress;
   /** Bounded queues (see the top of this file): 4,096 and 4,096. */
   size_t frontier_cap;
   size_t retry_cap;

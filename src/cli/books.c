@@ -66,6 +66,8 @@ static void usage(FILE *out) {
           "  --pages FIRST-LAST  only these list pages (1-based; default: all, from count)\n"
           "  --retries N         retries of a failed request (default 4)\n"
           "  --timeout S         seconds for one request (default 30)\n"
+          "  --max-body BYTES    fail a response bigger than this (default 16 MiB)\n"
+          "  --no-compression    do not ask for gzip (saves CPU on a fast link)\n"
           "  --user-agent UA     the User-Agent header\n"
           "  --stats FILE        write the summary as JSON\n"
           "  --quiet             no progress and no summary\n"
@@ -177,6 +179,12 @@ static int parse_args(books_cfg_t *cfg, int argc, char **argv) {
       NEED_VALUE;
       if (parse_double(a, v, 0.001, &d) != 0) return -1;
       cfg->crawl.timeout_ms = (uint64_t)(d * 1000);
+    } else if (strcmp(a, "--max-body") == 0) {
+      NEED_VALUE;
+      if (parse_size(a, v, 1, 1L << 40, &n) != 0) return -1;
+      cfg->crawl.max_body = (size_t)n;
+    } else if (strcmp(a, "--no-compression") == 0) {
+      cfg->crawl.decompress = 0;
     } else if (strcmp(a, "--user-agent") == 0) {
       NEED_VALUE;
       cfg->crawl.user_agent = v;

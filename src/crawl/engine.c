@@ -451,6 +451,7 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
   o.timeout_ms = c->opts.timeout_ms;
   o.connect_timeout_ms = c->opts.connect_timeout_ms;
   o.max_body = c->opts.max_body;
+  o.decompress = c->opts.decompress;
   c->st.requests++;
   c->st.in_flight++;
   t0 = now_us();
@@ -578,6 +579,7 @@ void ac_crawl_opts_init(ac_crawl_opts_t *o) {
   o->timeout_ms = 30000;
   o->connect_timeout_ms = 10000;
   o->max_body = 16u << 20;
+  o->decompress = 1;
   o->frontier_cap = 4096;
   o->retry_cap = 4096;
   o->progress = AC_PROGRESS_AUTO;
