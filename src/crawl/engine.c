@@ -510,7 +510,11 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
     ac__host_release(c, r->host, rc == AC_ETIMEDOUT ? 1 : 2, lat_us / 1000);
     cause = cause_of_error(rc, &retryable);
     code = rc;
-    snprintf(why, sizeof(why), "%s", err.message[0] ? err.message : ac_strerror(rc));
+    /* The class first (what the retry decision saw), then libcurl's words. */
+    if (err.message[0] != '\0')
+      snprintf(why, sizeof(why), "%s: %s", ac_strerror(rc), err.message);
+    else
+      snprintf(why, sizeof(why), "%s", ac_strerror(rc));
   }
   r->last_cause = cause;
   r->last_code = code;

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Bad input gets a clear error naming the problem and a non-zero exit:
+# options, URLs, store URIs, an unreachable site, a site that is not the
+# book API (HTML, a redirect loop, a body over the cap).
+. "$(dirname "$0")/lib.sh"
+
+# expect CODE PATTERN ARGS...: acrawl books ARGS exits CODE and says PATTERN.
+expect() {
+  code=$1
+  pattern=$2
+  shift 2
+  set +e
+  "$ACRAWL" books --retries 1 --timeout 5 --store "sqlite:$T/x.db" "$@" >"$T/out.txt" 2>&1
+  rc=$?
+  set -e
+  [ $rc -eq "$code" ] || fail "acrawl books $*: exit $rc, expected $code: $(cat "$T/out.txt")"
+  grep -q -- "$pattern" "$T/out.txt" || fail "acrawl books $*: no '$pattern' in: $(cat "$T/out.txt")"
+}
+
+expect 2 "unknown option '--bogus'" --bogus
+expect 2 "--concurrency wants a whole number" --concurrency 0
+expect 2 "--concurrency wants a whole number" --concurrency lots
+expect 2 "--pages wants FIRST-LAST" --pages 5-2
+expect 2 "--rate wants a number" --rate -1
+expect 2 "--base needs a value" --base
+expect 2 "bad --base 'ftp://example.com'" --base ftp://example.com
+expect 2 "bad --base 'example.com'" --base example.com
+expect 2 "unknown store scheme" --base http://127.0.0.1:1 --store "nosuch:x"
+expect 1 "books.db" --base http://127.0.0.1:1 --store "sqlite:$T/no/such/dir/books.db"
+
+# A port nobody listens on: unreachable, said once, exit 1.
+port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+expect 1 "cannot crawl http://127.0.0.1:$port: .*refused" --base "http://127.0.0.1:$port"
+expect 1 "cannot crawl http://no-such-host.invalid: " --base "http://no-such-host.invalid"
+
+for mode in html loop huge; do
+  $PY "$HERE/bad_site.py" $mode "$T/$mode.port" &
+  PIDS="$PIDS $!"
+  for _ in $(seq 100); do [ -s "$T/$mode.port" ] && break; sleep 0.05; done
+done
+expect 1 "answered text/html; charset=utf-8, not JSON" --base "http://127.0.0.1:$(cat "$T/html.port")"
+expect 1 "cannot crawl.*redirect" --base "http://127.0.0.1:$(cat "$T/loop.port")"
+expect 1 "cannot crawl.*\(larger\|limit\|max\)" --base "http://127.0.0.1:$(cat "$T/huge.port")"
+echo "ok: bad input"

@@ -1,0 +1,48 @@
+# Shared by the crawl tests: a temp dir, `acrawl site` on a port it picks,
+# and cleanup of everything started. Source it with ACRAWL set to the binary.
+set -eu
+: "${ACRAWL:?ACRAWL must name the acrawl binary}"
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOOLS=$HERE/../tools
+T=$(mktemp -d /tmp/ac_crawl_test.XXXXXX)
+PIDS=""
+cleanup() {
+  for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# start_site NAME [acrawl site options...]: sets SITE_NAME=http://127.0.0.1:PORT
+start_site() {
+  name=$1
+  shift
+  "$ACRAWL" site --port 0 --portfile "$T/$name.port" "$@" 2>"$T/$name.log" &
+  PIDS="$PIDS $!"
+  for _ in $(seq 200); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
+  [ -s "$T/$name.port" ] || fail "acrawl site did not start: $(cat "$T/$name.log")"
+  eval "SITE_$name=http://127.0.0.1:$(cat "$T/$name.port")"
+}
+
+# The truth a crawl is compared with.
+dump_books() { "$ACRAWL" site --dump "$T/truth.jsonl" "$@"; }
+
+# stat_field URL KEY...: a number from the site's /__stats JSON.
+site_stat() {
+  url=$1
+  shift
+  curl -s "$url/__stats" | $PY -c "import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1:]: d=d[k]
+print(d)" "$@"
+}
+
+# json_field FILE KEY: a value from a JSON file (acrawl books --stats).
+json_field() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+
+compare() { $PY "$TOOLS/store_compare.py" "$T/truth.jsonl" "$@"; }
