@@ -69,9 +69,10 @@ typedef struct ac_crawl_req {
 typedef int (*ac_spider_parse_fn)(ac_crawl_t *crawl, const ac_crawl_req_t *req,
                                   ac_response_t *resp, void *spider_data);
 
-/** AWAITS. Follow the first requests (runs as the crawl's first task; it may
- * also follow more later: it is a producer like any callback). Returns 0 or a
- * code that ends the crawl (the error is reported). */
+/** AWAITS. Follow the first requests. Runs as the crawl's first producer
+ * (see ac_crawl_produce), also on --resume: what it follows that was done or
+ * queued before is dropped as a duplicate. Returns 0 or a code that makes the
+ * crawl incomplete. */
 typedef int (*ac_spider_start_fn)(ac_crawl_t *crawl, void *spider_data);
 
 typedef struct ac_spider {
@@ -188,6 +189,30 @@ AC_EXTERN void ac_crawl_stop(ac_crawl_t *crawl, int hard);
  */
 AC_EXTERN int ac_crawl_follow(ac_crawl_t *crawl, const char *url, int callback, int priority,
                               const char *meta);
+
+/**
+ * Like ac_crawl_follow, but the request runs even if its URL was seen, and
+ * it is not recorded in the crawl state (Scrapy's dont_filter). For a page
+ * that must be read again on every run, such as the one that tells how many
+ * pages there are when a resumed crawl has already done it. Returns 1 or an
+ * error as ac_crawl_follow.
+ */
+AC_EXTERN int ac_crawl_follow_again(ac_crawl_t *crawl, const char *url, int callback,
+                                    int priority, const char *meta);
+
+/** A producer: follows requests, waiting whenever the frontier is full. */
+typedef int (*ac_crawl_producer_fn)(ac_crawl_t *crawl, void *arg);
+
+/**
+ * Start a producer task: fn(crawl, arg) runs on its own task; the crawl does
+ * not end before it returns, and a stop cancels it. For long runs of follows
+ * (every list page of a site) that a callback must not make itself: a
+ * callback holds a consumer, so it may go over the frontier's cap, while a
+ * producer just waits for room, which keeps memory flat whatever the site's
+ * size. A negative return other than AC_ECANCELED ends the crawl as
+ * incomplete. Returns 0, AC_ENOMEM, AC_ECANCELED (stopping: fn never runs).
+ */
+AC_EXTERN int ac_crawl_produce(ac_crawl_t *crawl, ac_crawl_producer_fn fn, void *arg);
 
 /**
  * AWAITS when a store's queue is full. Emit an item from a callback: key and

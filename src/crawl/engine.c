@@ -5,7 +5,7 @@
  * Every counter and structure here is touched only on the loop's thread, and
  * only between awaits, so none needs a lock. The invariants that end a crawl:
  *   busy      consumers holding a request (from pop to done, failed, retry);
- *   producers start and resume tasks still following;
+ *   producers start, resume and spider producer tasks still following;
  *   nready, ndelayed  requests in the two heaps.
  * When all four are zero no one can ever add work again: the crawl is over.
  */
@@ -153,30 +153,43 @@ recorded_only:
   return 1;
 }
 
-int ac_crawl_follow(ac_crawl_t *c, const char *url, int callback, int priority,
-                    const char *meta) {
+static int follow(ac_crawl_t *c, const char *url, int callback, int priority, const char *meta,
+                  int again) {
   ac__crawl_url_t u;
   ac__creq_t *r;
   int rc;
   if (c == NULL || callback < 0 || (size_t)callback >= c->spider.ncallbacks) return AC_EINVAL;
   if (c->hard) return AC_ECANCELED;
   if ((rc = ac__crawl_url_parse(url, &u)) != 0) return rc;
-  rc = ac__seen_add(&c->seen, u.key);
-  if (rc <= 0) {
-    if (rc == 0) c->st.duplicates++;
-    ac__crawl_url_free(&u);
-    return rc;
+  if (!again) {
+    rc = ac__seen_add(&c->seen, u.key);
+    if (rc <= 0) {
+      if (rc == 0) c->st.duplicates++;
+      ac__crawl_url_free(&u);
+      return rc;
+    }
   }
   r = creq_new(c, &u, callback, priority, meta);
   if (r == NULL) {
     ac__crawl_url_free(&u);
     return AC_ENOMEM;
   }
-  if (c->state != NULL && (rc = ac__state_mark(c, r, 'p')) != 0) {
+  r->again = again;
+  if (c->state != NULL && !again && (rc = ac__state_mark(c, r, 'p')) != 0) {
     creq_free(r);
     return rc;
   }
   return admit(c, r);
+}
+
+int ac_crawl_follow(ac_crawl_t *c, const char *url, int callback, int priority,
+                    const char *meta) {
+  return follow(c, url, callback, priority, meta, 0);
+}
+
+int ac_crawl_follow_again(ac_crawl_t *c, const char *url, int callback, int priority,
+                          const char *meta) {
+  return follow(c, url, callback, priority, meta, 1);
 }
 
 int ac__crawl_requeue(ac_crawl_t *c, const char *fetch, int callback, int priority,
@@ -267,10 +280,10 @@ static void abandon(ac__creq_t *r) {
 static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
   if (r->item_error) {
     record_failure(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, "a store refused an item of this page");
-    if (c->state != NULL) (void)ac__state_mark(c, r, 'f');
+    if (c->state != NULL && !r->again) (void)ac__state_mark(c, r, 'f');
   } else {
     c->st.pages_done++;
-    if (c->state != NULL && ac__state_mark(c, r, 'd') != 0) c->state_error = 1;
+    if (c->state != NULL && !r->again && ac__state_mark(c, r, 'd') != 0) c->state_error = 1;
   }
   creq_free(r);
 }
@@ -278,7 +291,7 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
 static void fail(ac_crawl_t *c, ac__creq_t *r, int cause, int code, int status,
                  const char *why) {
   record_failure(c, r, cause, code, status, why);
-  if (c->state != NULL) (void)ac__state_mark(c, r, 'f');
+  if (c->state != NULL && !r->again) (void)ac__state_mark(c, r, 'f');
   r->finished = 1;
   if (r->acks_pending == 0) creq_free(r);
 }
@@ -552,23 +565,60 @@ static int consumer_main(void *arg, void **result) {
   return 0;
 }
 
-static int start_main(void *arg, void **result) {
-  ac_crawl_t *c = arg;
-  int rc = c->spider.start(c, c->spider.data);
+typedef struct producer {
+  struct ac__list link;
+  ac_crawl_t *crawl;
+  ac_crawl_producer_fn fn;
+  void *arg;
+  ac_task_t *task;
+} producer_t;
+
+static int producer_main(void *arg, void **result) {
+  producer_t *p = arg;
+  ac_crawl_t *c = p->crawl;
+  int rc;
   (void)result;
+  p->task = ac_task_current();
+  rc = p->fn(c, p->arg);
   if (rc < 0 && rc != AC_ECANCELED) c->start_error = rc;
+  ac__list_remove(&p->link);
+  ac__free(p);
   c->producers--;
   check_finished(c);
+  if (c->producers == 0) ac_event_set(c->done_ev);
   return 0;
 }
 
-static int loader_main(void *arg, void **result) {
-  ac_crawl_t *c = arg;
-  int rc = ac__state_loader(c, result);
-  if (rc < 0 && rc != AC_ECANCELED) c->state_error = 1;
-  c->producers--;
-  check_finished(c);
+int ac_crawl_produce(ac_crawl_t *c, ac_crawl_producer_fn fn, void *arg) {
+  producer_t *p;
+  ac_task_opts_t to = {"crawl-producer", 0};
+  int rc;
+  if (c == NULL || fn == NULL) return AC_EINVAL;
+  if (c->stopping) return AC_ECANCELED;
+  p = ac__calloc(1, sizeof(*p));
+  if (p == NULL) return AC_ENOMEM;
+  p->crawl = c;
+  p->fn = fn;
+  p->arg = arg;
+  if ((rc = ac_task_spawn(c->loop, producer_main, p, &to, NULL)) != 0) {
+    ac__free(p);
+    return rc;
+  }
+  ac__list_insert_tail(&c->producer_list, &p->link);
+  c->producers++;
   return 0;
+}
+
+static int start_fn(ac_crawl_t *c, void *arg) {
+  (void)arg;
+  return c->spider.start(c, c->spider.data);
+}
+
+static void cancel_producers(ac_crawl_t *c) {
+  for (struct ac__list *l = c->producer_list.next; l != &c->producer_list; l = l->next) {
+    producer_t *p = ac__container_of(l, producer_t, link);
+    if (p->task != NULL) (void)ac_task_cancel(p->task);
+  }
 }
 
 /* ------------------------------------------------------------ life */
@@ -623,6 +673,7 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
   ac__heap_init(&c->ready, ready_less);
   ac__heap_init(&c->delayed, delayed_less);
   ac__list_init(&c->done_list);
+  ac__list_init(&c->producer_list);
   if (opts->user_agent != NULL) {
     c->user_agent = ac__strdup(opts->user_agent);
   } else {
@@ -736,18 +787,8 @@ int ac_crawl_run(ac_crawl_t *c) {
   if (c->opts.progress != AC_PROGRESS_QUIET &&
       (rc = spawn(c, ac__crawl_progress_task, c, "crawl-progress", &c->progress_task)) != 0)
     goto stop_now;
-  if (c->opts.resume) {
-    c->producers++;
-    if ((rc = spawn(c, loader_main, c, "crawl-resume", &c->loader_task)) != 0) {
-      c->producers--;
-      goto stop_now;
-    }
-  }
-  c->producers++;
-  if ((rc = spawn(c, start_main, c, "crawl-start", &c->start_task)) != 0) {
-    c->producers--;
-    goto stop_now;
-  }
+  if (c->opts.resume && (rc = ac_crawl_produce(c, ac__state_loader, NULL)) != 0) goto stop_now;
+  if ((rc = ac_crawl_produce(c, start_fn, NULL)) != 0) goto stop_now;
 
   while (!c->finished && !c->stopping && c->consumers_alive > 0) {
     ac_event_clear(c->done_ev);
@@ -759,8 +800,11 @@ stop_now:
 wind_down:
   /* Producers go first (graceful stop cancels them: what they followed is
    * in the state), then the consumers finish what they hold. */
-  finish_task(&c->start_task, c->stopping);
-  finish_task(&c->loader_task, c->stopping);
+  if (c->stopping) cancel_producers(c);
+  while (c->producers > 0) {
+    ac_event_clear(c->done_ev);
+    (void)ac_event_wait(c->done_ev);
+  }
   for (size_t i = 0; i < c->nconsumers; i++) finish_task(&c->consumers[i].task, c->hard);
   if (!c->stopping) c->stopping = c->finished ? 0 : 1;
   ac_event_set(c->pump_wake);
@@ -796,8 +840,7 @@ void ac_crawl_stop(ac_crawl_t *c, int hard) {
   if (c->stopping && (!hard || c->hard)) return;
   c->stopping = 1;
   if (hard) c->hard = 1;
-  if (c->start_task != NULL) (void)ac_task_cancel(c->start_task);
-  if (c->loader_task != NULL) (void)ac_task_cancel(c->loader_task);
+  cancel_producers(c);
   for (size_t i = 0; i < c->nconsumers; i++) {
     ac__consumer_t *k = &c->consumers[i];
     /* Graceful: requests in flight finish; those still waiting for their

@@ -99,6 +99,7 @@ typedef struct ac__creq {
   char *meta;
   ac__host_t *host;
   int overflow;          /* admitted over the frontier cap: no permit to give back */
+  int again;             /* ac_crawl_follow_again: not in seen, not in the state */
   size_t acks_pending;   /* store acknowledgements still to come */
   int parsed;            /* the callback returned 0 */
   int finished;          /* failed for good or abandoned: free once acks are in */
@@ -152,9 +153,8 @@ struct ac_crawl {
   size_t consumers_alive;
   size_t blocked_on_space;
   size_t busy;      /* consumers holding a request */
-  size_t producers; /* start and resume tasks still running */
-  ac_task_t *start_task;
-  ac_task_t *loader_task;
+  size_t producers;            /* producer tasks still running (start, resume, ...) */
+  struct ac__list producer_list; /* their records, to cancel them on stop */
   ac_task_t *pump_task;
   ac_task_t *progress_task;
   ac_task_t *marker_task;
@@ -195,7 +195,7 @@ int ac__crawl_progress_task(void *arg, void **result);
 /* state.c: the resume state. */
 int ac__state_open(struct ac_crawl *c);
 int ac__state_load(struct ac_crawl *c);   /* AWAITS: done keys into seen, the expected count */
-int ac__state_loader(void *arg, void **result); /* task: pending requests back into the frontier */
+int ac__state_loader(ac_crawl_t *c, void *arg); /* producer: pending requests back into the frontier */
 int ac__state_mark(struct ac_crawl *c, const ac__creq_t *r, char status);
 int ac__state_expected(struct ac_crawl *c, uint64_t expected);
 

@@ -2,10 +2,13 @@
  * The books spider: the tutorial's site through its Ajax JSON API.
  *   list   <base>/api/book/?limit=L&offset=O -> {"count": N, "results": [{"id": ...}, ...]}
  *   detail <base>/api/book/<id>              -> the whole book, stored as is
- * The first list page's count gives the number of pages; every later list
- * page is followed from it at once, and each list page follows its books'
- * details with a higher priority, so details start as soon as the first
- * list page is parsed and the frontier stays small.
+ * The first list page's count gives the number of pages; a producer task
+ * then follows every later list page (waiting whenever the frontier is
+ * full, so memory stays flat however many pages there are), and each list
+ * page follows its books' details with a higher priority, so details start
+ * as soon as the first list page is parsed and the frontier stays small.
+ * On --resume the first page is read again (ac_crawl_follow_again) for its
+ * count: the pages and books done before are dropped as duplicates.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -27,6 +30,8 @@ typedef struct books {
   int page_size;
   int first_page;
   int last_page;
+  int pages_last;  /* from the first page's count */
+  int producing;   /* the list producer was started */
 } books_t;
 
 static const ac_http_kv_t books_headers[] = {{"Accept", "application/json"}};
@@ -41,7 +46,24 @@ static int follow_list(ac_crawl_t *c, books_t *b, int page, const char *meta) {
 static int books_start(ac_crawl_t *c, void *data) {
   books_t *b = data;
   int rc = follow_list(c, b, b->first_page, FIRST_META);
+  if (rc == 0) {
+    /* Done (or queued) in the run being resumed: read it again for the count. */
+    char url[2048];
+    snprintf(url, sizeof(url), "%s/api/book/?limit=%d&offset=%lld", b->base, b->page_size,
+             (long long)(b->first_page - 1) * b->page_size);
+    rc = ac_crawl_follow_again(c, url, CB_LIST, PRIO_LIST, FIRST_META);
+  }
   return rc < 0 ? rc : 0;
+}
+
+/* Follows the list pages after the first, waiting for frontier room. */
+static int list_producer(ac_crawl_t *c, void *data) {
+  books_t *b = data;
+  for (int p = b->first_page + 1; p <= b->pages_last; p++) {
+    int rc = follow_list(c, b, p, NULL);
+    if (rc < 0) return rc;
+  }
+  return 0;
 }
 
 /* A page that is HTML (an error page, a site without this API) will be
@@ -87,8 +109,11 @@ static int books_list(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *r
     if (in_range < 0) in_range = 0;
     ac_crawl_set_expected(c, (uint64_t)(last >= b->first_page ? last - b->first_page + 1 : 1) +
                                  (uint64_t)in_range);
-    for (int p = b->first_page + 1; p <= last; p++)
-      if ((rc = follow_list(c, b, p, NULL)) < 0) return rc;
+    if (!b->producing) {
+      b->producing = 1;
+      b->pages_last = last;
+      if ((rc = ac_crawl_produce(c, list_producer, b)) != 0) return rc;
+    }
   }
   cJSON_ArrayForEach(item, results) {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");

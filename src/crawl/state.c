@@ -234,11 +234,10 @@ out:
 
 /* Feeds pending and failed requests of the previous run back, a page at a
  * time, so that resuming a huge crawl does not load its whole state. */
-int ac__state_loader(void *arg, void **result) {
-  ac_crawl_t *c = arg;
+int ac__state_loader(ac_crawl_t *c, void *arg) {
   load_job_t *j = ac__calloc(1, sizeof(*j));
   int rc = 0;
-  (void)result;
+  (void)arg;
   if (j == NULL) return AC_ENOMEM;
   j->crawl = c;
   j->path = c->state_path;
@@ -265,7 +264,10 @@ int ac__state_loader(void *arg, void **result) {
     }
     if (rc != 0 || j->n < LOAD_PAGE) break;
   }
-  if (rc == AC_ESTORE) fprintf(c->out, "cannot read the crawl state %s: %s\n", c->state_path, j->msg);
+  if (rc == AC_ESTORE) {
+    fprintf(c->out, "cannot read the crawl state %s: %s\n", c->state_path, j->msg);
+    c->state_error = 1;
+  }
   ac__free(j);
-  return rc;
+  return rc == AC_ESTORE ? AC_ECANCELED : rc; /* reported as a state error, not a start error */
 }

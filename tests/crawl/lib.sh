@@ -23,6 +23,7 @@ fail() {
 start_site() {
   name=$1
   shift
+  rm -f "$T/$name.port"
   "$ACRAWL" site --port 0 --portfile "$T/$name.port" "$@" 2>"$T/$name.log" &
   PIDS="$PIDS $!"
   for _ in $(seq 200); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
@@ -45,4 +46,4 @@ print(d)" "$@"
 # json_field FILE KEY: a value from a JSON file (acrawl books --stats).
 json_field() { $PY -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 
-compare() { $PY "$TOOLS/store_compare.py" "$T/truth.jsonl" "$@"; }
+compare() { $PY "$TOOLS/store_compare.py" "$T/truth.jsonl" "$@" --table books; }
