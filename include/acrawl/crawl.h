@@ -19,11 +19,17 @@
  *
  * Bounded memory: the frontier holds at most frontier_cap requests and the
  * retry wait at most retry_cap; a task that follows into a full frontier
- * waits (backpressure), except the last consumer not waiting, which may go
- * over the cap by what one callback emits (otherwise consumers that wait on
- * each other would never wake). The dedup set keeps a 64-bit hash per URL
- * seen (16 bytes each with the table's slack). Items wait in the stores'
- * bounded queues.
+ * waits (backpressure), except the last consumer not waiting, which goes
+ * over the cap while all the others wait (otherwise consumers that wait on
+ * each other would never wake): depth-first, by at most one fan-out per
+ * level of the site. So a spider should follow long runs of
+ * pages from a producer (ac_crawl_produce, which just waits), and give the
+ * pages that link to fewer new pages a higher priority (the books spider:
+ * details before list pages; a site tree: deeper pages first). A spider
+ * whose every callback follows more than it consumes, breadth-first, can
+ * grow the frontier past its cap through that last consumer. The dedup set
+ * keeps a 64-bit hash per URL seen (16 bytes each with the table's slack).
+ * Items wait in the stores' bounded queues.
  *
  * Everything here runs on the loop's thread. Functions marked AWAITS must be
  * called from a task.
