@@ -3,6 +3,8 @@
 #   make         build (build/)
 #   make test    build, then run every test with ctest
 #   make asan    build (build-asan/) and run the suite under ASan + UBSan
+#   make books   build, then the main job: the 9,040-book replica crawled into
+#                books.db (SQLite); BOOKS_ARGS replaces the default options
 #   make bench   build and run the benchmarks (prints figures and commands)
 #   make fuzz    build the libFuzzer targets with clang (build-fuzz/) and run
 #                each for FUZZ_TIME seconds (default 30) through ctest -L fuzz
@@ -16,8 +18,9 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
+BOOKS_ARGS ?=
 
-.PHONY: all build test asan fuzz bench deps install clean
+.PHONY: all build test asan fuzz bench books deps install clean
 
 all: build
 
@@ -40,6 +43,9 @@ fuzz:
 	  -DAC_BUILD_EXAMPLES=OFF -DAC_BUILD_BENCH=OFF -DAC_FUZZ_TIME=$(FUZZ_TIME) $(CMAKE_FLAGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_server_request
 	cd $(FUZZ_BUILD) && ctest --output-on-failure -L fuzz $(CTEST_FLAGS)
+
+books: build
+	./scripts/books.sh $(BUILD) $(BOOKS_ARGS)
 
 bench: build
 	./bench/run.sh $(BUILD)
