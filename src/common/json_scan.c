@@ -21,33 +21,15 @@ static void skip_ws(scanner_t *s) {
     s->p++;
 }
 
-/* One UTF-8 sequence starting at s->p (a byte >= 0x80): RFC 3629, no
- * overlongs, no surrogates, nothing past U+10FFFF. */
-static int scan_utf8(scanner_t *s) {
-  const unsigned char *p = s->p;
-  size_t left = (size_t)(s->end - p);
-  unsigned c = p[0];
-  if (c >= 0xC2 && c <= 0xDF) {
-    if (left < 2 || (p[1] & 0xC0) != 0x80) return -1;
-    s->p += 2;
-    return 0;
-  }
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return -1;
-    if (c == 0xE0 && p[1] < 0xA0) return -1; /* overlong */
-    if (c == 0xED && p[1] > 0x9F) return -1; /* surrogate */
-    s->p += 3;
-    return 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-      return -1;
-    if (c == 0xF0 && p[1] < 0x90) return -1; /* overlong */
-    if (c == 0xF4 && p[1] > 0x8F) return -1; /* past U+10FFFF */
-    s->p += 4;
-    return 0;
-  }
-  return -1;
+/* Eight bytes at once: non-zero when any of them needs a closer look (a
+ * quote, a backslash, a control character or a non-ASCII byte). */
+static inline uint64_t special8(const unsigned char *p) {
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  uint64_t v, q, b;
+  memcpy(&v, p, 8);
+  q = v ^ (ones * '"');
+  b = v ^ (ones * '\\');
+  return ((v - ones * 0x20) | (q - ones) | (b - ones) | v) & highs;
 }
 
 static int hex4(const unsigned char *p, unsigned *out) {
@@ -64,38 +46,63 @@ static int hex4(const unsigned char *p, unsigned *out) {
   return 0;
 }
 
-/* At the opening quote. Lone surrogate escapes are accepted, as JSON's
- * grammar does (RFC 8259 section 8.2): they are data. */
+/* At the opening quote. UTF-8 is checked as RFC 3629 says (no overlongs,
+ * no surrogates, nothing past U+10FFFF). Lone surrogate *escapes* are
+ * accepted, as JSON's grammar does (RFC 8259 section 8.2): they are data.
+ * The loop is written for crawled text: runs of ASCII eight bytes at a
+ * time, and the 3-byte sequences of CJK text without a call each. */
 static int scan_string(scanner_t *s) {
-  s->p++;
+  const unsigned char *p = s->p + 1, *e = s->end;
   for (;;) {
-    /* The common case: a run of plain ASCII. */
-    while (s->p < s->end && *s->p >= 0x20 && *s->p < 0x80 && *s->p != '"' && *s->p != '\\')
-      s->p++;
-    if (s->p >= s->end) return -1;
-    unsigned c = *s->p;
+    unsigned c;
+    while (e - p >= 8 && special8(p) == 0) p += 8;
+    if (p >= e) goto bad;
+    c = *p;
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      p++;
+      continue;
+    }
     if (c == '"') {
-      s->p++;
+      s->p = p + 1;
       return 0;
     }
     if (c == '\\') {
       unsigned u;
-      if (s->end - s->p < 2) return -1;
-      switch (s->p[1]) {
+      if (e - p < 2) goto bad;
+      switch (p[1]) {
       case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-        s->p += 2;
+        p += 2;
         break;
       case 'u':
-        if (s->end - s->p < 6 || hex4(s->p + 2, &u) != 0) return -1;
-        s->p += 6;
+        if (e - p < 6 || hex4(p + 2, &u) != 0) goto bad;
+        p += 6;
         break;
-      default: return -1;
+      default: goto bad;
       }
       continue;
     }
-    if (c < 0x20) return -1; /* raw control characters must be escaped */
-    if (scan_utf8(s) != 0) return -1;
+    if (c < 0x20) goto bad; /* raw control characters must be escaped */
+    if (c >= 0xE0 && c <= 0xEF) {
+      if (e - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) goto bad;
+      if (c == 0xE0 && p[1] < 0xA0) goto bad; /* overlong */
+      if (c == 0xED && p[1] > 0x9F) goto bad; /* surrogate */
+      p += 3;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      if (e - p < 2 || (p[1] & 0xC0) != 0x80) goto bad;
+      p += 2;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      if (e - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+        goto bad;
+      if (c == 0xF0 && p[1] < 0x90) goto bad; /* overlong */
+      if (c == 0xF4 && p[1] > 0x8F) goto bad; /* past U+10FFFF */
+      p += 4;
+    } else {
+      goto bad; /* a continuation byte, C0, C1 or F5..FF as a lead */
+    }
   }
+bad:
+  s->p = p;
+  return -1;
 }
 
 static int scan_number(scanner_t *s) {

@@ -75,3 +75,67 @@ TEST_IMPL(crawl_latency_quantiles) {
   for (int i = 0; i < 10; i++) ac__latency_add(&l, 3);
   ASSERT(ac__latency_quantile_ms(&l, 0.99) * 1000 == 3);
 }
+
+/* The adaptive throttle's arithmetic (AIMD on a host's window): an overload
+ * halves it, once per second at most; each success widens it by 1/window;
+ * it never leaves 1..per_host; without --throttle nothing moves. */
+static int no_start(ac_crawl_t *c, void *d) {
+  (void)c;
+  (void)d;
+  return 0;
+}
+static int no_parse(ac_crawl_t *c, const ac_crawl_req_t *r, ac_response_t *resp, void *d) {
+  (void)c;
+  (void)r;
+  (void)resp;
+  (void)d;
+  return 0;
+}
+
+TEST_IMPL(crawl_throttle_aimd) {
+  static const ac_spider_parse_fn cbs[] = {no_parse};
+  ac_spider_t spider = {"t", no_start, cbs, 1, NULL, 0, NULL};
+  ac_loop_t *loop;
+  ac_crawl_t *c;
+  ac_crawl_opts_t o;
+  ac__host_t *h;
+  ASSERT_EQ(ac_loop_new(&loop), 0);
+  for (int throttle = 0; throttle <= 1; throttle++) {
+    ac_crawl_opts_init(&o);
+    o.concurrency = 16;
+    o.per_host = 8;
+    o.throttle = throttle;
+    ASSERT_EQ(ac_crawl_new(loop, &spider, &o, &c), 0);
+    h = ac__hosts_get(c, "example.com");
+    ASSERT(h != NULL);
+    ASSERT(ac__hosts_get(c, "example.com") == h);
+    ASSERT(h->window == 8);
+    h->active = 3;
+    ac__host_release(c, h, 1, 10); /* overload */
+    ASSERT(h->window == (throttle ? 4 : 8));
+    ac__host_release(c, h, 1, 10); /* within the same second: counted once */
+    ASSERT(h->window == (throttle ? 4 : 8));
+    ac__host_release(c, h, 2, 10); /* a plain failure: no change */
+    ASSERT(h->window == (throttle ? 4 : 8));
+    if (throttle) {
+      h->last_decrease_ms = 1; /* pretend the last halving was long ago */
+      h->active = 20;
+      ac__host_release(c, h, 1, 10);
+      ASSERT(h->window == 2);
+      for (int i = 0; i < 2; i++) ac__host_release(c, h, 0, 10); /* 2 -> 2.5 -> 2.9 */
+      ASSERT(h->window > 2.85 && h->window < 2.95);
+      for (int i = 0; i < 200; i++) {
+        h->active = 1;
+        ac__host_release(c, h, 0, 10);
+      }
+      ASSERT(h->window == 8); /* capped at per_host */
+      h->last_decrease_ms = 1;
+      h->window = 1;
+      h->active = 1;
+      ac__host_release(c, h, 1, 10);
+      ASSERT(h->window == 1); /* never below one slot */
+    }
+    ac_crawl_free(c);
+  }
+  ASSERT_EQ(ac_loop_close(loop), 0);
+}
