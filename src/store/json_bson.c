@@ -68,6 +68,7 @@ static int out_of_memory(struct parser *ps) {
 }
 
 static int scratch_put(struct scratch *s, const void *data, size_t n) {
+  if (n == 0) return 0; /* memcpy from or to NULL is undefined, even for 0 bytes */
   if (n > s->cap - s->len) {
     size_t cap = s->cap < 256 ? 256 : s->cap;
     while (cap - s->len < n) {
