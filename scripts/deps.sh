@@ -4,7 +4,15 @@ set -eu
 PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libcjson-dev libhttp-parser-dev libsqlite3-dev sqlite3 valgrind
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3
   libcurl4-openssl-dev libcjson-dev nginx-light python3-httpbin gunicorn curl wrk openssl
-  clang libclang-rt-dev"
+  clang libclang-rt-dev
+  libmongoc-dev libbson-dev nodejs npm python3-pymongo"
+
+# The MongoDB stand-in (tests/mongo) runs on node: a node that is already
+# there (NodeSource's nodejs provides npm and conflicts with Debian's npm
+# package) is kept.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  PACKAGES=$(echo $PACKAGES | tr ' ' '\n' | grep -vx -e nodejs -e npm | tr '\n' ' ')
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "make deps: installing packages needs root. Run it as root (or: sudo make deps)," >&2
