@@ -34,6 +34,14 @@ static void close_work(void *arg) {
   c->s->be = NULL;
 }
 
+/* Cut to the stats' field on purpose (snprintf would warn about it). */
+static void set_last_error(ac_store_t *s, const char *msg) {
+  size_t n = strlen(msg);
+  if (n >= sizeof(s->st.last_error)) n = sizeof(s->st.last_error) - 1;
+  memcpy(s->st.last_error, msg, n);
+  s->st.last_error[n] = '\0';
+}
+
 static void take_batch(ac_store_t *s) {
   s->batch_n = s->batch_done = 0;
   while (s->batch_n < s->batch_max && s->head != NULL) {
@@ -111,8 +119,7 @@ static int write_range(ac_store_t *s, size_t from, size_t n) {
       ack_range(s, from, from + n, 0);
       return 0;
     }
-    snprintf(s->st.last_error, sizeof(s->st.last_error), "%s",
-             c.err[0] ? c.err : ac_strerror(c.rc));
+    set_last_error(s, c.err[0] ? c.err : ac_strerror(c.rc));
     s->st.failing = 1;
     if (!c.transient) {
       if (n == 1) {
@@ -149,9 +156,7 @@ int ac__store_teardown(ac_store_t *s) {
     close_work(&c);
   }
   s->close_rc = c.rc;
-  if (c.rc != 0)
-    snprintf(s->st.last_error, sizeof(s->st.last_error), "%s",
-             c.err[0] ? c.err : ac_strerror(c.rc));
+  if (c.rc != 0) set_last_error(s, c.err[0] ? c.err : ac_strerror(c.rc));
   s->writer_done = 1;
   /* The task is over: do not keep it alive (the loop could not close). */
   if (s->writer != NULL) ac_task_release(s->writer);
