@@ -31,7 +31,16 @@
  * fails with a transient error (the MongoDB server went away, SQLite busy)
  * is kept and retried with backoff until it succeeds or the store is closed
  * with ac_store_abort: nothing is dropped, and since writes are upserts a
- * retried batch doubles nothing.
+ * retried batch doubles nothing. A batch that fails permanently is written
+ * again one item at a time, so only the items the backend refuses are
+ * acknowledged with the error.
+ *
+ * Durability, per backend: SQLite commits each batch (WAL, synchronous=
+ * NORMAL: it survives a crash of the process; a power loss may lose the
+ * last batches, never corrupt the file); JSON Lines fdatasync()s each batch
+ * (stdout is only flushed); MongoDB acknowledges with its write concern.
+ * JSON Lines cannot upsert: the first document written for a key stays, a
+ * later one with the same key is skipped (counted in `skipped`).
  *
  * MongoDB takes the key field's value, with its type, from the document
  * itself; SQLite and JSON Lines use the key text.
@@ -39,8 +48,11 @@
  * Errors: AC_EINVAL (bad URI: unknown scheme, missing path, bad MongoDB
  * database.collection; a key or document that is empty), AC_ESTORE (the
  * backend refused: cannot open the file, MongoDB unreachable at open, a
- * document MongoDB cannot take), AC_ECLOSED (put after close began),
- * AC_ENOMEM. The detail goes to an optional ac_store_error_t.
+ * document MongoDB cannot take, a JSON Lines document holding a raw
+ * newline), AC_ECLOSED (put after close began), AC_EPERM (a call that would
+ * wait on the store's writer, made from an ack callback), AC_ENOMEM. The
+ * detail goes to an optional ac_store_error_t (open) or to
+ * ac_store_stats().last_error (writes).
  *
  * Everything here runs on the loop's thread, from tasks where marked AWAITS.
  */
@@ -68,14 +80,14 @@ typedef struct ac_store_error {
 
 typedef struct ac_store_opts {
   /** The table (SQLite) or collection name where the URI does not give one;
-   * NULL gives "items". Copied. */
+   * NULL gives "items". Copied. SQLite refuses a name holding '"'. */
   const char *collection;
   /** The document's top-level field that keys it (MongoDB's upsert filter
    * and unique index); NULL gives "id". Copied. */
   const char *key_field;
   /** Items queued before put waits; 0 gives 4,096. */
   size_t queue_cap;
-  /** The most items in one batch; 0 gives 512. */
+  /** The most items in one batch; 0 gives 512; never more than queue_cap. */
   size_t batch_max;
   /** Continue a previous run (JSON Lines: keep the file and its keys). */
   int resume;
@@ -102,8 +114,12 @@ AC_EXTERN int ac_store_open(ac_loop_t *loop, const char *uri, const ac_store_opt
 
 /**
  * Called once per item that put accepted, on the loop (never inside put),
- * when the item is durable in the store (status 0) or when the store was
- * aborted before it could be (AC_ECANCELED).
+ * when the item is durable in the store (status 0), when the backend refused
+ * it for good (AC_ESTORE and the like; the message is in the stats'
+ * last_error), or when the store was aborted before it could be written
+ * (AC_ECANCELED). Items are acknowledged in put order. The callback runs in
+ * the store's writer task: it must not await, and ac_store_put, flush and
+ * close called from it return AC_EPERM (abort does nothing there).
  */
 typedef void (*ac_store_ack_cb)(ac_store_t *store, int status, void *userdata);
 
@@ -111,26 +127,46 @@ typedef void (*ac_store_ack_cb)(ac_store_t *store, int status, void *userdata);
  * AWAITS while the queue is full. Hand an item over: key (NUL-terminated)
  * and doc (len bytes of JSON text, an object) are copied. cb may be NULL.
  * Returns 0 (accepted: cb will fire), AC_EINVAL, AC_ECLOSED, AC_ENOMEM,
- * AC_ECANCELED (the waiting task was cancelled; not accepted).
+ * AC_ECANCELED / AC_ETIMEDOUT (the waiting task was cancelled or its timeout
+ * scope expired; not accepted), AC_ENOTASK, AC_EPERM (from an ack callback).
+ * A put already waiting for room when close begins is still accepted (and
+ * written by that close); after an abort it gets AC_ECLOSED.
  */
 AC_EXTERN int ac_store_put(ac_store_t *store, const char *key, const void *doc, size_t len,
                            ac_store_ack_cb cb, void *userdata);
 
-/** AWAITS until every item put before this call is durable. Returns 0,
- * AC_ECANCELED (the waiting task was cancelled; the writes go on). */
+/** AWAITS until every item put before this call is acknowledged (durable,
+ * or refused by the backend). Returns 0, AC_ECANCELED (the waiting task was
+ * cancelled, the writes go on; or the store was aborted before some of
+ * those items were written), AC_ETIMEDOUT, AC_ENOTASK, AC_EPERM. */
 AC_EXTERN int ac_store_flush(ac_store_t *store);
 
 /**
  * AWAITS. Flush, close the backend and free the store. Returns 0 or the
  * AC_E* code of a close that failed (the store is freed anyway). NULL is a
- * no-op.
+ * no-op. A store that keeps failing transiently keeps this call waiting
+ * (nothing is dropped) until ac_store_abort is called from another task;
+ * then it returns AC_ECANCELED. If the closing task is cancelled (or its
+ * timeout scope expires) while it waits, the close turns into an abort that
+ * finishes on its own (the rest is acknowledged AC_ECANCELED, the store is
+ * freed) and AC_ECANCELED / AC_ETIMEDOUT is returned at once. AC_ECLOSED if
+ * another task is already closing it; AC_ENOTASK; AC_EPERM from an ack
+ * callback.
+ *
+ * A store must be closed (or aborted) before its loop ends. If its writer
+ * is cancelled from outside first (ac_loop_cancel_all, ac_run's cleanup),
+ * the queued items are acknowledged AC_ECANCELED and the backend is closed
+ * right away; ac_store_close then only frees the handle.
  */
 AC_EXTERN int ac_store_close(ac_store_t *store);
 
 /**
  * AWAITS. Stop retrying: queued and failing items are acknowledged with
- * AC_ECANCELED, the backend is closed and the store freed. For a second
- * Ctrl-C, or a store that never comes back. NULL is a no-op.
+ * AC_ECANCELED (a batch already on a worker thread finishes first, and is
+ * acknowledged as it went), the backend is closed and the store freed. For
+ * a second Ctrl-C, or a store that never comes back. NULL is a no-op.
+ * Called while another task is inside ac_store_close, it returns at once
+ * and that close finishes the job (and returns AC_ECANCELED).
  */
 AC_EXTERN void ac_store_abort(ac_store_t *store);
 
@@ -139,12 +175,12 @@ AC_EXTERN const char *ac_store_uri(const ac_store_t *store);
 
 typedef struct ac_store_stats {
   uint64_t put;       /* items accepted by ac_store_put */
-  uint64_t written;   /* items acknowledged durable */
-  uint64_t skipped;   /* JSON Lines with resume: keys already in the file */
+  uint64_t written;   /* items acknowledged durable (skipped ones included) */
+  uint64_t skipped;   /* JSON Lines: keys already in the file, not written again */
   uint64_t batches;   /* batches written */
   uint64_t retries;   /* batch attempts that failed and were retried */
-  uint64_t bytes;     /* document bytes written */
-  size_t queued;      /* items waiting now */
+  uint64_t bytes;     /* document bytes acknowledged durable */
+  size_t queued;      /* items accepted and not yet acknowledged (<= queue_cap) */
   size_t queue_cap;
   int failing;        /* 1 while the last batch attempt failed */
   char last_error[256]; /* the last batch error ("" if none) */

@@ -65,6 +65,7 @@ struct ac_store {
   size_t putters_waiting;  /* of which waiting for room, accepted at close */
   int closing;  /* close or abort began: new puts get AC_ECLOSED */
   int aborting; /* stop writing, acknowledge the rest with AC_ECANCELED */
+  int writer_started; /* a writer cancelled before its first turn never runs */
   int writer_done; /* the backend is closed, close_rc is final */
   int orphaned;    /* the closing task gave up waiting: the writer frees */
   int close_rc;
@@ -78,6 +79,9 @@ struct ac_store {
  * for the tasks inside put and flush to leave, closes the backend and sets
  * `done` (and frees the store if orphaned). Always returns 0. */
 int ac__store_writer_main(void *arg, void **result);
+/* The teardown above; close runs it itself for a writer that never ran.
+ * Returns 1 if one of its waits was interrupted (a cancellation it used up). */
+int ac__store_teardown(ac_store_t *s);
 
 /* store.c: free the store's memory (the backend is closed, nothing waits). */
 void ac__store_free(ac_store_t *s);

@@ -249,6 +249,14 @@ int ac_store_flush(ac_store_t *s) {
  * writer finishes alone (as an abort) and frees the store itself. */
 static int finish(ac_store_t *s) {
   int rc = 0;
+  /* Cancelled before its first turn (the loop shutting down right after
+   * open): the writer never ran, so close tears down here. */
+  if (!s->writer_done && !s->writer_started &&
+      (ac_task_is_finished(s->writer) || ac_task_cancel_pending(s->writer))) {
+    s->aborting = 1;
+    /* Keep an interruption it used up for the caller's next await. */
+    if (ac__store_teardown(s)) ac_task_cancel(ac_task_current());
+  }
   if (!s->writer_done) {
     ac_event_set(s->wake);
     rc = ac_event_wait(s->done);
@@ -256,7 +264,7 @@ static int finish(ac_store_t *s) {
       s->orphaned = 1;
       if (!s->aborting) {
         s->aborting = 1;
-        ac_task_cancel(s->writer);
+        if (s->writer_started) ac_task_cancel(s->writer);
       }
       return rc;
     }
@@ -287,7 +295,10 @@ void ac_store_abort(ac_store_t *s) {
   s->closing = 1;
   if (!s->aborting && !s->writer_done) {
     s->aborting = 1;
-    ac_task_cancel(s->writer);
+    /* Cancelling a task before its first turn would keep it from ever
+     * running; one that has not started sees `aborting` when it does. */
+    if (s->writer_started) ac_task_cancel(s->writer);
+    ac_event_set(s->wake);
   }
   /* A close stuck on a failing store is waiting in another task: it frees. */
   if (!was_closing) finish(s);

@@ -34,6 +34,14 @@ static void close_work(void *arg) {
   c->s->be = NULL;
 }
 
+/* Cut to the stats' field on purpose (snprintf would warn about it). */
+static void set_last_error(ac_store_t *s, const char *msg) {
+  size_t n = strlen(msg);
+  if (n >= sizeof(s->st.last_error)) n = sizeof(s->st.last_error) - 1;
+  memcpy(s->st.last_error, msg, n);
+  s->st.last_error[n] = '\0';
+}
+
 static void take_batch(ac_store_t *s) {
   s->batch_n = s->batch_done = 0;
   while (s->batch_n < s->batch_max && s->head != NULL) {
@@ -111,8 +119,7 @@ static int write_range(ac_store_t *s, size_t from, size_t n) {
       ack_range(s, from, from + n, 0);
       return 0;
     }
-    snprintf(s->st.last_error, sizeof(s->st.last_error), "%s",
-             c.err[0] ? c.err : ac_strerror(c.rc));
+    set_last_error(s, c.err[0] ? c.err : ac_strerror(c.rc));
     s->st.failing = 1;
     if (!c.transient) {
       if (n == 1) {
@@ -132,8 +139,9 @@ static int write_range(ac_store_t *s, size_t from, size_t n) {
   }
 }
 
-static void teardown(ac_store_t *s) {
+int ac__store_teardown(ac_store_t *s) {
   struct write_call c = {s, NULL, 0, 0, 0, 0, ""};
+  int interrupted = 0;
 
   if (s->aborting) ack_all(s, AC_ECANCELED);
   /* Putters and flushers were woken by the acknowledgements; they must be
@@ -141,24 +149,30 @@ static void teardown(ac_store_t *s) {
    * cancellation of this task only interrupts one wait. */
   while (s->users > 0) {
     ac_event_clear(s->idle);
-    ac_event_wait(s->idle);
+    if (ac_event_wait(s->idle) != 0) interrupted = 1;
   }
-  if (ac_run_in_thread(close_work, &c) != 0) close_work(&c); /* dropped before it ran */
+  if (ac_run_in_thread(close_work, &c) != 0) { /* dropped before it ran */
+    interrupted = 1;
+    close_work(&c);
+  }
   s->close_rc = c.rc;
-  if (c.rc != 0)
-    snprintf(s->st.last_error, sizeof(s->st.last_error), "%s",
-             c.err[0] ? c.err : ac_strerror(c.rc));
+  if (c.rc != 0) set_last_error(s, c.err[0] ? c.err : ac_strerror(c.rc));
   s->writer_done = 1;
+  /* The task is over: do not keep it alive (the loop could not close). */
+  if (s->writer != NULL) ac_task_release(s->writer);
+  s->writer = NULL;
   if (s->orphaned)
     ac__store_free(s);
   else
     ac_event_set(s->done);
+  return interrupted;
 }
 
 int ac__store_writer_main(void *arg, void **result) {
   ac_store_t *s = arg;
   int rc = 0;
 
+  s->writer_started = 1;
   while (rc == 0 && !s->aborting) {
     if (s->batch_done == s->batch_n) take_batch(s);
     if (s->batch_n == 0) {
@@ -173,6 +187,6 @@ int ac__store_writer_main(void *arg, void **result) {
   /* Cancelled: by ac_store_abort, or from outside (the loop shutting down):
    * either way, stop writing and give everything back. */
   if (rc != 0) s->aborting = 1;
-  teardown(s);
+  ac__store_teardown(s);
   return 0;
 }

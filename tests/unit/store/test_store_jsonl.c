@@ -1,0 +1,258 @@
+/*
+ * The JSON Lines store: round trip, the 9,040 books byte for byte, a key put
+ * twice written once, a document with a raw newline refused by name, resume
+ * (a torn last line cut, keys already in the file skipped, string and number
+ * keys), truncation without resume, and stdout.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "site/books.h"
+#include "store_test.h"
+
+struct jl_ctx {
+  char dir[256];
+  char path[300];
+  char uri[320];
+};
+
+static void jl_ctx_init(struct jl_ctx *c) {
+  st_mkdir(c->dir, sizeof(c->dir));
+  snprintf(c->path, sizeof(c->path), "%s/items.jsonl", c->dir);
+  snprintf(c->uri, sizeof(c->uri), "jsonl:%s", c->path);
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  ASSERT_NOT_NULL(f);
+  ASSERT_EQ(fwrite(text, 1, strlen(text), f), strlen(text));
+  ASSERT_EQ(fclose(f), 0);
+}
+
+static void expect_file(const char *path, const char *want) {
+  size_t len;
+  char *got = st_slurp(path, &len);
+  ASSERT_STR_EQ(got, want);
+  free(got);
+}
+
+/* ------------------------------------------------------- round trip */
+
+static int roundtrip_main(void *arg, void **result) {
+  struct jl_ctx *c = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  struct st_acks a = {0};
+
+  /* Something in the file already: without resume it goes. */
+  write_file(c->path, "{\"id\":\"old\"}\n");
+  ASSERT_OK(ac_store_open(loop, c->uri, NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\",\"t\":\"\xf0\x9f\x98\x80\\u0000\"}"));
+  ASSERT_OK(st_put(s, &a, "2", "{\"id\":\"2\"}"));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\",\"again\":true}")); /* same run: skipped */
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT_UEQ(st.written, 3);
+  ASSERT_UEQ(st.skipped, 1);
+  /* A raw newline is refused, by key; its neighbours are written. */
+  ASSERT_OK(st_put(s, &a, "3", "{\"id\":\"3\"}"));
+  ASSERT_OK(st_put(s, &a, "nl", "{\"id\":\"nl\",\n\"x\":1}"));
+  ASSERT_OK(st_put(s, &a, "4", "{\"id\":\"4\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 5);
+  ASSERT_EQ(a.failed, 1);
+  ASSERT_ERR(a.last_error, AC_ESTORE);
+  expect_file(c->path,
+              "{\"id\":\"1\",\"t\":\"\xf0\x9f\x98\x80\\u0000\"}\n{\"id\":\"2\"}\n"
+              "{\"id\":\"3\"}\n{\"id\":\"4\"}\n");
+  return 0;
+}
+
+TEST_IMPL(store_jsonl_roundtrip) {
+  struct jl_ctx c;
+  jl_ctx_init(&c);
+  ASSERT_OK(ac_run(roundtrip_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* The message for a refused document names its key. */
+static int bad_doc_main(void *arg, void **result) {
+  struct jl_ctx *c = arg;
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  struct st_acks a = {0};
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), c->uri, NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "bad-key-7", "{\"id\":\n1}"));
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT(strstr(st.last_error, "\"bad-key-7\"") != NULL);
+  ASSERT(strstr(st.last_error, "newline") != NULL);
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.failed, 1);
+  expect_file(c->path, "");
+  return 0;
+}
+
+TEST_IMPL(store_jsonl_newline_refused_by_key) {
+  struct jl_ctx c;
+  jl_ctx_init(&c);
+  ASSERT_OK(ac_run(bad_doc_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* ------------------------------------------------------- 9,040 books */
+
+static int books_main(void *arg, void **result) {
+  struct jl_ctx *c = arg;
+  struct ac__books *b;
+  ac_store_t *s;
+  ac_store_error_t err;
+  struct st_acks a = {0};
+  char *file, *p;
+  size_t len, n;
+
+  ASSERT_OK(ac__books_build(NULL, &b));
+  n = ac__books_count(b);
+  ASSERT_EQ(n, 9040);
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), c->uri, NULL, &s, &err));
+  for (size_t i = 0; i < n; i++) {
+    struct ac__books_bytes d;
+    ASSERT_OK(ac__books_detail(b, i, &d));
+    ASSERT_OK(ac_store_put(s, ac__books_id(b, i), d.base, d.len, st_ack_cb, &a));
+  }
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 9040);
+  /* The file is the books in put order, each byte-equal, one per line. */
+  file = st_slurp(c->path, &len);
+  p = file;
+  for (size_t i = 0; i < n; i++) {
+    struct ac__books_bytes d;
+    ASSERT_OK(ac__books_detail(b, i, &d));
+    ASSERT((size_t)(file + len - p) >= d.len + 1);
+    ASSERT_EQ(memcmp(p, d.base, d.len), 0);
+    ASSERT_EQ(p[d.len], '\n');
+    p += d.len + 1;
+  }
+  ASSERT(p == file + len);
+  free(file);
+  ac__books_free(b);
+  return 0;
+}
+
+TEST_IMPL(store_jsonl_books_9040_byte_exact) {
+  struct jl_ctx c;
+  jl_ctx_init(&c);
+  ASSERT_OK(ac_run(books_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* ------------------------------------------------------------ resume */
+
+static int resume_main(void *arg, void **result) {
+  struct jl_ctx *c = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_store_opts_t o;
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  struct st_acks a = {0};
+
+  /* Two string keys, a number key, a blank line, and a torn last line (a
+   * crash in the middle of writing key 4). */
+  write_file(c->path,
+             "{\"id\":\"1\",\"v\":\"first\"}\n{\"name\":\"x\",\"id\":\"2\"}\n\n{\"id\":3}\n"
+             "{\"id\":\"4\",\"v\":\"to");
+  ac_store_opts_init(&o);
+  o.resume = 1;
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\",\"v\":\"second\"}")); /* in the file */
+  ASSERT_OK(st_put(s, &a, "3", "{\"id\":3,\"v\":\"second\"}"));     /* number key */
+  ASSERT_OK(st_put(s, &a, "4", "{\"id\":\"4\",\"v\":\"whole\"}"));   /* was torn */
+  ASSERT_OK(st_put(s, &a, "5", "{\"id\":\"5\"}"));
+  ASSERT_OK(st_put(s, &a, "5", "{\"id\":\"5\",\"v\":\"twice\"}"));   /* this run */
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT_UEQ(st.skipped, 3);
+  ASSERT_UEQ(st.written, 5);
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 5);
+  expect_file(c->path,
+              "{\"id\":\"1\",\"v\":\"first\"}\n{\"name\":\"x\",\"id\":\"2\"}\n\n{\"id\":3}\n"
+              "{\"id\":\"4\",\"v\":\"whole\"}\n{\"id\":\"5\"}\n");
+
+  /* Resume again: everything is there, nothing is doubled. */
+  memset(&a, 0, sizeof(a));
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err));
+  for (int i = 1; i <= 5; i++) {
+    char key[8];
+    snprintf(key, sizeof(key), "%d", i);
+    ASSERT_OK(st_put(s, &a, key, "{\"id\":\"dup\"}"));
+  }
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT_UEQ(st.skipped, 5);
+  ASSERT_OK(ac_store_close(s));
+  expect_file(c->path,
+              "{\"id\":\"1\",\"v\":\"first\"}\n{\"name\":\"x\",\"id\":\"2\"}\n\n{\"id\":3}\n"
+              "{\"id\":\"4\",\"v\":\"whole\"}\n{\"id\":\"5\"}\n");
+
+  /* A line that is not JSON, or has no key, stops the resume with its number. */
+  write_file(c->path, "{\"id\":\"1\"}\nnot json\n");
+  ASSERT_ERR(ac_store_open(loop, c->uri, &o, &s, &err), AC_ESTORE);
+  ASSERT(strstr(err.message, "line 2") != NULL);
+  ASSERT(strstr(err.message, c->path) != NULL);
+  write_file(c->path, "{\"id\":\"1\"}\n{\"name\":\"no id\"}\n");
+  ASSERT_ERR(ac_store_open(loop, c->uri, &o, &s, &err), AC_ESTORE);
+  ASSERT(strstr(err.message, "line 2 has no \"id\"") != NULL);
+  /* Resume of a file that does not exist yet starts it. */
+  ASSERT_EQ(unlink(c->path), 0);
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err));
+  ASSERT_OK(st_put(s, &a, "9", "{\"id\":\"9\"}"));
+  ASSERT_OK(ac_store_close(s));
+  expect_file(c->path, "{\"id\":\"9\"}\n");
+  return 0;
+}
+
+TEST_IMPL(store_jsonl_resume) {
+  struct jl_ctx c;
+  jl_ctx_init(&c);
+  ASSERT_OK(ac_run(resume_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* -------------------------------------------------------------- stdout */
+
+static int stdout_main(void *arg, void **result) {
+  ac_store_t *s;
+  ac_store_error_t err;
+  struct st_acks a = {0};
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), "jsonl:-", NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
+  ASSERT_OK(st_put(s, &a, "2", "{\"id\":\"2\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 2);
+  return 0;
+}
+
+/* stdout goes to a file for the duration, then is read back. */
+TEST_IMPL(store_jsonl_stdout) {
+  struct jl_ctx c;
+  int saved, fd;
+  jl_ctx_init(&c);
+  fflush(stdout);
+  saved = dup(1);
+  fd = open(c.path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(dup2(fd, 1), 1);
+  close(fd);
+  ASSERT_OK(ac_run(stdout_main, NULL, NULL));
+  fflush(stdout);
+  ASSERT_EQ(dup2(saved, 1), 1);
+  close(saved);
+  expect_file(c.path, "{\"id\":\"1\"}\n{\"id\":\"2\"}\n");
+  st_rmdir(c.dir);
+}

@@ -1,0 +1,353 @@
+/*
+ * The SQLite store through the public API, read back with our own sqlite3
+ * connection: round trip, upsert, the 9,040 books byte for byte, a lock held
+ * by another connection (retried until it goes), a document the table
+ * refuses (acknowledged with the error, its batch neighbours stored), and an
+ * abort while the store is failing.
+ */
+#include <stdint.h>
+
+#include "site/books.h"
+#include "store_test.h"
+
+struct sq_ctx {
+  char dir[256];
+  char path[300];
+  char uri[320];
+};
+
+static void sq_ctx_init(struct sq_ctx *c) {
+  st_mkdir(c->dir, sizeof(c->dir));
+  snprintf(c->path, sizeof(c->path), "%s/items.db", c->dir);
+  snprintf(c->uri, sizeof(c->uri), "sqlite:%s", c->path);
+}
+
+/* ------------------------------------------------- round trip, upsert */
+
+static int roundtrip_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  struct st_acks a = {0};
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  /* Raw non-BMP UTF-8, a \u0000 escape and quotes: stored as given. */
+  const char *d1 = "{\"id\":\"1\",\"name\":\"\xf0\x9f\x93\x9a \\u0000 \\\"q\\\"\"}";
+  const char *d2 = "{\"id\":\"2\",\"n\":2}";
+  const char *d1b = "{\"id\":\"1\",\"name\":\"second\"}";
+  char *got;
+  size_t len;
+
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), c->uri, NULL, &s, &err));
+  ASSERT_STR_EQ(ac_store_uri(s), c->uri);
+  ASSERT_OK(st_put(s, &a, "1", d1));
+  ASSERT_OK(st_put(s, &a, "2", d2));
+  ASSERT_EQ(a.ok, 0); /* nothing acknowledged inside put */
+  ASSERT_OK(ac_store_flush(s));
+  ASSERT_EQ(a.ok, 2);
+  got = st_sqlite_get(c->path, "items", "1", &len);
+  ASSERT_NOT_NULL(got);
+  ASSERT_EQ(len, strlen(d1));
+  ASSERT_EQ(memcmp(got, d1, len), 0);
+  free(got);
+  /* Upsert: the same key again replaces its document. */
+  ASSERT_OK(st_put(s, &a, "1", d1b));
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT_UEQ(st.put, 3);
+  ASSERT_UEQ(st.written, 3);
+  ASSERT_UEQ(st.bytes, strlen(d1) + strlen(d2) + strlen(d1b));
+  ASSERT_UEQ(st.queued, 0);
+  ASSERT_UEQ(st.queue_cap, 4096);
+  ASSERT_EQ(st.failing, 0);
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 3);
+  ASSERT_EQ(a.failed + a.cancelled, 0);
+  ASSERT_EQ(st_sqlite_count(c->path, "items"), 2);
+  got = st_sqlite_get(c->path, "items", "1", &len);
+  ASSERT_NOT_NULL(got);
+  ASSERT_STR_EQ(got, d1b);
+  free(got);
+  got = st_sqlite_get(c->path, "items", "2", &len);
+  ASSERT_STR_EQ(got, d2);
+  free(got);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_roundtrip_upsert) {
+  struct sq_ctx c;
+  sq_ctx_init(&c);
+  ASSERT_OK(ac_run(roundtrip_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* A collection name picks the table; one with a quote is refused. */
+static int table_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_store_opts_t o;
+  ac_store_t *s;
+  ac_store_error_t err;
+  struct st_acks a = {0};
+
+  ac_store_opts_init(&o);
+  o.collection = "books and more";
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err));
+  ASSERT_OK(st_put(s, &a, "k", "{\"id\":\"k\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(st_sqlite_count(c->path, "books and more"), 1);
+  o.collection = "bad\"name";
+  ASSERT_ERR(ac_store_open(loop, c->uri, &o, &s, &err), AC_EINVAL);
+  ASSERT_NULL(s);
+  ASSERT(strstr(err.message, "bad table name") != NULL);
+  ASSERT(strstr(err.message, c->uri) != NULL);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_table_names) {
+  struct sq_ctx c;
+  sq_ctx_init(&c);
+  ASSERT_OK(ac_run(table_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* ------------------------------------------------------ 9,040 books */
+
+static int books_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  struct ac__books *b;
+  ac_store_t *s;
+  ac_store_error_t err;
+  struct st_acks a = {0};
+  uint64_t bytes = 0;
+  size_t n;
+  sqlite3 *db;
+  sqlite3_stmt *q;
+
+  ASSERT_OK(ac__books_build(NULL, &b));
+  n = ac__books_count(b);
+  ASSERT_EQ(n, 9040);
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), c->uri, NULL, &s, &err));
+  for (size_t i = 0; i < n; i++) {
+    struct ac__books_bytes d;
+    ASSERT_OK(ac__books_detail(b, i, &d));
+    bytes += d.len;
+    a.in_put = 1;
+    a.putter = ac_task_current();
+    ASSERT_OK(ac_store_put(s, ac__books_id(b, i), d.base, d.len, st_ack_cb, &a));
+    a.in_put = 0;
+  }
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 9040);
+
+  /* Every row byte-equal to its book's detail body, and nothing else. */
+  ASSERT_EQ(st_sqlite_count(c->path, "items"), 9040);
+  ASSERT_EQ(sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT key, doc FROM items", -1, &q, NULL), SQLITE_OK);
+  size_t rows = 0;
+  uint64_t got_bytes = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    const char *key = (const char *)sqlite3_column_text(q, 0);
+    const void *doc = sqlite3_column_blob(q, 1);
+    size_t len = (size_t)sqlite3_column_bytes(q, 1), i;
+    struct ac__books_bytes d;
+    ASSERT_OK(ac__books_find(b, key, strlen(key), &i));
+    ASSERT_OK(ac__books_detail(b, i, &d));
+    ASSERT_EQ(len, d.len);
+    ASSERT_EQ(memcmp(doc, d.base, len), 0);
+    got_bytes += len;
+    rows++;
+  }
+  ASSERT_EQ(rows, 9040);
+  ASSERT_UEQ(got_bytes, bytes);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  ac__books_free(b);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_books_9040_byte_exact) {
+  struct sq_ctx c;
+  sq_ctx_init(&c);
+  ASSERT_OK(ac_run(books_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* ------------------------------------------- a lock held elsewhere */
+
+/* Another connection holds the write lock; the store must report
+ * SQLITE_BUSY as a retry, acknowledge nothing meanwhile, and land
+ * everything once the lock goes. */
+static sqlite3 *lock_db(const char *path) {
+  sqlite3 *db;
+  ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+  return db;
+}
+
+static void wait_retries(ac_store_t *s, uint64_t n) {
+  ac_store_stats_t st;
+  for (int spins = 0;; spins++) {
+    ac_store_stats(s, &st);
+    if (st.retries >= n) break;
+    ASSERT_LT(spins, 60000); /* a minute at most */
+    ASSERT_OK(ac_sleep(1));
+  }
+  ASSERT_EQ(st.failing, 1);
+  ASSERT(strstr(st.last_error, "locked") != NULL || strstr(st.last_error, "busy") != NULL);
+}
+
+static int busy_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  ac_store_opts_t o;
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  struct st_acks a = {0};
+  char key[32], doc[64];
+  sqlite3 *db;
+
+  ac_store_opts_init(&o);
+  o.retry_min_ms = 10;
+  o.retry_max_ms = 80;
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), c->uri, &o, &s, &err));
+  db = lock_db(c->path);
+  for (int i = 0; i < 100; i++) {
+    snprintf(key, sizeof(key), "%d", i);
+    snprintf(doc, sizeof(doc), "{\"id\":\"%d\"}", i);
+    ASSERT_OK(st_put(s, &a, key, doc));
+  }
+  wait_retries(s, 2);
+  ASSERT_EQ(a.ok + a.failed + a.cancelled, 0);
+  ASSERT_EQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT_GE(st.retries, 2);
+  ASSERT_EQ(st.failing, 0);
+  ASSERT_UEQ(st.written, 100);
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 100);
+  ASSERT_EQ(a.failed + a.cancelled, 0);
+  ASSERT_EQ(st_sqlite_count(c->path, "items"), 100);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_busy_is_retried) {
+  struct sq_ctx c;
+  sq_ctx_init(&c);
+  ASSERT_OK(ac_run(busy_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* ------------------------------------------------ abort while failing */
+
+struct closer {
+  ac_store_t *s;
+  int rc;
+  int returned;
+};
+
+static int closer_task(void *arg, void **result) {
+  struct closer *cl = arg;
+  cl->rc = ac_store_close(cl->s);
+  cl->returned = 1;
+  return 0;
+}
+
+static int abort_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_store_opts_t o;
+  ac_store_error_t err;
+  struct st_acks a = {0};
+  struct closer cl = {0};
+  ac_task_t *t;
+  sqlite3 *db;
+
+  ac_store_opts_init(&o);
+  o.retry_min_ms = 5;
+  o.retry_max_ms = 20;
+  o.batch_max = 4;
+
+  /* 1. Abort straight away: every item is acknowledged AC_ECANCELED. */
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &cl.s, &err));
+  db = lock_db(c->path);
+  for (int i = 0; i < 10; i++) ASSERT_OK(st_put(cl.s, &a, "k", "{\"id\":\"k\"}"));
+  wait_retries(cl.s, 1);
+  ac_store_abort(cl.s);
+  ASSERT_EQ(a.cancelled, 10);
+  ASSERT_EQ(a.ok + a.failed, 0);
+
+  /* 2. A close stuck retrying, then an abort from another task (the second
+   * Ctrl-C): the close returns AC_ECANCELED, puts meanwhile get AC_ECLOSED. */
+  memset(&a, 0, sizeof(a));
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &cl.s, &err));
+  for (int i = 0; i < 10; i++) ASSERT_OK(st_put(cl.s, &a, "k", "{\"id\":\"k\"}"));
+  ASSERT_OK(ac_task_spawn(loop, closer_task, &cl, NULL, &t));
+  wait_retries(cl.s, 3);
+  ASSERT_EQ(cl.returned, 0);
+  ASSERT_ERR(st_put(cl.s, &a, "late", "{\"id\":\"late\"}"), AC_ECLOSED);
+  ac_store_abort(cl.s);
+  ASSERT_OK(ac_task_await(t, NULL));
+  ac_task_release(t);
+  ASSERT_EQ(cl.returned, 1);
+  ASSERT_ERR(cl.rc, AC_ECANCELED);
+  ASSERT_EQ(a.cancelled, 10);
+  ASSERT_EQ(a.ok + a.failed, 0);
+
+  ASSERT_EQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_EQ(st_sqlite_count(c->path, "items"), 0);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_abort_while_failing) {
+  struct sq_ctx c;
+  sq_ctx_init(&c);
+  ASSERT_OK(ac_run(abort_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* ----------------------------------------------- a refused document */
+
+/* The table exists with a CHECK the store does not know about: a document
+ * over 40 bytes breaks it (SQLITE_CONSTRAINT, permanent). Only that item is
+ * acknowledged with the error; the others of its batch are stored. */
+static int refused_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  struct st_acks a = {0};
+  sqlite3 *db;
+
+  ASSERT_EQ(sqlite3_open(c->path, &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE items(key TEXT PRIMARY KEY, doc TEXT NOT NULL "
+                         "CHECK(length(doc) <= 40))",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), c->uri, NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
+  ASSERT_OK(st_put(s, &a, "big", "{\"id\":\"big\",\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}"));
+  ASSERT_OK(st_put(s, &a, "3", "{\"id\":\"3\"}"));
+  ASSERT_OK(ac_store_flush(s));
+  ASSERT_EQ(a.ok, 2);
+  ASSERT_EQ(a.failed, 1);
+  ASSERT_ERR(a.last_error, AC_ESTORE);
+  ac_store_stats(s, &st);
+  ASSERT(strstr(st.last_error, "\"big\"") != NULL);
+  ASSERT(strstr(st.last_error, "CHECK") != NULL);
+  ASSERT_UEQ(st.retries, 0);
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(st_sqlite_count(c->path, "items"), 2);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_refused_document_acked_with_error) {
+  struct sq_ctx c;
+  sq_ctx_init(&c);
+  ASSERT_OK(ac_run(refused_main, &c, NULL));
+  st_rmdir(c.dir);
+}
