@@ -357,8 +357,11 @@ void ac_crawl_set_expected(ac_crawl_t *c, uint64_t requests) {
 }
 
 void ac_crawl_fail_reason(ac_crawl_t *c, const char *why) {
-  ac__free(c->fail_reason);
-  c->fail_reason = why != NULL ? ac__strdup(why) : NULL;
+  /* Per consumer: callbacks of several consumers interleave at awaits. */
+  ac__consumer_t *me = current_consumer(c);
+  char **slot = me != NULL ? &me->fail_reason : &c->fail_reason;
+  ac__free(*slot);
+  *slot = why != NULL ? ac__strdup(why) : NULL;
 }
 
 /* ------------------------------------------------------- classification */
@@ -500,7 +503,7 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
       retryable = rc == AC_EPARSE;
       cause = retryable ? AC_CAUSE_PARSE : AC_CAUSE_OTHER;
       code = rc;
-      snprintf(why, sizeof(why), "%s", c->fail_reason != NULL ? c->fail_reason : ac_strerror(rc));
+      snprintf(why, sizeof(why), "%s", me->fail_reason != NULL ? me->fail_reason : ac_strerror(rc));
     } else {
       int overload = status == 429 || status == 503;
       ac__host_release(c, r->host, overload ? 1 : 2, lat_us / 1000);
@@ -740,6 +743,8 @@ void ac_crawl_free(ac_crawl_t *c) {
     ac__free(c->failures[i].why);
   }
   ac__free(c->failures);
+  for (size_t i = 0; c->consumers != NULL && i < c->nconsumers; i++)
+    ac__free(c->consumers[i].fail_reason);
   ac__free(c->consumers);
   ac__free(c->fail_reason);
   ac__free(c->user_agent);

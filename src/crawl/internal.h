@@ -116,6 +116,7 @@ typedef struct ac__consumer {
   ac__creq_t *req;      /* the request it handles now */
   int blocked_on_space; /* waiting in follow for frontier room */
   int in_gate;          /* waiting for its host (not yet sending) */
+  char *fail_reason;    /* set by its callback (ac_crawl_fail_reason) */
 } ac__consumer_t;
 
 typedef struct ac__failure {
@@ -183,7 +184,7 @@ struct ac_crawl {
   ac__latency_t lat;
   ac__failure_t *failures;
   size_t nfailures;
-  char *fail_reason; /* set by a callback */
+  char *fail_reason; /* set outside any consumer (a producer) */
   int tty;
 };
 
