@@ -52,12 +52,52 @@ void ac_session_opts_init(ac_session_opts_t *o) {
 
 /* --------------------------------------------------------- completion */
 
-static void call_free(struct ac_http_call *call) {
+static void call_destroy(struct ac_http_call *call) {
   if (call->easy != NULL) curl_easy_cleanup(call->easy);
   curl_mime_free(call->mime);
   curl_slist_free_all(call->headers);
   ac_response_free(call->resp);
   ac__free(call);
+}
+
+/* A finished call goes back to the session's pool (up to a cap) with its
+ * easy handle, which keeps the session's options. */
+static void call_free(struct ac_http_call *call) {
+  ac_session_t *s = call->session;
+  ac_response_free(call->resp);
+  call->resp = NULL;
+  /* A handle whose transfer failed or was cut short is not reused: libcurl
+   * keeps some of a failure's state (CURLINFO_OS_ERRNO) across transfers,
+   * which would misclassify the next failure. */
+  if (call->easy == NULL || !call->reusable || s->npool >= AC__HTTP_POOLED_CALLS) {
+    call_destroy(call);
+    return;
+  }
+  ac__http_call_recycle(call);
+  call->cb = NULL;
+  call->userdata = NULL;
+  ac__list_insert_tail(&s->pool, &call->node);
+  s->npool++;
+}
+
+/* A call from the pool, or a new one; NULL when out of memory. */
+static struct ac_http_call *call_get(ac_session_t *s) {
+  struct ac_http_call *call;
+  if (s->npool > 0) { /* the most recently used: its memory is likely cached */
+    call = ac__container_of(s->pool.prev, struct ac_http_call, node);
+    ac__list_remove(&call->node);
+    s->npool--;
+    return call;
+  }
+  call = ac__calloc(1, sizeof(*call));
+  if (call == NULL) return NULL;
+  call->session = s;
+  call->easy = curl_easy_init();
+  if (call->easy == NULL) {
+    ac__free(call);
+    return NULL;
+  }
+  return call;
 }
 
 /* Detach call from libcurl and the session, then fire its callback once. */
@@ -85,6 +125,8 @@ static void on_done(struct ac_http_call *call, CURLcode result) {
   ac_http_error_t err = {0};
   ac_response_t *r = call->resp;
   int status = ac__http_classify(result, call->easy, r);
+
+  call->reusable = result == CURLE_OK;
 
   if (r->header_err && (status == 0 || result == CURLE_WRITE_ERROR)) {
     status = r->header_errcode; /* out of memory, or too many or too large header lines */
@@ -249,6 +291,13 @@ static int copy_opt(const char *in, char **out) {
 
 static void session_destroy(ac_session_t *s) {
   if (s->multi != NULL) curl_multi_cleanup(s->multi);
+  /* Pooled handles hold the share: they go before it. */
+  while (!ac__list_empty(&s->pool)) {
+    struct ac_http_call *call = ac__container_of(s->pool.next, struct ac_http_call, node);
+    ac__list_remove(&call->node);
+    call_destroy(call);
+  }
+  s->npool = 0;
   if (s->share != NULL) curl_share_cleanup(s->share);
   curl_slist_free_all(s->default_headers);
   ac__free(s->user_agent);
@@ -323,6 +372,7 @@ int ac_session_new(ac_loop_t *loop, const ac_session_opts_t *opts, ac_session_t 
   s->reap.run = on_reap;
   ac__list_init(&s->calls);
   ac__list_init(&s->socks);
+  ac__list_init(&s->pool);
   rc = session_setup(s, opts);
   if (rc != 0) {
     session_destroy(s);
@@ -381,19 +431,18 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   if (out != NULL) *out = NULL;
   if (s == NULL || s->magic != AC__SESSION_MAGIC || opts == NULL || cb == NULL)
     return AC_EINVAL;
-  call = ac__calloc(1, sizeof(*call));
+  call = call_get(s);
   if (call == NULL) {
     ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
     return AC_ENOMEM;
   }
-  call->session = s;
   call->cb = cb;
   call->userdata = userdata;
+  call->reusable = 0;
   call->raise_for_status = opts->raise_for_status;
   ac__list_init(&call->node);
   call->resp = ac__response_new(opts->max_body);
-  call->easy = curl_easy_init();
-  if (call->resp == NULL || call->easy == NULL) {
+  if (call->resp == NULL) {
     call_free(call);
     ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
     return AC_ENOMEM;
