@@ -19,6 +19,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "http/internal.h"
 
@@ -40,6 +42,8 @@ struct ac__http_sock {
   ac_session_t *session;
   ac_loop_t *loop;           /* the session may be gone when the close completes */
   curl_socket_t fd;
+  int events;                /* UV_READABLE | UV_WRITABLE being watched now */
+  int parked;                /* libcurl said REMOVE: its connection is idle */
 };
 
 void ac_session_opts_init(ac_session_opts_t *o) {
@@ -175,10 +179,30 @@ static void action(ac_session_t *s, curl_socket_t fd, int flags) {
 
 /* ------------------------------------------------------------- sockets */
 
+/* libcurl says CURL_POLL_REMOVE when a transfer ends and its connection goes
+ * back to the pool, and asks again when the next transfer takes it. Each
+ * uv_poll_stop / uv_poll_start costs an epoll_ctl, so a socket's poll handle
+ * is kept across transfers ("parked" while idle, still watching for input,
+ * which on an idle connection means the server closed it), found again by
+ * its fd, and closed only when libcurl closes the socket (the close-socket
+ * callback below). */
+
+static struct ac__http_sock *sock_by_fd(ac_session_t *s, curl_socket_t fd) {
+  return fd >= 0 && (size_t)fd < s->nbyfd ? s->byfd[fd] : NULL;
+}
+
 static void on_poll(uv_poll_t *h, int status, int events) {
   struct ac__http_sock *sk = h->data;
   int flags = 0;
+  if (sk->parked) {
+    /* An idle pooled connection became readable (closed by the server) or
+     * failed: stop watching it; libcurl finds it dead when it next looks. */
+    if (sk->events != 0) uv_poll_stop(&sk->poll);
+    sk->events = 0;
+    return;
+  }
   if (status < 0) {
+    sk->events = 0; /* libuv has stopped the handle */
     flags = CURL_CSELECT_ERR;
   } else {
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
@@ -194,9 +218,43 @@ static void on_sock_closed(uv_handle_t *h) {
 }
 
 static void sock_close(struct ac__http_sock *sk) {
+  ac_session_t *s = sk->session;
+  if (sock_by_fd(s, sk->fd) == sk) s->byfd[sk->fd] = NULL;
   ac__list_remove(&sk->node);
   sk->loop->nclosing++;
   uv_close((uv_handle_t *)&sk->poll, on_sock_closed);
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: stop polling before the fd is closed (after
+ * libcurl's CURL_POLL_REMOVE for it, if it was watched). */
+static int on_close_socket(void *clientp, curl_socket_t fd) {
+  ac_session_t *s = clientp;
+  struct ac__http_sock *sk = sock_by_fd(s, fd);
+  if (sk != NULL) {
+    if (!sk->parked) curl_multi_assign(s->multi, fd, NULL);
+    sock_close(sk);
+  }
+  return close(fd);
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a new socket whose number a parked poll handle
+ * still holds means that fd was closed behind our back; drop that handle so
+ * that the new socket gets a poll handle of its own. */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *a) {
+  ac_session_t *s = clientp;
+  curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+  struct ac__http_sock *sk;
+  (void)purpose;
+  if (fd != CURL_SOCKET_BAD && (sk = sock_by_fd(s, fd)) != NULL) sock_close(sk);
+  return fd;
+}
+
+void ac__http_set_socket_callbacks(ac_session_t *s, CURL *easy) {
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, s);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, s);
 }
 
 /* Complete the calls whose socket could not be watched. Runs from the loop's
@@ -230,37 +288,74 @@ static int fail_socket(ac_session_t *s, CURL *easy, int status) {
   return 0;
 }
 
+/* Room in the fd index for fd. 0 or AC_ENOMEM. */
+static int byfd_reserve(ac_session_t *s, curl_socket_t fd) {
+  size_t n = s->nbyfd != 0 ? s->nbyfd : 64;
+  struct ac__http_sock **nb;
+  if ((size_t)fd < s->nbyfd) return 0;
+  while (n <= (size_t)fd) n *= 2;
+  nb = ac__realloc(s->byfd, n * sizeof(*nb));
+  if (nb == NULL) return AC_ENOMEM;
+  memset(nb + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*nb));
+  s->byfd = nb;
+  s->nbyfd = n;
+  return 0;
+}
+
+static struct ac__http_sock *sock_new(ac_session_t *s, CURL *easy, curl_socket_t fd) {
+  struct ac__http_sock *sk;
+  int rc = fd >= 0 ? byfd_reserve(s, fd) : AC_EINVAL;
+  if (rc != 0) {
+    fail_socket(s, easy, rc);
+    return NULL;
+  }
+  sk = ac__calloc(1, sizeof(*sk));
+  if (sk == NULL) {
+    fail_socket(s, easy, AC_ENOMEM);
+    return NULL;
+  }
+  rc = uv_poll_init_socket(&s->loop->uv, &sk->poll, fd);
+  if (rc != 0) {
+    ac__free(sk);
+    fail_socket(s, easy, rc);
+    return NULL;
+  }
+  sk->poll.data = sk;
+  sk->session = s;
+  sk->loop = s->loop;
+  sk->fd = fd;
+  ac__list_insert_tail(&s->socks, &sk->node);
+  s->byfd[fd] = sk;
+  return sk;
+}
+
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
   ac_session_t *s = userp;
   struct ac__http_sock *sk = socketp;
   int events = 0, rc;
 
   if (what == CURL_POLL_REMOVE) {
-    /* libcurl closes the fd after this returns: stop polling it now. */
-    if (sk != NULL) {
-      curl_multi_assign(s->multi, fd, NULL);
-      sock_close(sk);
+    if (sk == NULL) return 0;
+    curl_multi_assign(s->multi, fd, NULL);
+    /* Kept watching for input only: an idle socket is always writable. */
+    if (sk->events & UV_WRITABLE) {
+      uv_poll_stop(&sk->poll);
+      sk->events = 0;
     }
+    sk->parked = 1;
     return 0;
   }
   if (sk == NULL) {
-    sk = ac__calloc(1, sizeof(*sk));
-    if (sk == NULL) return fail_socket(s, easy, AC_ENOMEM);
-    rc = uv_poll_init_socket(&s->loop->uv, &sk->poll, fd);
-    if (rc != 0) {
-      ac__free(sk);
-      return fail_socket(s, easy, rc);
-    }
-    sk->poll.data = sk;
-    sk->session = s;
-    sk->loop = s->loop;
-    sk->fd = fd;
-    ac__list_insert_tail(&s->socks, &sk->node);
+    sk = sock_by_fd(s, fd);
+    if (sk == NULL && (sk = sock_new(s, easy, fd)) == NULL) return 0;
+    sk->parked = 0;
     curl_multi_assign(s->multi, fd, sk);
   }
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+  if (events == sk->events) return 0;
   rc = uv_poll_start(&sk->poll, events, on_poll);
+  sk->events = rc == 0 ? events : 0;
   return rc == 0 ? 0 : fail_socket(s, easy, rc);
 }
 
@@ -300,6 +395,7 @@ static void session_destroy(ac_session_t *s) {
   s->npool = 0;
   if (s->share != NULL) curl_share_cleanup(s->share);
   curl_slist_free_all(s->default_headers);
+  ac__free(s->byfd);
   ac__free(s->user_agent);
   ac__free(s->proxy);
   ac__free(s->ca_file);

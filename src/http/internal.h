@@ -100,6 +100,8 @@ struct ac_session {
   struct ac__list calls;     /* struct ac_http_call in flight */
   size_t ncalls;
   struct ac__list socks;     /* struct ac__http_sock with an open poll handle */
+  struct ac__http_sock **byfd; /* poll handles by fd, parked ones included */
+  size_t nbyfd;
   struct ac__list pool;      /* finished calls kept for reuse, with their easy handle */
   size_t npool;
   char *user_agent;
@@ -144,6 +146,10 @@ struct ac_http_call {
 };
 
 #define AC__HTTP_POOLED_CALLS 256u
+
+/* The open/close socket callbacks that keep poll handles in step with the
+ * sockets libcurl opens and closes (client.c); set on every easy handle. */
+void ac__http_set_socket_callbacks(ac_session_t *s, CURL *easy);
 
 /* Set up call->easy from opts (request.c). 0 or an AC_E* code, with err filled. */
 int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *opts,

@@ -274,6 +274,7 @@ static void setup_base(struct ac_http_call *call) {
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
   curl_easy_setopt(e, CURLOPT_SHARE, s->share);
+  ac__http_set_socket_callbacks(s, e);
   if (s->cookies) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
   curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
   /* "" means no proxy, whatever the environment says: like aiohttp's default
