@@ -281,6 +281,9 @@ static void setup_base(struct ac_http_call *call) {
    * (trust_env=False), and it spares libcurl reading the proxy variables
    * again for every transfer. */
   curl_easy_setopt(e, CURLOPT_PROXY, s->proxy != NULL ? s->proxy : "");
+  /* Likewise for the exceptions: without it libcurl reads no_proxy and
+   * NO_PROXY from the environment for every transfer. */
+  curl_easy_setopt(e, CURLOPT_NOPROXY, "");
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->verify_peer ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify_host ? 2L : 0L);
   if (s->ca_file != NULL) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
