@@ -102,6 +102,8 @@ struct ac_session {
   struct ac__list socks;     /* struct ac__http_sock with an open poll handle */
   struct ac__http_sock **byfd; /* poll handles by fd, parked ones included */
   size_t nbyfd;
+  size_t nparked;            /* sockets of idle pooled connections */
+  size_t max_idle;           /* CURLMOPT_MAXCONNECTS */
   struct ac__list pool;      /* finished calls kept for reuse, with their easy handle */
   size_t npool;
   char *user_agent;
@@ -122,6 +124,9 @@ struct ac__http_easy_set {
   long max_redirects;
   size_t max_body;
   uint64_t timeout_ms, connect_timeout_ms, read_timeout_ms;
+  int fresh;                        /* CURLOPT_FRESH_CONNECT */
+  int forbid;                       /* CURLOPT_FORBID_REUSE */
+  int small_buffer;                 /* CURLOPT_BUFFERSIZE is AC__HTTP_SMALL_BUFFER */
   const struct curl_slist *headers; /* CURLOPT_HTTPHEADER now */
 };
 
@@ -146,6 +151,10 @@ struct ac_http_call {
 };
 
 #define AC__HTTP_POOLED_CALLS 256u
+/* Past this many requests in flight, new transfers get a receive buffer of
+ * AC__HTTP_SMALL_BUFFER bytes instead of libcurl's 16 KiB (request.c). */
+#define AC__HTTP_BUSY_CALLS 256u
+#define AC__HTTP_SMALL_BUFFER 1024L
 
 /* The open/close socket callbacks that keep poll handles in step with the
  * sockets libcurl opens and closes (client.c); set on every easy handle. */

@@ -297,7 +297,7 @@ static void setup_base(struct ac_http_call *call) {
 static void setup_limits(struct ac_http_call *call, const ac_request_opts_t *o) {
   struct ac__http_easy_set *set = &call->set;
   CURL *e = call->easy;
-  int all = !set->valid;
+  int all = !set->valid, fresh, forbid, small;
 
   if (all || set->decompress != o->decompress)
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, o->decompress ? "" : NULL);
@@ -315,6 +315,31 @@ static void setup_limits(struct ac_http_call *call, const ac_request_opts_t *o) 
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->read_timeout_ms > 0 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, ceil_seconds(o->read_timeout_ms));
   }
+  /* No idle connection in the pool: nothing to reuse, so libcurl need not
+   * look (7.88 walks every connection to the host, in use or not: quadratic
+   * in a burst of thousands to one host). Plain http:// only: an HTTP/2
+   * connection in use may still take another stream. */
+  fresh = call->session->nparked == 0 && strncasecmp(o->url, "http://", 7) == 0;
+  if (all || set->fresh != fresh) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)fresh);
+  set->fresh = fresh;
+  /* More requests in flight than the pool keeps: libcurl 7.88 would close
+   * this connection when the transfer ends anyway (the pool counts the
+   * connections in use), after walking every connection to find the oldest
+   * idle one, and curl_multi_remove_handle walks them again to find the
+   * transfer's last connection. Closing it at the end skips both walks,
+   * which made a burst of 10,000 quadratic. */
+  forbid = call->session->ncalls + 1 > call->session->max_idle;
+  if (all || set->forbid != forbid) curl_easy_setopt(e, CURLOPT_FORBID_REUSE, (long)forbid);
+  set->forbid = forbid;
+  /* libcurl's receive buffer (16 KiB by default) is allocated per transfer;
+   * with thousands in flight it is most of the client's memory (a burst of
+   * 10,000 peaked over 150 MB). Past AC__HTTP_BUSY_CALLS in flight a new
+   * transfer gets a small one: more recv calls for a large body, much less
+   * memory per transfer. */
+  small = call->session->ncalls + 1 > AC__HTTP_BUSY_CALLS;
+  if (all || set->small_buffer != small)
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, small ? AC__HTTP_SMALL_BUFFER : (long)CURL_MAX_WRITE_SIZE);
+  set->small_buffer = small;
   set->decompress = o->decompress;
   set->follow = o->follow_redirects;
   set->max_redirects = o->max_redirects;
