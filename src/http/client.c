@@ -84,6 +84,8 @@ static void call_free(struct ac_http_call *call) {
   s->npool++;
 }
 
+static void on_read_timeout(struct ac__timer *t);
+
 /* A call from the pool, or a new one; NULL when out of memory. */
 static struct ac_http_call *call_get(ac_session_t *s) {
   struct ac_http_call *call;
@@ -96,6 +98,7 @@ static struct ac_http_call *call_get(ac_session_t *s) {
   call = ac__calloc(1, sizeof(*call));
   if (call == NULL) return NULL;
   call->session = s;
+  ac__timer_init(&call->read_timer, on_read_timeout);
   call->easy = curl_easy_init();
   if (call->easy == NULL) {
     ac__free(call);
@@ -112,6 +115,7 @@ static void call_complete(struct ac_http_call *call, int status, ac_http_error_t
   /* An internal invariant: no user code runs inside libcurl, so nothing can
    * cancel from there. */
   assert(!s->in_curl);
+  ac__timer_stop(s->loop, &call->read_timer);
   curl_multi_remove_handle(s->multi, call->easy);
   ac__list_remove(&call->node);
   if (--s->ncalls == 0) uv_unref((uv_handle_t *)&s->timer);
@@ -123,6 +127,22 @@ static void call_complete(struct ac_http_call *call, int status, ac_http_error_t
   call->cb(s, status, resp, err, call->userdata);
   s->in_callback--;
   call_free(call);
+}
+
+/* The idle-read timeout: libcurl's own (a low-speed limit) counts whole
+ * seconds; this one is a loop timer, started with the transfer and again at
+ * every chunk received, so that sub-second values mean what they say. It
+ * fires on the loop's stack, outside libcurl. */
+static void on_read_timeout(struct ac__timer *t) {
+  struct ac_http_call *call = ac__container_of(t, struct ac_http_call, read_timer);
+  ac_http_error_t err = {0};
+  ac__http_error_set(&err, AC_ETIMEDOUT, 0, "nothing received for %llu ms (read timeout)",
+                     (unsigned long long)call->read_timeout_ms);
+  call_complete(call, AC_ETIMEDOUT, &err);
+}
+
+void ac__http_call_got_data(struct ac_http_call *call) {
+  ac__timer_start(call->session->loop, &call->read_timer, call->read_timeout_ms);
 }
 
 static void on_done(struct ac_http_call *call, CURLcode result) {
@@ -504,7 +524,17 @@ static void on_timer_closed(uv_handle_t *h) {
 int ac_session_free(ac_session_t *s) {
   if (s == NULL) return 0;
   if (s->magic != AC__SESSION_MAGIC) return AC_EINVAL;
-  if (s->ncalls > 0 || s->in_callback > 0 || s->in_curl) return AC_EBUSY;
+  if (s->in_callback > 0 || s->in_curl || s->freeing) return AC_EBUSY;
+  /* Requests in flight are cancelled: each callback fires now with
+   * AC_ECANCELED (an awaiting task is woken with it). A callback cannot
+   * start a request on this session meanwhile (ac_session_send refuses). */
+  s->freeing = 1;
+  while (!ac__list_empty(&s->calls)) {
+    struct ac_http_call *call = ac__container_of(s->calls.next, struct ac_http_call, node);
+    ac_http_error_t err = {0};
+    ac__http_error_set(&err, AC_ECANCELED, 0, "the session was freed");
+    call_complete(call, AC_ECANCELED, &err);
+  }
   s->magic = 0;
   if (s->reap.queued) { /* every call it was queued for is gone already */
     ac__list_remove(&s->reap.node);
@@ -537,6 +567,10 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   if (out != NULL) *out = NULL;
   if (s == NULL || s->magic != AC__SESSION_MAGIC || opts == NULL || cb == NULL)
     return AC_EINVAL;
+  if (s->freeing) {
+    ac__http_error_set(err, AC_ECANCELED, 0, "the session is being freed");
+    return AC_ECANCELED;
+  }
   call = call_get(s);
   if (call == NULL) {
     ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
@@ -564,6 +598,14 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   }
   ac__list_insert_tail(&s->calls, &call->node);
   if (s->ncalls++ == 0) uv_ref((uv_handle_t *)&s->timer);
+  call->read_timeout_ms = opts->read_timeout_ms;
+  if (call->read_timeout_ms > 0) {
+    /* The loop's clock is that of its turn's start, which may be long ago
+     * when a task ran a while: the timeout counts from now. (At a chunk, the
+     * turn started at the poll that brought it: fresh enough.) */
+    uv_update_time(&s->loop->uv);
+    ac__http_call_got_data(call);
+  }
 
   if (out != NULL) *out = call;
   return 0;

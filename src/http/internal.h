@@ -114,6 +114,7 @@ struct ac_session {
   struct ac__soon reap;      /* completes calls marked failed, from the ready queue */
   unsigned in_curl : 1;      /* inside a libcurl call: no removal allowed */
   unsigned in_callback;      /* depth of user callbacks running */
+  unsigned freeing : 1;      /* ac_session_free is cancelling the calls */
 };
 
 /* What a pooled easy handle was last given, so that a request sets only the
@@ -123,7 +124,7 @@ struct ac__http_easy_set {
   int decompress, follow;
   long max_redirects;
   size_t max_body;
-  uint64_t timeout_ms, connect_timeout_ms, read_timeout_ms;
+  uint64_t timeout_ms, connect_timeout_ms;
   int fresh;                        /* CURLOPT_FRESH_CONNECT */
   int forbid;                       /* CURLOPT_FORBID_REUSE */
   int small_buffer;                 /* CURLOPT_BUFFERSIZE is AC__HTTP_SMALL_BUFFER */
@@ -146,6 +147,8 @@ struct ac_http_call {
   int failed;                /* set inside libcurl (socket setup failed); reaped later */
   int dirty;                 /* method, body or a failed setup: reset before reuse */
   int reusable;              /* the transfer ended well: the handle may be pooled */
+  uint64_t read_timeout_ms;  /* idle-read timeout of this request, 0: none */
+  struct ac__timer read_timer; /* re-armed at every chunk received */
   struct ac__http_easy_set set;
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -155,6 +158,9 @@ struct ac_http_call {
  * AC__HTTP_SMALL_BUFFER bytes instead of libcurl's 16 KiB (request.c). */
 #define AC__HTTP_BUSY_CALLS 256u
 #define AC__HTTP_SMALL_BUFFER 1024L
+
+/* Bytes arrived for call: its idle-read timer starts again (client.c). */
+void ac__http_call_got_data(struct ac_http_call *call);
 
 /* The open/close socket callbacks that keep poll handles in step with the
  * sockets libcurl opens and closes (client.c); set on every easy handle. */

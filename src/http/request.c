@@ -246,16 +246,18 @@ static int setup_method(CURL *e, const ac_request_opts_t *o) {
   return curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m) == CURLE_OK ? 0 : AC_ENOMEM;
 }
 
-static long ceil_seconds(uint64_t ms) { return (long)((ms + 999) / 1000); }
-
 /* The write and header callbacks get the call, which outlives its requests
  * in the pool; the response is the current request's. */
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
-  return ac__response_on_body(ptr, size, nmemb, ((struct ac_http_call *)userdata)->resp);
+  struct ac_http_call *call = userdata;
+  if (call->read_timeout_ms > 0) ac__http_call_got_data(call);
+  return ac__response_on_body(ptr, size, nmemb, call->resp);
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
-  return ac__response_on_header(ptr, size, nmemb, ((struct ac_http_call *)userdata)->resp);
+  struct ac_http_call *call = userdata;
+  if (call->read_timeout_ms > 0) ac__http_call_got_data(call);
+  return ac__response_on_header(ptr, size, nmemb, call->resp);
 }
 
 /* What every transfer of the session has: set when the handle is made or
@@ -311,10 +313,6 @@ static void setup_limits(struct ac_http_call *call, const ac_request_opts_t *o) 
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
   if (all || set->connect_timeout_ms != o->connect_timeout_ms)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-  if (all || set->read_timeout_ms != o->read_timeout_ms) {
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->read_timeout_ms > 0 ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, ceil_seconds(o->read_timeout_ms));
-  }
   /* No idle connection in the pool: nothing to reuse, so libcurl need not
    * look (7.88 walks every connection to the host, in use or not: quadratic
    * in a burst of thousands to one host). Plain http:// only: an HTTP/2
@@ -346,7 +344,6 @@ static void setup_limits(struct ac_http_call *call, const ac_request_opts_t *o) 
   set->max_body = call->resp->max_body;
   set->timeout_ms = o->timeout_ms;
   set->connect_timeout_ms = o->connect_timeout_ms;
-  set->read_timeout_ms = o->read_timeout_ms;
 }
 
 static int setup_url(CURL *e, const ac_request_opts_t *o) {
