@@ -390,7 +390,7 @@ static void *raw_main(void *arg) {
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
       close(fd);
     } else if (r->mode == HT_RAW_TRICKLE) {
-      const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nContent-Type: text/plain\r\n\r\n";
+      const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n";
       struct timespec ts = {0, 100 * 1000 * 1000};
       send_all(fd, h, strlen(h));
       for (int i = 0; i < 10 && !r->stop; i++) {
