@@ -90,7 +90,11 @@ typedef struct ac_session_opts {
   int http2;
   /** Keep a cookie jar for the session (1, default). */
   int cookies;
-  /** Idle connections kept open for reuse; 0 gives 256. */
+  /** Idle connections kept open for reuse; 0 gives 256. A request started
+   * while more than this many are in flight closes its connection when it
+   * ends (the pool would be over its cap anyway). Past 256 in flight, new
+   * requests also get a 1 KiB receive buffer instead of 16 KiB, so that
+   * thousands in flight stay small (about 11 KiB each). */
   size_t max_idle_connections;
 } ac_session_opts_t;
 
@@ -107,10 +111,15 @@ AC_EXTERN int ac_session_new(ac_loop_t *loop, const ac_session_opts_t *opts,
                              ac_session_t **out);
 
 /**
- * Free a session: closes its pooled connections; its libuv handles finish
- * closing at the loop's next turn (ac_loop_close waits for them). Returns 0,
- * AC_EBUSY (nothing freed) while requests are in flight or when called from
- * inside one of its request callbacks. NULL is a no-op.
+ * Free a session: cancels its requests in flight, closes its pooled
+ * connections; its libuv handles finish closing at the loop's next turn
+ * (ac_loop_close waits for them). Each request in flight ends first: its
+ * callback fires inside this call with AC_ECANCELED (no response), and a task
+ * awaiting it in ac_session_request is woken with AC_ECANCELED. Such a
+ * callback may not start requests on this session (ac_session_send returns
+ * AC_ECANCELED) and must not free it again. Returns 0, or AC_EBUSY (nothing
+ * freed) when called from inside one of the session's request callbacks.
+ * NULL is a no-op.
  */
 AC_EXTERN int ac_session_free(ac_session_t *session);
 
@@ -164,8 +173,10 @@ typedef struct ac_request_opts {
   uint64_t timeout_ms;
   /** Until connected (TCP and TLS); 0: libcurl's 300 s (default 30,000). */
   uint64_t connect_timeout_ms;
-  /** Idle read: fail when nothing at all arrives for this long, rounded up to
-   * whole seconds (libcurl's low-speed limit); 0: none (default 0). */
+  /** Idle read: fail with AC_ETIMEDOUT when nothing arrives for this long,
+   * counted from the start of the request and again from every piece of the
+   * response received (a loop timer, precise to the loop's clock: sub-second
+   * values work); 0: none (default 0). */
   uint64_t read_timeout_ms;
   /** Follow redirects (1, default) up to max_redirects (default 10; -1: no
    * limit); one more fails with AC_EREDIRECT. Not following, a 3xx is

@@ -19,6 +19,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "http/internal.h"
 
@@ -40,6 +42,8 @@ struct ac__http_sock {
   ac_session_t *session;
   ac_loop_t *loop;           /* the session may be gone when the close completes */
   curl_socket_t fd;
+  int events;                /* UV_READABLE | UV_WRITABLE being watched now */
+  int parked;                /* libcurl said REMOVE: its connection is idle */
 };
 
 void ac_session_opts_init(ac_session_opts_t *o) {
@@ -52,12 +56,55 @@ void ac_session_opts_init(ac_session_opts_t *o) {
 
 /* --------------------------------------------------------- completion */
 
-static void call_free(struct ac_http_call *call) {
+static void call_destroy(struct ac_http_call *call) {
   if (call->easy != NULL) curl_easy_cleanup(call->easy);
   curl_mime_free(call->mime);
   curl_slist_free_all(call->headers);
   ac_response_free(call->resp);
   ac__free(call);
+}
+
+/* A finished call goes back to the session's pool (up to a cap) with its
+ * easy handle, which keeps the session's options. */
+static void call_free(struct ac_http_call *call) {
+  ac_session_t *s = call->session;
+  ac_response_free(call->resp);
+  call->resp = NULL;
+  /* A handle whose transfer failed or was cut short is not reused: libcurl
+   * keeps some of a failure's state (CURLINFO_OS_ERRNO) across transfers,
+   * which would misclassify the next failure. */
+  if (call->easy == NULL || !call->reusable || s->npool >= AC__HTTP_POOLED_CALLS) {
+    call_destroy(call);
+    return;
+  }
+  ac__http_call_recycle(call);
+  call->cb = NULL;
+  call->userdata = NULL;
+  ac__list_insert_tail(&s->pool, &call->node);
+  s->npool++;
+}
+
+static void on_read_timeout(struct ac__timer *t);
+
+/* A call from the pool, or a new one; NULL when out of memory. */
+static struct ac_http_call *call_get(ac_session_t *s) {
+  struct ac_http_call *call;
+  if (s->npool > 0) { /* the most recently used: its memory is likely cached */
+    call = ac__container_of(s->pool.prev, struct ac_http_call, node);
+    ac__list_remove(&call->node);
+    s->npool--;
+    return call;
+  }
+  call = ac__calloc(1, sizeof(*call));
+  if (call == NULL) return NULL;
+  call->session = s;
+  ac__timer_init(&call->read_timer, on_read_timeout);
+  call->easy = curl_easy_init();
+  if (call->easy == NULL) {
+    ac__free(call);
+    return NULL;
+  }
+  return call;
 }
 
 /* Detach call from libcurl and the session, then fire its callback once. */
@@ -68,6 +115,7 @@ static void call_complete(struct ac_http_call *call, int status, ac_http_error_t
   /* An internal invariant: no user code runs inside libcurl, so nothing can
    * cancel from there. */
   assert(!s->in_curl);
+  ac__timer_stop(s->loop, &call->read_timer);
   curl_multi_remove_handle(s->multi, call->easy);
   ac__list_remove(&call->node);
   if (--s->ncalls == 0) uv_unref((uv_handle_t *)&s->timer);
@@ -81,10 +129,28 @@ static void call_complete(struct ac_http_call *call, int status, ac_http_error_t
   call_free(call);
 }
 
+/* The idle-read timeout: libcurl's own (a low-speed limit) counts whole
+ * seconds; this one is a loop timer, started with the transfer and again at
+ * every chunk received, so that sub-second values mean what they say. It
+ * fires on the loop's stack, outside libcurl. */
+static void on_read_timeout(struct ac__timer *t) {
+  struct ac_http_call *call = ac__container_of(t, struct ac_http_call, read_timer);
+  ac_http_error_t err = {0};
+  ac__http_error_set(&err, AC_ETIMEDOUT, 0, "nothing received for %llu ms (read timeout)",
+                     (unsigned long long)call->read_timeout_ms);
+  call_complete(call, AC_ETIMEDOUT, &err);
+}
+
+void ac__http_call_got_data(struct ac_http_call *call) {
+  ac__timer_start(call->session->loop, &call->read_timer, call->read_timeout_ms);
+}
+
 static void on_done(struct ac_http_call *call, CURLcode result) {
   ac_http_error_t err = {0};
   ac_response_t *r = call->resp;
   int status = ac__http_classify(result, call->easy, r);
+
+  call->reusable = result == CURLE_OK;
 
   if (r->header_err && (status == 0 || result == CURLE_WRITE_ERROR)) {
     status = r->header_errcode; /* out of memory, or too many or too large header lines */
@@ -133,10 +199,39 @@ static void action(ac_session_t *s, curl_socket_t fd, int flags) {
 
 /* ------------------------------------------------------------- sockets */
 
+/* libcurl says CURL_POLL_REMOVE when a transfer ends and its connection goes
+ * back to the pool, and asks again when the next transfer takes it. Each
+ * uv_poll_stop / uv_poll_start costs an epoll_ctl, so a socket's poll handle
+ * is kept across transfers ("parked" while idle, still watching for input,
+ * which on an idle connection means the server closed it), found again by
+ * its fd, and closed only when libcurl closes the socket (the close-socket
+ * callback below). */
+
+static struct ac__http_sock *sock_by_fd(ac_session_t *s, curl_socket_t fd) {
+  return fd >= 0 && (size_t)fd < s->nbyfd ? s->byfd[fd] : NULL;
+}
+
+static void set_parked(struct ac__http_sock *sk, int parked) {
+  if (sk->parked == parked) return;
+  sk->parked = parked;
+  if (parked)
+    sk->session->nparked++;
+  else
+    sk->session->nparked--;
+}
+
 static void on_poll(uv_poll_t *h, int status, int events) {
   struct ac__http_sock *sk = h->data;
   int flags = 0;
+  if (sk->parked) {
+    /* An idle pooled connection became readable (closed by the server) or
+     * failed: stop watching it; libcurl finds it dead when it next looks. */
+    if (sk->events != 0) uv_poll_stop(&sk->poll);
+    sk->events = 0;
+    return;
+  }
   if (status < 0) {
+    sk->events = 0; /* libuv has stopped the handle */
     flags = CURL_CSELECT_ERR;
   } else {
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
@@ -152,9 +247,44 @@ static void on_sock_closed(uv_handle_t *h) {
 }
 
 static void sock_close(struct ac__http_sock *sk) {
+  ac_session_t *s = sk->session;
+  if (sock_by_fd(s, sk->fd) == sk) s->byfd[sk->fd] = NULL;
+  set_parked(sk, 0);
   ac__list_remove(&sk->node);
   sk->loop->nclosing++;
   uv_close((uv_handle_t *)&sk->poll, on_sock_closed);
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: stop polling before the fd is closed (after
+ * libcurl's CURL_POLL_REMOVE for it, if it was watched). */
+static int on_close_socket(void *clientp, curl_socket_t fd) {
+  ac_session_t *s = clientp;
+  struct ac__http_sock *sk = sock_by_fd(s, fd);
+  if (sk != NULL) {
+    if (!sk->parked) curl_multi_assign(s->multi, fd, NULL);
+    sock_close(sk);
+  }
+  return close(fd);
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a new socket whose number a parked poll handle
+ * still holds means that fd was closed behind our back; drop that handle so
+ * that the new socket gets a poll handle of its own. */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *a) {
+  ac_session_t *s = clientp;
+  curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+  struct ac__http_sock *sk;
+  (void)purpose;
+  if (fd != CURL_SOCKET_BAD && (sk = sock_by_fd(s, fd)) != NULL) sock_close(sk);
+  return fd;
+}
+
+void ac__http_set_socket_callbacks(ac_session_t *s, CURL *easy) {
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, s);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, s);
 }
 
 /* Complete the calls whose socket could not be watched. Runs from the loop's
@@ -188,37 +318,74 @@ static int fail_socket(ac_session_t *s, CURL *easy, int status) {
   return 0;
 }
 
+/* Room in the fd index for fd. 0 or AC_ENOMEM. */
+static int byfd_reserve(ac_session_t *s, curl_socket_t fd) {
+  size_t n = s->nbyfd != 0 ? s->nbyfd : 64;
+  struct ac__http_sock **nb;
+  if ((size_t)fd < s->nbyfd) return 0;
+  while (n <= (size_t)fd) n *= 2;
+  nb = ac__realloc(s->byfd, n * sizeof(*nb));
+  if (nb == NULL) return AC_ENOMEM;
+  memset(nb + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*nb));
+  s->byfd = nb;
+  s->nbyfd = n;
+  return 0;
+}
+
+static struct ac__http_sock *sock_new(ac_session_t *s, CURL *easy, curl_socket_t fd) {
+  struct ac__http_sock *sk;
+  int rc = fd >= 0 ? byfd_reserve(s, fd) : AC_EINVAL;
+  if (rc != 0) {
+    fail_socket(s, easy, rc);
+    return NULL;
+  }
+  sk = ac__calloc(1, sizeof(*sk));
+  if (sk == NULL) {
+    fail_socket(s, easy, AC_ENOMEM);
+    return NULL;
+  }
+  rc = uv_poll_init_socket(&s->loop->uv, &sk->poll, fd);
+  if (rc != 0) {
+    ac__free(sk);
+    fail_socket(s, easy, rc);
+    return NULL;
+  }
+  sk->poll.data = sk;
+  sk->session = s;
+  sk->loop = s->loop;
+  sk->fd = fd;
+  ac__list_insert_tail(&s->socks, &sk->node);
+  s->byfd[fd] = sk;
+  return sk;
+}
+
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
   ac_session_t *s = userp;
   struct ac__http_sock *sk = socketp;
   int events = 0, rc;
 
   if (what == CURL_POLL_REMOVE) {
-    /* libcurl closes the fd after this returns: stop polling it now. */
-    if (sk != NULL) {
-      curl_multi_assign(s->multi, fd, NULL);
-      sock_close(sk);
+    if (sk == NULL) return 0;
+    curl_multi_assign(s->multi, fd, NULL);
+    /* Kept watching for input only: an idle socket is always writable. */
+    if (sk->events & UV_WRITABLE) {
+      uv_poll_stop(&sk->poll);
+      sk->events = 0;
     }
+    set_parked(sk, 1);
     return 0;
   }
   if (sk == NULL) {
-    sk = ac__calloc(1, sizeof(*sk));
-    if (sk == NULL) return fail_socket(s, easy, AC_ENOMEM);
-    rc = uv_poll_init_socket(&s->loop->uv, &sk->poll, fd);
-    if (rc != 0) {
-      ac__free(sk);
-      return fail_socket(s, easy, rc);
-    }
-    sk->poll.data = sk;
-    sk->session = s;
-    sk->loop = s->loop;
-    sk->fd = fd;
-    ac__list_insert_tail(&s->socks, &sk->node);
+    sk = sock_by_fd(s, fd);
+    if (sk == NULL && (sk = sock_new(s, easy, fd)) == NULL) return 0;
+    set_parked(sk, 0);
     curl_multi_assign(s->multi, fd, sk);
   }
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+  if (events == sk->events) return 0;
   rc = uv_poll_start(&sk->poll, events, on_poll);
+  sk->events = rc == 0 ? events : 0;
   return rc == 0 ? 0 : fail_socket(s, easy, rc);
 }
 
@@ -249,8 +416,16 @@ static int copy_opt(const char *in, char **out) {
 
 static void session_destroy(ac_session_t *s) {
   if (s->multi != NULL) curl_multi_cleanup(s->multi);
+  /* Pooled handles hold the share: they go before it. */
+  while (!ac__list_empty(&s->pool)) {
+    struct ac_http_call *call = ac__container_of(s->pool.next, struct ac_http_call, node);
+    ac__list_remove(&call->node);
+    call_destroy(call);
+  }
+  s->npool = 0;
   if (s->share != NULL) curl_share_cleanup(s->share);
   curl_slist_free_all(s->default_headers);
+  ac__free(s->byfd);
   ac__free(s->user_agent);
   ac__free(s->proxy);
   ac__free(s->ca_file);
@@ -295,8 +470,8 @@ static int session_setup(ac_session_t *s, const ac_session_opts_t *o) {
   curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
   /* Without it the pool is 4x the handles added at the time, which shrinks
    * and grows with the load when a handle is made per request. */
-  curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS,
-                    (long)(o->max_idle_connections != 0 ? o->max_idle_connections : 256));
+  s->max_idle = o->max_idle_connections != 0 ? o->max_idle_connections : 256;
+  curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->max_idle);
   /* HTTP/2 over TLS: many streams on one connection rather than many
    * connections (measured: 34.5k req/s over one connection vs ~10k). */
   curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
@@ -323,6 +498,7 @@ int ac_session_new(ac_loop_t *loop, const ac_session_opts_t *opts, ac_session_t 
   s->reap.run = on_reap;
   ac__list_init(&s->calls);
   ac__list_init(&s->socks);
+  ac__list_init(&s->pool);
   rc = session_setup(s, opts);
   if (rc != 0) {
     session_destroy(s);
@@ -348,7 +524,17 @@ static void on_timer_closed(uv_handle_t *h) {
 int ac_session_free(ac_session_t *s) {
   if (s == NULL) return 0;
   if (s->magic != AC__SESSION_MAGIC) return AC_EINVAL;
-  if (s->ncalls > 0 || s->in_callback > 0 || s->in_curl) return AC_EBUSY;
+  if (s->in_callback > 0 || s->in_curl || s->freeing) return AC_EBUSY;
+  /* Requests in flight are cancelled: each callback fires now with
+   * AC_ECANCELED (an awaiting task is woken with it). A callback cannot
+   * start a request on this session meanwhile (ac_session_send refuses). */
+  s->freeing = 1;
+  while (!ac__list_empty(&s->calls)) {
+    struct ac_http_call *call = ac__container_of(s->calls.next, struct ac_http_call, node);
+    ac_http_error_t err = {0};
+    ac__http_error_set(&err, AC_ECANCELED, 0, "the session was freed");
+    call_complete(call, AC_ECANCELED, &err);
+  }
   s->magic = 0;
   if (s->reap.queued) { /* every call it was queued for is gone already */
     ac__list_remove(&s->reap.node);
@@ -381,19 +567,22 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   if (out != NULL) *out = NULL;
   if (s == NULL || s->magic != AC__SESSION_MAGIC || opts == NULL || cb == NULL)
     return AC_EINVAL;
-  call = ac__calloc(1, sizeof(*call));
+  if (s->freeing) {
+    ac__http_error_set(err, AC_ECANCELED, 0, "the session is being freed");
+    return AC_ECANCELED;
+  }
+  call = call_get(s);
   if (call == NULL) {
     ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
     return AC_ENOMEM;
   }
-  call->session = s;
   call->cb = cb;
   call->userdata = userdata;
+  call->reusable = 0;
   call->raise_for_status = opts->raise_for_status;
   ac__list_init(&call->node);
   call->resp = ac__response_new(opts->max_body);
-  call->easy = curl_easy_init();
-  if (call->resp == NULL || call->easy == NULL) {
+  if (call->resp == NULL) {
     call_free(call);
     ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
     return AC_ENOMEM;
@@ -409,6 +598,15 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   }
   ac__list_insert_tail(&s->calls, &call->node);
   if (s->ncalls++ == 0) uv_ref((uv_handle_t *)&s->timer);
+  call->read_timeout_ms = opts->read_timeout_ms;
+  if (call->read_timeout_ms > 0) {
+    /* The loop's clock is that of its turn's start, which may be long ago
+     * when a task ran a while: the timeout counts from now. (At a chunk, the
+     * turn started at the poll that brought it: fresh enough.) */
+    uv_update_time(&s->loop->uv);
+    ac__http_call_got_data(call);
+  }
+
   if (out != NULL) *out = call;
   return 0;
 }

@@ -36,7 +36,7 @@ static int reserve(struct ac__headers *h, size_t more) {
   if (more > AC__HTTP_MAX_HEADER_BYTES - h->len) return AC_ETOOLARGE;
   want = h->len + more;
   if (want <= h->cap) return 0;
-  cap = h->cap != 0 ? h->cap : 1024;
+  cap = h->cap != 0 ? h->cap : 512; /* most responses' headers fit */
   while (cap < want) cap *= 2;
   if (cap > AC__HTTP_MAX_HEADER_BYTES) cap = AC__HTTP_MAX_HEADER_BYTES;
   nb = ac__realloc(h->buf, cap);

@@ -100,6 +100,12 @@ struct ac_session {
   struct ac__list calls;     /* struct ac_http_call in flight */
   size_t ncalls;
   struct ac__list socks;     /* struct ac__http_sock with an open poll handle */
+  struct ac__http_sock **byfd; /* poll handles by fd, parked ones included */
+  size_t nbyfd;
+  size_t nparked;            /* sockets of idle pooled connections */
+  size_t max_idle;           /* CURLMOPT_MAXCONNECTS */
+  struct ac__list pool;      /* finished calls kept for reuse, with their easy handle */
+  size_t npool;
   char *user_agent;
   char *proxy;
   char *ca_file;
@@ -108,25 +114,64 @@ struct ac_session {
   struct ac__soon reap;      /* completes calls marked failed, from the ready queue */
   unsigned in_curl : 1;      /* inside a libcurl call: no removal allowed */
   unsigned in_callback;      /* depth of user callbacks running */
+  unsigned freeing : 1;      /* ac_session_free is cancelling the calls */
 };
 
+/* What a pooled easy handle was last given, so that a request sets only the
+ * options that differ (request.c). Meaningless until `valid`. */
+struct ac__http_easy_set {
+  int valid;
+  int decompress, follow;
+  long max_redirects;
+  size_t max_body;
+  uint64_t timeout_ms, connect_timeout_ms;
+  int fresh;                        /* CURLOPT_FRESH_CONNECT */
+  int forbid;                       /* CURLOPT_FORBID_REUSE */
+  int small_buffer;                 /* CURLOPT_BUFFERSIZE is AC__HTTP_SMALL_BUFFER */
+  const struct curl_slist *headers; /* CURLOPT_HTTPHEADER now */
+};
+
+/* One request. Calls and their easy handles are pooled by the session
+ * (AC__HTTP_POOLED_CALLS at most): making and configuring an easy handle
+ * per request was a measurable share of the client's CPU per request. */
 struct ac_http_call {
-  struct ac__list node;      /* in session->calls */
+  struct ac__list node;      /* in session->calls, or in session->pool */
   ac_session_t *session;
   CURL *easy;
-  struct curl_slist *headers;
+  struct curl_slist *headers; /* this request's own header list, or NULL */
   curl_mime *mime;
   ac_response_t *resp;
   ac_http_done_cb cb;
   void *userdata;
   int raise_for_status;
   int failed;                /* set inside libcurl (socket setup failed); reaped later */
+  int dirty;                 /* method, body or a failed setup: reset before reuse */
+  int reusable;              /* the transfer ended well: the handle may be pooled */
+  uint64_t read_timeout_ms;  /* idle-read timeout of this request, 0: none */
+  struct ac__timer read_timer; /* re-armed at every chunk received */
+  struct ac__http_easy_set set;
   char errbuf[CURL_ERROR_SIZE];
 };
+
+#define AC__HTTP_POOLED_CALLS 256u
+/* Past this many requests in flight, new transfers get a receive buffer of
+ * AC__HTTP_SMALL_BUFFER bytes instead of libcurl's 16 KiB (request.c). */
+#define AC__HTTP_BUSY_CALLS 256u
+#define AC__HTTP_SMALL_BUFFER 1024L
+
+/* Bytes arrived for call: its idle-read timer starts again (client.c). */
+void ac__http_call_got_data(struct ac_http_call *call);
+
+/* The open/close socket callbacks that keep poll handles in step with the
+ * sockets libcurl opens and closes (client.c); set on every easy handle. */
+void ac__http_set_socket_callbacks(ac_session_t *s, CURL *easy);
 
 /* Set up call->easy from opts (request.c). 0 or an AC_E* code, with err filled. */
 int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *opts,
                         ac_http_error_t *err);
+/* Make a pooled call's handle ready for another request: forget what the
+ * last request set beyond the session's options (request.c). */
+void ac__http_call_recycle(struct ac_http_call *call);
 /* Build url + "?" + encoded params into a new string (request.c). */
 int ac__http_build_url(CURL *easy, const char *url, const ac_http_kv_t *params, size_t n,
                        char **out);

@@ -246,66 +246,178 @@ static int setup_method(CURL *e, const ac_request_opts_t *o) {
   return curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m) == CURLE_OK ? 0 : AC_ENOMEM;
 }
 
-static long ceil_seconds(uint64_t ms) { return (long)((ms + 999) / 1000); }
+/* The write and header callbacks get the call, which outlives its requests
+ * in the pool; the response is the current request's. */
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
+  struct ac_http_call *call = userdata;
+  if (call->read_timeout_ms > 0) ac__http_call_got_data(call);
+  return ac__response_on_body(ptr, size, nmemb, call->resp);
+}
 
-int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *o,
-                        ac_http_error_t *err) {
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
+  struct ac_http_call *call = userdata;
+  if (call->read_timeout_ms > 0) ac__http_call_got_data(call);
+  return ac__response_on_header(ptr, size, nmemb, call->resp);
+}
+
+/* What every transfer of the session has: set when the handle is made or
+ * reset, not per request. */
+static void setup_base(struct ac_http_call *call) {
   ac_session_t *s = call->session;
   CURL *e = call->easy;
-  const char *content_type = NULL;
-  char *url = NULL;
-  int rc;
 
-  if (o->url == NULL) {
-    ac__http_error_set(err, AC_EINVAL, 0, "no URL");
-    return AC_EINVAL;
-  }
-  rc = ac__http_build_url(e, o->url, o->params, o->nparams, &url);
-  if (rc == 0 && curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK) rc = AC_ENOMEM;
-  ac__free(url);
-  if (rc != 0) {
-    ac__http_error_set(err, rc, 0, "cannot build the URL: %s", ac_strerror(rc));
-    return rc;
-  }
   curl_easy_setopt(e, CURLOPT_PRIVATE, call);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->errbuf);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ac__response_on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, call->resp);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, ac__response_on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, call->resp);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
   curl_easy_setopt(e, CURLOPT_SHARE, s->share);
+  ac__http_set_socket_callbacks(s, e);
   if (s->cookies) curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
   curl_easy_setopt(e, CURLOPT_USERAGENT, s->user_agent);
   /* "" means no proxy, whatever the environment says: like aiohttp's default
    * (trust_env=False), and it spares libcurl reading the proxy variables
    * again for every transfer. */
   curl_easy_setopt(e, CURLOPT_PROXY, s->proxy != NULL ? s->proxy : "");
+  /* Likewise for the exceptions: without it libcurl reads no_proxy and
+   * NO_PROXY from the environment for every transfer. */
+  curl_easy_setopt(e, CURLOPT_NOPROXY, "");
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->verify_peer ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->verify_host ? 2L : 0L);
   if (s->ca_file != NULL) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
   /* HTTP/2 only where ALPN negotiates it (https); never h2c prior knowledge. */
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                    s->http2 ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
-  if (o->decompress) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->follow_redirects ? 1L : 0L);
-  curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirects);
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)call->resp->max_body);
-  if (o->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
-  if (o->connect_timeout_ms > 0)
+}
+
+/* The per-request options that most requests leave at their defaults: each
+ * is set only when it differs from what the pooled handle already has. */
+static void setup_limits(struct ac_http_call *call, const ac_request_opts_t *o) {
+  struct ac__http_easy_set *set = &call->set;
+  CURL *e = call->easy;
+  int all = !set->valid, fresh, forbid, small;
+
+  if (all || set->decompress != o->decompress)
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, o->decompress ? "" : NULL);
+  if (all || set->follow != o->follow_redirects)
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->follow_redirects ? 1L : 0L);
+  if (all || set->max_redirects != o->max_redirects)
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirects);
+  if (all || set->max_body != call->resp->max_body)
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)call->resp->max_body);
+  if (all || set->timeout_ms != o->timeout_ms)
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+  if (all || set->connect_timeout_ms != o->connect_timeout_ms)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-  if (o->read_timeout_ms > 0) {
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, ceil_seconds(o->read_timeout_ms));
+  /* No idle connection in the pool: nothing to reuse, so libcurl need not
+   * look (7.88 walks every connection to the host, in use or not: quadratic
+   * in a burst of thousands to one host). Plain http:// only: an HTTP/2
+   * connection in use may still take another stream. */
+  fresh = call->session->nparked == 0 && strncasecmp(o->url, "http://", 7) == 0;
+  if (all || set->fresh != fresh) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)fresh);
+  set->fresh = fresh;
+  /* More requests in flight than the pool keeps: libcurl 7.88 would close
+   * this connection when the transfer ends anyway (the pool counts the
+   * connections in use), after walking every connection to find the oldest
+   * idle one, and curl_multi_remove_handle walks them again to find the
+   * transfer's last connection. Closing it at the end skips both walks,
+   * which made a burst of 10,000 quadratic. */
+  forbid = call->session->ncalls + 1 > call->session->max_idle;
+  if (all || set->forbid != forbid) curl_easy_setopt(e, CURLOPT_FORBID_REUSE, (long)forbid);
+  set->forbid = forbid;
+  /* libcurl's receive buffer (16 KiB by default) is allocated per transfer;
+   * with thousands in flight it is most of the client's memory (a burst of
+   * 10,000 peaked over 150 MB). Past AC__HTTP_BUSY_CALLS in flight a new
+   * transfer gets a small one: more recv calls for a large body, much less
+   * memory per transfer. */
+  small = call->session->ncalls + 1 > AC__HTTP_BUSY_CALLS;
+  if (all || set->small_buffer != small)
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, small ? AC__HTTP_SMALL_BUFFER : (long)CURL_MAX_WRITE_SIZE);
+  set->small_buffer = small;
+  set->decompress = o->decompress;
+  set->follow = o->follow_redirects;
+  set->max_redirects = o->max_redirects;
+  set->max_body = call->resp->max_body;
+  set->timeout_ms = o->timeout_ms;
+  set->connect_timeout_ms = o->connect_timeout_ms;
+}
+
+static int setup_url(CURL *e, const ac_request_opts_t *o) {
+  char *url = NULL;
+  int rc;
+  if (o->nparams == 0) { /* the common case: libcurl copies the URL as it is */
+    if (strlen(o->url) > AC__HTTP_MAX_URL) return AC_ETOOLARGE;
+    return curl_easy_setopt(e, CURLOPT_URL, o->url) == CURLE_OK ? 0 : AC_ENOMEM;
   }
+  rc = ac__http_build_url(e, o->url, o->params, o->nparams, &url);
+  if (rc == 0 && curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK) rc = AC_ENOMEM;
+  ac__free(url);
+  return rc;
+}
+
+int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *o,
+                        ac_http_error_t *err) {
+  ac_session_t *s = call->session;
+  CURL *e = call->easy;
+  const char *content_type = NULL;
+  const struct curl_slist *headers;
+  int rc;
+
+  if (o->url == NULL) {
+    ac__http_error_set(err, AC_EINVAL, 0, "no URL");
+    return AC_EINVAL;
+  }
+  if (!call->set.valid) setup_base(call);
+  rc = setup_url(e, o);
+  if (rc != 0) {
+    ac__http_error_set(err, rc, 0, "cannot build the URL: %s", ac_strerror(rc));
+    return rc;
+  }
+  setup_limits(call, o);
+  call->set.valid = 1;
+  /* A method or a body leaves options that the next request of this handle
+   * would inherit: such a handle is reset before its next use. */
+  if ((o->method != NULL && o->method[0] != '\0' && strcmp(o->method, "GET") != 0) ||
+      o->body_kind != AC_BODY_NONE)
+    call->dirty = 1;
   rc = setup_method(e, o);
   if (rc == 0) rc = setup_body(call, o, &content_type);
-  if (rc == 0) rc = build_headers(call, o, content_type);
-  if (rc == 0 && call->headers != NULL &&
-      curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers) != CURLE_OK)
-    rc = AC_ENOMEM;
-  if (rc != 0) ac__http_error_set(err, rc, 0, "bad request options: %s", ac_strerror(rc));
+  /* Without headers of its own, a request sends the session's list as it is. */
+  if (rc == 0 && (o->nheaders > 0 || content_type != NULL || o->body_kind != AC_BODY_NONE))
+    rc = build_headers(call, o, content_type);
+  headers = call->headers != NULL ? call->headers : s->default_headers;
+  if (rc == 0 && (headers != call->set.headers || call->headers != NULL)) {
+    if (curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers) != CURLE_OK) rc = AC_ENOMEM;
+    call->set.headers = headers;
+  }
+  if (rc != 0) {
+    call->dirty = 1;
+    ac__http_error_set(err, rc, 0, "bad request options: %s", ac_strerror(rc));
+  }
   return rc;
+}
+
+void ac__http_call_recycle(struct ac_http_call *call) {
+  if (call->dirty) {
+    /* libcurl 7.88's reset forgets the cookie file list without freeing it:
+     * clear it first (with a shared jar, the cookies stay in the share). */
+    if (call->session->cookies) curl_easy_setopt(call->easy, CURLOPT_COOKIEFILE, NULL);
+    curl_easy_reset(call->easy);
+    memset(&call->set, 0, sizeof(call->set));
+  } else if (call->headers != NULL) {
+    /* The list is freed below: libcurl must not keep pointing at it. */
+    curl_easy_setopt(call->easy, CURLOPT_HTTPHEADER, NULL);
+    call->set.headers = NULL;
+  }
+  curl_mime_free(call->mime);
+  curl_slist_free_all(call->headers);
+  call->mime = NULL;
+  call->headers = NULL;
+  call->dirty = 0;
+  call->failed = 0;
+  call->errbuf[0] = '\0';
 }

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/internal.h"
 
@@ -56,6 +58,28 @@ size_t ac__response_on_body(char *ptr, size_t size, size_t nmemb, void *userdata
   return n;
 }
 
+/* A Content-Length announces the body: allocate it once rather than grow it
+ * (an encoded body may still grow, geometrically, past it). */
+static void size_hint(ac_response_t *r, const char *v, size_t n) {
+  size_t len = 0, i = 0;
+  char *nb;
+  while (i < n && (v[i] == ' ' || v[i] == '\t')) i++;
+  for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
+    if (len > (SIZE_MAX - 9) / 10) return;
+    len = len * 10 + (size_t)(v[i] - '0');
+  }
+  /* Never past max_body (the write callback refuses that), nor for a body
+   * already started, nor past 1 MiB: a server that announces much and sends
+   * nothing must not make every request reserve that much. */
+  if (len == 0 || len > r->max_body || len > ((size_t)1 << 20) || r->body_len != 0 ||
+      len + 1 <= r->body_cap)
+    return;
+  nb = ac__realloc(r->body, len + 1);
+  if (nb == NULL) return; /* the write callback will try again, and report it */
+  r->body = nb;
+  r->body_cap = len + 1;
+}
+
 /* CURLOPT_HEADERFUNCTION: one line at a time, the status line included, for
  * every response of the transfer (redirects, 100 Continue). */
 size_t ac__response_on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
@@ -81,6 +105,7 @@ size_t ac__response_on_header(char *ptr, size_t size, size_t nmemb, void *userda
     return n;
   }
   if (n <= 2 && (ptr[0] == '\r' || ptr[0] == '\n')) return n; /* end of a header block */
+  if (n > 15 && strncasecmp(ptr, "content-length:", 15) == 0) size_hint(r, ptr + 15, n - 15);
   rc = ac__headers_add_line(&r->headers, ptr, n);
   if (rc == AC_EPROTO) return n; /* libcurl accepted it; so do we, without storing it */
   if (rc != 0) {

@@ -166,6 +166,12 @@ void ac__faults_decide(struct ac__faults *f, const char *key, size_t key_len,
   f->counts[out->kind]++;
 }
 
+void ac__faults_recount(struct ac__faults *f, enum ac__fault_kind from, enum ac__fault_kind to) {
+  if (f->counts[from] == 0) return;
+  f->counts[from]--;
+  f->counts[to]++;
+}
+
 void ac__faults_counts(const struct ac__faults *f, uint64_t counts[AC__FAULT_KINDS]) {
   memcpy(counts, f->counts, sizeof(f->counts));
 }

@@ -74,6 +74,10 @@ void ac__faults_free(struct ac__faults *f);
 void ac__faults_decide(struct ac__faults *f, const char *key, size_t key_len,
                        unsigned in_flight, struct ac__fault *out);
 
+/* A decided fault that was not applied after all (a body fault on a 404):
+ * move one count from `from` to `to`. */
+void ac__faults_recount(struct ac__faults *f, enum ac__fault_kind from, enum ac__fault_kind to);
+
 /* How many faults of each kind were injected (AC__FAULT_NONE counts clean answers). */
 void ac__faults_counts(const struct ac__faults *f, uint64_t counts[AC__FAULT_KINDS]);
 

@@ -49,6 +49,8 @@ static int parse_fields(const char *src, size_t len, char *scratch, struct ac__s
     if (kl < 0) return -1;
     f[n].k = scratch + i;
     f[n].klen = (size_t)kl;
+    f[n].ct = NULL;
+    f[n].ctlen = 0;
     if (eq < end) {
       vl = ac_server_url_decode(scratch + eq + 1, end - eq - 1, scratch + eq + 1, 1);
       if (vl < 0) return -1;
@@ -64,9 +66,75 @@ static int parse_fields(const char *src, size_t len, char *scratch, struct ac__s
   return n;
 }
 
+/* 1 if s[0..n) is valid UTF-8 (what Python's bytes.decode("utf-8") takes:
+ * no overlong forms, no surrogates, nothing past U+10FFFF). */
+static int utf8_valid(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i], cp, min;
+    size_t len;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) len = 2, min = 0x80, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0) len = 3, min = 0x800, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0) len = 4, min = 0x10000, cp = c & 0x07;
+    else return 0;
+    if (len > n - i) return 0;
+    for (size_t k = 1; k < len; k++) {
+      if ((s[i + k] & 0xC0) != 0x80) return 0;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    i += len;
+  }
+  return 1;
+}
+
+/* An uploaded file's contents as httpbin's json_safe gives them: the text
+ * when it is UTF-8, else a data URI: "data:<type>;base64,<contents>", the
+ * type being the part's Content-Type or application/octet-stream. */
+static void file_json(struct ac__jbuf *b, const struct ac__site_field *f) {
+  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *u = (const unsigned char *)f->v;
+  size_t i;
+  if (utf8_valid(u, f->vlen)) {
+    ac__json_str(b, f->v, f->vlen, AC__JSON_ASCII);
+    return;
+  }
+  ac__jbuf_puts(b, "\"data:");
+  if (f->ct != NULL) {
+    struct ac__jbuf t; /* the type escaped, without its quotes */
+    ac__jbuf_init(&t, ECHO_MAX);
+    ac__json_str(&t, f->ct, f->ctlen, AC__JSON_ASCII);
+    if (t.err != 0) b->err = b->err != 0 ? b->err : t.err;
+    else ac__jbuf_put(b, t.p + 1, t.len - 2);
+    ac__jbuf_free(&t);
+  } else {
+    ac__jbuf_puts(b, "application/octet-stream");
+  }
+  ac__jbuf_puts(b, ";base64,");
+  for (i = 0; i + 2 < f->vlen; i += 3) {
+    char q[4] = {b64[u[i] >> 2], b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)],
+                 b64[((u[i + 1] & 15) << 2) | (u[i + 2] >> 6)], b64[u[i + 2] & 63]};
+    ac__jbuf_put(b, q, 4);
+  }
+  if (f->vlen - i == 1) {
+    char q[4] = {b64[u[i] >> 2], b64[(u[i] & 3) << 4], '=', '='};
+    ac__jbuf_put(b, q, 4);
+  } else if (f->vlen - i == 2) {
+    char q[4] = {b64[u[i] >> 2], b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)],
+                 b64[(u[i + 1] & 15) << 2], '='};
+    ac__jbuf_put(b, q, 4);
+  }
+  ac__jbuf_putc(b, '"');
+}
+
 /* Fields as a JSON object; a repeated key becomes an array of its values,
- * in order, as httpbin (werkzeug's MultiDict) does. */
-static void fields_json(struct ac__jbuf *b, const struct ac__site_field *f, int n) {
+ * in order, as httpbin (werkzeug's MultiDict) does. files: the values are
+ * uploaded files (file_json). */
+static void fields_json_as(struct ac__jbuf *b, const struct ac__site_field *f, int n, int files) {
   int first = 1;
   ac__jbuf_putc(b, '{');
   for (int i = 0; i < n; i++) {
@@ -84,11 +152,18 @@ static void fields_json(struct ac__jbuf *b, const struct ac__site_field *f, int 
     for (int j = i, w = 0; j < n; j++) {
       if (f[j].klen != f[i].klen || memcmp(f[j].k, f[i].k, f[i].klen) != 0) continue;
       if (w++ > 0) ac__jbuf_putc(b, ',');
-      ac__json_str(b, f[j].v, f[j].vlen, AC__JSON_ASCII);
+      if (files)
+        file_json(b, &f[j]);
+      else
+        ac__json_str(b, f[j].v, f[j].vlen, AC__JSON_ASCII);
     }
     if (count > 1) ac__jbuf_putc(b, ']');
   }
   ac__jbuf_putc(b, '}');
+}
+
+static void fields_json(struct ac__jbuf *b, const struct ac__site_field *f, int n) {
+  fields_json_as(b, f, n, 0);
 }
 
 /* Parse src as fields and write them; a bad escape gives {}. */
@@ -121,8 +196,29 @@ static int name_eq(const char *a, const char *b) {
   return *a == *b;
 }
 
+/* A header name as httpbin echoes it: werkzeug rebuilds names from the WSGI
+ * environ (HTTP_X_API_KEY) with str.title(), so every letter that follows a
+ * non-letter is upper case, every other one lower case, and '_' is '-'
+ * ("x-api-KEY" -> "X-Api-Key", "dnt" -> "Dnt"). */
+static void title_name(struct ac__jbuf *b, const char *name) {
+  struct ac__jbuf t;
+  int prev_letter = 0;
+  ac__jbuf_init(&t, ECHO_MAX);
+  for (const char *p = name; *p; p++) {
+    char c = *p == '_' ? '-' : *p;
+    int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (letter && !prev_letter && c >= 'a') c = (char)(c - 'a' + 'A');
+    else if (letter && prev_letter && c <= 'Z') c = (char)(c - 'A' + 'a');
+    prev_letter = letter;
+    ac__jbuf_putc(&t, c);
+  }
+  if (t.err != 0) b->err = b->err != 0 ? b->err : t.err;
+  else ac__json_str(b, t.p != NULL ? t.p : "", t.len, AC__JSON_ASCII);
+  ac__jbuf_free(&t);
+}
+
 /* Headers as an object; a repeated name gets its values joined by ",", as
- * a proxy would fold them. Names are written as received. */
+ * a proxy would fold them. Names are title-cased as httpbin does. */
 static void headers_json(struct ac__jbuf *b, const ac_server_req_t *req) {
   size_t n = ac_server_req_header_count(req);
   int first = 1;
@@ -138,7 +234,7 @@ static void headers_json(struct ac__jbuf *b, const ac_server_req_t *req) {
     if (seen) continue;
     if (!first) ac__jbuf_putc(b, ',');
     first = 0;
-    ac__json_str(b, name, strlen(name), AC__JSON_ASCII);
+    title_name(b, name);
     ac__jbuf_puts(b, ":\"");
     for (size_t j = i; j < n; j++) {
       struct ac__jbuf one;
@@ -182,7 +278,7 @@ static int is_form(const ac_server_req_t *req) {
 }
 
 /* data, files and form of a multipart body, as httpbin gives them: data
- * empty, file contents as text. 1 when the body was multipart, 0 if not,
+ * empty, file contents as text, or as a base64 data URI when not UTF-8. 1 when the body was multipart, 0 if not,
  * AC_ENOMEM. */
 static int write_multipart(struct ac__jbuf *b, const ac_server_req_t *req, const char *body,
                            size_t blen) {
@@ -197,7 +293,7 @@ static int write_multipart(struct ac__jbuf *b, const ac_server_req_t *req, const
     rc = 0;
   } else {
     ac__jbuf_puts(b, ",\"data\":\"\",\"files\":");
-    fields_json(b, files, nfiles);
+    fields_json_as(b, files, nfiles, 1);
     ac__jbuf_puts(b, ",\"form\":");
     fields_json(b, form, nform);
   }

@@ -17,12 +17,17 @@ struct ac__site {
   size_t page_size;
   size_t max_limit;
   uint64_t kinds[AC__SITE_KINDS];
+  /* Book-API requests (list and detail) being answered now: what
+   * --max-in-flight caps, whatever the httpbin routes or /__stats carry. */
+  unsigned book_in_flight;
 };
 
 /* A name and a value, borrowed (query and form fields, multipart parts). */
 struct ac__site_field {
   const char *k, *v;
   size_t klen, vlen;
+  const char *ct;  /* a multipart part's Content-Type, or NULL */
+  size_t ctlen;
 };
 
 /*

@@ -73,8 +73,8 @@ int ac__site_multipart(const char *ctype, const char *body, size_t blen,
   }
   for (;;) {
     const char *next, *hend, *content, *line;
-    const char *name = NULL, *fname = NULL;
-    size_t namel = 0, fnamel = 0;
+    const char *name = NULL, *fname = NULL, *ct = NULL;
+    size_t namel = 0, fnamel = 0, ctl = 0;
 
     if (end - p >= 2 && p[0] == '-' && p[1] == '-') return 0; /* the close delimiter */
     if (end - p < 2 || p[0] != '\r' || p[1] != '\n') return 0;
@@ -94,9 +94,16 @@ int ac__site_multipart(const char *ctype, const char *body, size_t blen,
       const char *eol = find(line, (size_t)(hend - line), "\r\n", 2);
       size_t ll = eol ? (size_t)(eol - line) : (size_t)(hend - line);
       static const char cd[] = "content-disposition:";
+      static const char cty[] = "content-type:";
       if (ll > sizeof(cd) - 1 && strncasecmp(line, cd, sizeof(cd) - 1) == 0) {
         if (param(line, ll, "name", &name, &namel) != 0) name = NULL;
         if (param(line, ll, "filename", &fname, &fnamel) != 0) fname = NULL;
+      } else if (ll > sizeof(cty) - 1 && strncasecmp(line, cty, sizeof(cty) - 1) == 0) {
+        ct = line + sizeof(cty) - 1;
+        ctl = ll - (sizeof(cty) - 1);
+        while (ctl > 0 && (*ct == ' ' || *ct == '\t')) ct++, ctl--;
+        while (ctl > 0 && (ct[ctl - 1] == ' ' || ct[ctl - 1] == '\t')) ctl--;
+        if (ctl == 0) ct = NULL;
       }
       line += ll + 2;
     }
@@ -108,6 +115,8 @@ int ac__site_multipart(const char *ctype, const char *body, size_t blen,
         f[*n].klen = namel;
         f[*n].v = content;
         f[*n].vlen = (size_t)(next - content);
+        f[*n].ct = ct;
+        f[*n].ctlen = ctl;
         (*n)++;
       }
     }

@@ -389,6 +389,15 @@ static void *raw_main(void *arg) {
       nanosleep(&ts, NULL);
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
       close(fd);
+    } else if (r->mode == HT_RAW_TRICKLE) {
+      const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n";
+      struct timespec ts = {0, 100 * 1000 * 1000};
+      send_all(fd, h, strlen(h));
+      for (int i = 0; i < 10 && !r->stop; i++) {
+        nanosleep(&ts, NULL);
+        send_all(fd, "0123456789" + i, 1);
+      }
+      close(fd);
     } else {
       char c;
       while (!r->stop) {

@@ -44,7 +44,8 @@ int ht_httpbin_start(void);
 enum ht_raw_mode {
   HT_RAW_SHORT,  /* Content-Length: 100, then 10 bytes and a clean close */
   HT_RAW_RESET,  /* Content-Length: 100000, 1000 bytes, then a reset (SO_LINGER 0) */
-  HT_RAW_SILENT  /* reads the request and never answers until stopped */
+  HT_RAW_SILENT, /* reads the request and never answers until stopped */
+  HT_RAW_TRICKLE /* Content-Length: 10, Connection: close, a byte every 100 ms, close */
 };
 struct ht_raw {
   int listen_fd;

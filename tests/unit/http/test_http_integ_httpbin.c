@@ -568,13 +568,89 @@ static int concurrency_main(void *arg, void **result) {
   ASSERT_OK(ac_sleep(100));
   ASSERT_EQ(b.fired, 1);
 
-  /* A busy session cannot be freed. */
-  ASSERT_OK(ac_session_send(h->s, &o, on_done, &b, &call));
-  ASSERT_ERR(ac_session_free(h->s), AC_EBUSY);
-  ASSERT_OK(ac_http_call_cancel(call, AC_ECANCELED));
-  ASSERT_EQ(b.fired, 2);
   hb_close(h);
   return 0;
+}
+
+/* ------------------------------------------- freeing a busy session */
+
+struct freeing {
+  int fired, status, send_rc, free_rc, had_resp;
+};
+
+/* Tries to use and free the session from inside the cancellation. */
+static void on_done_while_freeing(ac_session_t *s, int status, ac_response_t *resp,
+                                  const ac_http_error_t *err, void *userdata) {
+  struct freeing *f = userdata;
+  ac_request_opts_t o;
+  (void)err;
+  f->fired++;
+  f->status = status;
+  f->had_resp = resp != NULL;
+  ac_request_opts_init(&o);
+  o.url = "http://127.0.0.1:1/";
+  f->send_rc = ac_session_send(s, &o, on_done_while_freeing, f, NULL);
+  f->free_rc = ac_session_free(s);
+  ac_response_free(resp);
+}
+
+struct awaiter {
+  ac_session_t *s;
+  const char *url;
+  int rc;
+  int got_resp;
+};
+
+static int await_one(void *arg, void **result) {
+  struct awaiter *a = arg;
+  ac_request_opts_t o;
+  ac_response_t *r = NULL;
+  (void)result;
+  ac_request_opts_init(&o);
+  o.url = a->url;
+  a->rc = ac_session_request(a->s, &o, &r, NULL);
+  a->got_resp = r != NULL;
+  ac_response_free(r);
+  return 0;
+}
+
+static int free_busy_main(void *arg, void **result) {
+  struct hb *h = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  struct freeing f = {0};
+  struct awaiter a = {0};
+  ac_request_opts_t o;
+  ac_session_t *s;
+  ac_task_t *t;
+  (void)result;
+
+  ASSERT_OK(ac_session_new(loop, NULL, &s));
+  ac_request_opts_init(&o);
+  o.url = hb_url(h, "/delay/3");
+  ASSERT_OK(ac_session_send(s, &o, on_done_while_freeing, &f, NULL));
+  a.s = s;
+  a.url = o.url;
+  ASSERT_OK(ac_task_spawn(loop, await_one, &a, NULL, &t));
+  ASSERT_OK(ac_sleep(200));
+  ASSERT_UEQ(ac_session_in_flight(s), 2);
+  /* Both requests end inside the free, cancelled; the session is gone. */
+  ASSERT_OK(ac_session_free(s));
+  ASSERT_EQ(f.fired, 1);
+  ASSERT_ERR(f.status, AC_ECANCELED);
+  ASSERT_EQ(f.had_resp, 0);
+  ASSERT_ERR(f.send_rc, AC_ECANCELED);
+  ASSERT_ERR(f.free_rc, AC_EBUSY);
+  ASSERT_OK(ac_task_await(t, NULL));
+  ASSERT_ERR(a.rc, AC_ECANCELED);
+  ASSERT_EQ(a.got_resp, 0);
+  ac_task_release(t);
+  return 0;
+}
+
+TEST_IMPL(http_integ_free_cancels_requests_in_flight) {
+  struct hb h = {0};
+  h.port = ht_httpbin_start();
+  ht_run(free_busy_main, &h);
 }
 
 TEST_IMPL(http_integ_concurrency_callbacks) {

@@ -241,15 +241,33 @@ static int faults_main(void *arg, void **result) {
   ASSERT_NULL(r);
   ht_raw_stop(&raw);
 
-  /* Silence: the idle-read timeout fires (whole seconds). */
+  /* Silence: the idle-read timeout fires, sub-second values included. */
   ht_raw_start(&raw, HT_RAW_SILENT);
   o.url = ht_url(url, sizeof(url), raw.port, "/silent");
   o.timeout_ms = 0;
-  o.read_timeout_ms = 1000;
+  o.read_timeout_ms = 300;
   t0 = ht_now_ms();
   ASSERT_ERR(ac_session_request(n->s, &o, &r, &err), AC_ETIMEDOUT);
-  ASSERT_GE(ht_now_ms() - t0, 900);
-  ASSERT_LT(ht_now_ms() - t0, 5000 * ac_test_time_multiplier());
+  ASSERT_GE(ht_now_ms() - t0, 290);
+  /* Well under libcurl's whole-second rounding (it would take >= 1 s). */
+  ASSERT_LT(ht_now_ms() - t0, 900 * ac_test_time_multiplier());
+  ASSERT_EQ(err.code, AC_ETIMEDOUT);
+  ASSERT_NULL(r);
+  ht_raw_stop(&raw);
+
+  /* A body that keeps coming, a byte every 100 ms for 1 s: never idle for
+   * 400 ms, so no timeout, although the whole takes longer than that. */
+  ht_raw_start(&raw, HT_RAW_TRICKLE);
+  o.url = ht_url(url, sizeof(url), raw.port, "/trickle");
+  o.read_timeout_ms = 400;
+  ASSERT_OK(ac_session_request(n->s, &o, &r, &err));
+  ASSERT_STR_EQ(ac_response_text(r), "0123456789");
+  ac_response_free(r);
+  r = NULL;
+  /* The same with 50 ms: it fires between two bytes. */
+  o.read_timeout_ms = 50;
+  ASSERT_ERR(ac_session_request(n->s, &o, &r, &err), AC_ETIMEDOUT);
+  ASSERT_NULL(r);
   ht_raw_stop(&raw);
   ng_close(n);
   return 0;

@@ -191,3 +191,40 @@ TEST_IMPL(site_stats) {
   cJSON_Delete(j);
   ASSERT_EQ(site_stop(&p, SIGTERM), 0);
 }
+
+/* Body faults damage the book API's 200 answers only: an unknown id's 404
+ * arrives whole under every body fault at a share of 1, and the counts show
+ * no fault for it. */
+TEST_IMPL(site_fault_body_faults_spare_404s) {
+  static const char *const opts[] = {"--preset 1", "--pshort 1", "--pbadjson 1"};
+  struct site_proc p;
+  for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+    char *out;
+    cJSON *j;
+    site_start(&p, opts[i]);
+    out = site_shf("curl -s -w ' %%{http_code} %%{exitcode}' '%s/api/book/999999999999'", p.url);
+    ASSERT_STR_EQ(out, "{\"detail\":\"Not found.\"} 404 0");
+    free(out);
+    j = site_json(&p, "/__stats");
+    ASSERT_EQ(site_num(cJSON_GetObjectItemCaseSensitive(j, "faults"), "none"), 1);
+    cJSON_Delete(j);
+    /* A 200 still gets the fault: the option is in force. */
+    ASSERT(curl_exit(&p) != 0 || i == 2);
+    ASSERT_EQ(site_stop(&p, SIGTERM), 0);
+  }
+}
+
+/* --max-in-flight counts book-API requests only: a slow httpbin request in
+ * flight does not make a book request over the cap. */
+TEST_IMPL(site_fault_in_flight_cap_counts_book_api_only) {
+  struct site_proc p;
+  char *out;
+  site_start(&p, "--max-in-flight 1");
+  out = site_shf("(curl -s -o /dev/null -w '%%{http_code}\\n' '%s/delay/2' & "
+                 "sleep 0.5; curl -s -o /dev/null -w '%%{http_code}\\n' '%s" PAGE "'; "
+                 "curl -s -o /dev/null -w '%%{http_code}\\n' '%s/__stats'; wait) | "
+                 "sort | tr '\\n' ' '", p.url, p.url, p.url);
+  ASSERT_STR_EQ(out, "200 200 200 ");
+  free(out);
+  ASSERT_EQ(site_stop(&p, SIGTERM), 0);
+}

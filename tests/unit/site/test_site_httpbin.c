@@ -92,6 +92,43 @@ TEST_IMPL(site_httpbin_echo) {
   ASSERT_EQ(site_stop(&p, SIGTERM), 0);
 }
 
+/* Header names come back title-cased as httpbin's (werkzeug's) do. */
+TEST_IMPL(site_httpbin_header_names_title_cased) {
+  struct site_proc p;
+  cJSON *j;
+  site_start(&p, NULL);
+  j = curl_json(&p, "curl -s -H 'x-api-KEY: k1' -H 'dnt: 1' -H 'X-B3-traceid: t' '%s/headers'");
+  ASSERT_STR_EQ(str_at(j, "headers", "X-Api-Key"), "k1");
+  ASSERT_STR_EQ(str_at(j, "headers", "Dnt"), "1");
+  ASSERT_STR_EQ(str_at(j, "headers", "X-B3-Traceid"), "t");
+  ASSERT_NOT_NULL(str_at(j, "headers", "User-Agent"));
+  ASSERT_NULL(str_at(j, "headers", "x-api-KEY"));
+  cJSON_Delete(j);
+  j = curl_json(&p, "curl -s -H 'x-api-key: k2' '%s/get'");
+  ASSERT_STR_EQ(str_at(j, "headers", "X-Api-Key"), "k2");
+  cJSON_Delete(j);
+  ASSERT_EQ(site_stop(&p, SIGTERM), 0);
+}
+
+/* A file that is not UTF-8 is echoed as httpbin's json_safe does: a base64
+ * data URI with the part's type (application/octet-stream when it has none);
+ * a UTF-8 file stays text. */
+TEST_IMPL(site_httpbin_binary_files_as_data_uri) {
+  struct site_proc p;
+  cJSON *j;
+  site_start(&p, NULL);
+  j = curl_json(&p, "printf '\\377\\330\\000\\001x' > /tmp/ac_site_bin.$$ && "
+                    "printf 'caf\\303\\251' > /tmp/ac_site_txt.$$ && "
+                    "curl -s -F 'img=@/tmp/ac_site_bin.'$$';type=image/png' "
+                    "-F 'raw=@/tmp/ac_site_bin.'$$ -F 'txt=@/tmp/ac_site_txt.'$$ '%s/post'; "
+                    "rm -f /tmp/ac_site_bin.$$ /tmp/ac_site_txt.$$");
+  ASSERT_STR_EQ(str_at(j, "files", "img"), "data:image/png;base64,/9gAAXg=");
+  ASSERT_STR_EQ(str_at(j, "files", "raw"), "data:application/octet-stream;base64,/9gAAXg=");
+  ASSERT_STR_EQ(str_at(j, "files", "txt"), "caf\xc3\xa9");
+  cJSON_Delete(j);
+  ASSERT_EQ(site_stop(&p, SIGTERM), 0);
+}
+
 TEST_IMPL(site_httpbin_misc) {
   struct site_proc p;
   char *out;
