@@ -228,6 +228,10 @@ AC_EXTERN int ac_crawl_produce(ac_crawl_t *crawl, ac_crawl_producer_fn fn, void 
  */
 AC_EXTERN int ac_crawl_emit(ac_crawl_t *crawl, const char *key, const void *doc, size_t len);
 
+/** The crawl's concurrency (consumers): what a spider sizes speculative work
+ * by, such as the list pages it asks for before it knows how many exist. */
+AC_EXTERN size_t ac_crawl_concurrency(const ac_crawl_t *crawl);
+
 /** Tell the progress line how many requests the crawl will make in all (for
  * the ETA): the books spider knows it from the first list page's count. */
 AC_EXTERN void ac_crawl_set_expected(ac_crawl_t *crawl, uint64_t requests);

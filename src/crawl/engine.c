@@ -350,6 +350,8 @@ int ac_crawl_emit(ac_crawl_t *c, const char *key, const void *doc, size_t len) {
   return 0;
 }
 
+size_t ac_crawl_concurrency(const ac_crawl_t *c) { return c->nconsumers; }
+
 void ac_crawl_set_expected(ac_crawl_t *c, uint64_t requests) {
   c->st.expected = requests;
   c->expected_dirty = 1;

@@ -9,6 +9,13 @@
  * as soon as the first list page is parsed and the frontier stays small.
  * On --resume the first page is read again (ac_crawl_follow_again) for its
  * count: the pages and books done before are dropped as duplicates.
+ *
+ * Before the count is known, the start also asks for the next list pages,
+ * as many as the crawl has consumers: otherwise the first round trip
+ * carries one request while every other consumer waits (a whole round on a
+ * slow site: 100 ms of 3.7 s at 256 in flight). On a site with fewer pages
+ * the extra ones answer an empty `results`: at most concurrency - 1 wasted
+ * requests, once.
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -53,7 +60,15 @@ static int books_start(ac_crawl_t *c, void *data) {
              (long long)(b->first_page - 1) * b->page_size);
     rc = ac_crawl_follow_again(c, url, CB_LIST, PRIO_LIST, FIRST_META);
   }
-  return rc < 0 ? rc : 0;
+  if (rc < 0) return rc;
+  {
+    long long ahead = (long long)ac_crawl_concurrency(c) - 1;
+    long long last = (long long)b->first_page + ahead;
+    if (b->last_page > 0 && last > b->last_page) last = b->last_page;
+    for (long long p = b->first_page + 1; p <= last; p++)
+      if ((rc = follow_list(c, b, (int)p, NULL)) < 0) return rc;
+  }
+  return 0;
 }
 
 /* Follows the list pages after the first, waiting for frontier room. */
