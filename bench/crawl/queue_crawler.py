@@ -17,8 +17,10 @@ stores nothing. The queue is unbounded (the tutorial's sketch has no cap;
 
 No retries by default, like the tutorial: a failed URL is logged and skipped.
 `--retries N` retries network errors, timeouts, 5xx, 429 (honouring
-Retry-After) and bodies that do not parse, with exponential backoff, the way
-a careful user would add it; used by bench/crawl.sh's fault run.
+Retry-After) and bodies that do not parse, with exponential backoff and
+jitter, the way a careful user would add it: a URL to retry goes back into
+the queue after its backoff (call_later) instead of sleeping in a consumer.
+Used by bench/crawl.sh's fault run.
 
 Usage: queue_crawler.py --base URL [--concurrency 64] [--retries 0]
                         [--store sqlite:PATH | --store none]
@@ -62,34 +64,30 @@ if args.store != "none":
 failures = []
 
 
-class Retry(Exception):
+class Transient(Exception):
+    """A failure worth retrying; wait is the server's Retry-After, if any."""
+
     def __init__(self, why, wait=None):
         super().__init__(why)
         self.wait = wait
 
 
 async def fetch_json(session, url):
-    """The JSON at url, or None after logging the failure (and retries)."""
-    for attempt in range(args.retries + 1):
-        try:
-            async with session.get(url) as r:
-                if r.status == 429 or r.status >= 500:
-                    ra = r.headers.get("Retry-After")
-                    raise Retry(f"HTTP {r.status}", float(ra) if ra and ra.isdigit() else None)
-                if r.status >= 400:  # other 4xx are permanent: no retry
-                    logging.warning("giving up on %s: HTTP %d", url, r.status)
-                    failures.append(url)
-                    return None
-                return await r.json()
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, Retry) as e:
-            # ValueError covers JSON that does not parse (json.JSONDecodeError).
-            if attempt == args.retries:
-                logging.warning("giving up on %s: %r", url, e)
+    """The JSON at url, or None for a permanent failure (a 4xx but 429).
+    Raises Transient for what is worth retrying."""
+    try:
+        async with session.get(url) as r:
+            if r.status == 429 or r.status >= 500:
+                ra = r.headers.get("Retry-After")
+                raise Transient(f"HTTP {r.status}", float(ra) if ra and ra.isdigit() else None)
+            if r.status >= 400:
+                logging.warning("giving up on %s: HTTP %d", url, r.status)
                 failures.append(url)
                 return None
-            wait = getattr(e, "wait", None)
-            await asyncio.sleep(wait if wait is not None
-                                else 0.1 * 2 ** attempt * (0.5 + random.random()))
+            return await r.json()
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as e:
+        # ValueError covers JSON that does not parse (json.JSONDecodeError).
+        raise Transient(repr(e)) from e
 
 
 def save(book):
@@ -99,34 +97,62 @@ def save(book):
     db.commit()
 
 
+def requeue(queue, item):
+    queue.put_nowait(item)
+    queue.task_done()  # the failed try, kept unfinished during the backoff
+
+
 async def consumer(session, queue):
+    loop = asyncio.get_running_loop()
     while True:
-        kind, arg = await queue.get()
+        kind, arg, attempt = await queue.get()
+        url = INDEX_URL.format(offset=arg) if kind == "list" else DETAIL_URL.format(id=arg)
+        done = True
         try:
+            try:
+                data = await fetch_json(session, url)
+            except Transient as e:
+                if attempt < args.retries:
+                    # Back into the queue after the backoff, so that a waiting
+                    # retry does not hold one of the N consumers; the item stays
+                    # unfinished meanwhile, so queue.join() waits for it.
+                    wait = e.wait if e.wait is not None else 0.1 * 2 ** attempt * (0.5 + random.random())
+                    loop.call_later(wait, requeue, queue, (kind, arg, attempt + 1))
+                    done = False
+                    continue
+                logging.warning("giving up on %s: %s", url, e)
+                failures.append(url)
+                data = None
             if kind == "list":
-                page = await fetch_json(session, INDEX_URL.format(offset=arg))
-                for item in (page or {}).get("results", []):
-                    queue.put_nowait(("detail", item["id"]))
-            else:
-                book = await fetch_json(session, DETAIL_URL.format(id=arg))
-                if book and db is not None:
-                    save(book)
+                for item in (data or {}).get("results", []):
+                    queue.put_nowait(("detail", item["id"], 0))
+            elif data and db is not None:
+                save(data)
         finally:
-            queue.task_done()
+            if done:
+                queue.task_done()
 
 
 async def main():
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(timeout=timeout,
                                      connector=aiohttp.TCPConnector(limit=args.concurrency)) as s:
-        first = await fetch_json(s, INDEX_URL.format(offset=0))
+        first = None
+        for attempt in range(args.retries + 1):
+            try:
+                first = await fetch_json(s, INDEX_URL.format(offset=0))
+                break
+            except Transient as e:
+                if attempt == args.retries:
+                    break
+                await asyncio.sleep(e.wait if e.wait is not None else 0.1 * 2 ** attempt)
         if first is None:
             raise SystemExit("queue_crawler: the first list page failed")
         queue = asyncio.Queue()
         for item in first["results"]:
-            queue.put_nowait(("detail", item["id"]))
+            queue.put_nowait(("detail", item["id"], 0))
         for offset in range(PAGE_SIZE, first["count"], PAGE_SIZE):
-            queue.put_nowait(("list", offset))
+            queue.put_nowait(("list", offset, 0))
         workers = [asyncio.create_task(consumer(s, queue)) for _ in range(args.concurrency)]
         await queue.join()
         for w in workers:
