@@ -4,6 +4,8 @@
 #   make test    build, then run every test with ctest
 #   make asan    build (build-asan/) and run the suite under ASan + UBSan
 #   make bench   build and run the benchmarks (prints figures and commands)
+#   make bench-crawl  the whole book site crawled by acrawl and its peers
+#                (bench/crawl.sh: nginx, wrk, Python aiohttp/uvloop/Scrapy)
 #   make fuzz    build the libFuzzer targets with clang (build-fuzz/) and run
 #                each for FUZZ_TIME seconds (default 30) through ctest -L fuzz
 #   make install install into PREFIX (default /usr/local)
@@ -17,7 +19,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 
-.PHONY: all build test asan fuzz bench deps install clean
+.PHONY: all build test asan fuzz bench bench-crawl deps install clean
 
 all: build
 
@@ -43,6 +45,9 @@ fuzz:
 
 bench: build
 	./bench/run.sh $(BUILD)
+
+bench-crawl: build
+	./bench/crawl.sh $(BUILD)
 
 deps:
 	./scripts/deps.sh

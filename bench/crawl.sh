@@ -80,7 +80,7 @@ mkdir -p "$html/api/book" "$html/list/18" "$dir/logs"
 count=$(curl -sf "$site/api/book/?limit=18&offset=0" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["count"])')
 offsets=$(seq 0 18 $((count - 1)))
 for o in $offsets; do printf 'url = "%s/api/book/?limit=18&offset=%s"\noutput = "%s/list/18/%s"\n' "$site" "$o" "$html" "$o"; done > "$dir/lists.curl"
-curl -sf --parallel --parallel-max 64 -K "$dir/lists.curl"
+curl -sf --no-progress-meter --parallel --parallel-max 64 -K "$dir/lists.curl"
 "$py" - "$html/list/18" > "$dir/ids" <<'PY'
 import json, os, sys
 for name in sorted(os.listdir(sys.argv[1]), key=int):
@@ -88,7 +88,7 @@ for name in sorted(os.listdir(sys.argv[1]), key=int):
         print(book["id"])
 PY
 while read -r id; do printf 'url = "%s/api/book/%s"\noutput = "%s/api/book/%s"\n' "$site" "$id" "$html" "$id"; done < "$dir/ids" > "$dir/details.curl"
-curl -sf --parallel --parallel-max 64 -K "$dir/details.curl"
+curl -sf --no-progress-meter --parallel --parallel-max 64 -K "$dir/details.curl"
 nlists=$(echo "$offsets" | wc -w)
 nbooks=$(wc -l < "$dir/ids")
 nurls=$((nlists + nbooks))
@@ -221,7 +221,7 @@ plan nginx "queue crawler, no store" db "$Q --base $ngx --concurrency 64 --store
 plan nginx "scrapy" db "$S -a base=$ngx -a store=sqlite:\$DB"
 [ "$have_books" = 1 ] && plan nginx "acrawl books" db \
   "$build/acrawl books --base $ngx --store sqlite:\$DB --concurrency 64 --per-host 64 --stats \$STATS --quiet"
-plan nginx "curl --parallel (fetch only)" curl "curl -s --parallel --parallel-max 64 -w '%{http_code}\n' -K $dir/nginx.curl"
+plan nginx "curl --parallel (fetch only)" curl "curl -s --no-progress-meter --parallel --parallel-max 64 -w '%{http_code}\n' -K $dir/nginx.curl"
 plan nginx "wrk (fetch only)" wrk "$W -c64 $ngx -- $dir/paths $nurls"
 run_section nginx
 
@@ -234,7 +234,7 @@ plan delay "queue crawler (uvloop)" db "$Q --base $dsite --concurrency 256 --sto
 plan delay "scrapy" db "$S -a base=$dsite -a store=sqlite:\$DB -s CONCURRENT_REQUESTS=256 -s CONCURRENT_REQUESTS_PER_DOMAIN=256"
 [ "$have_books" = 1 ] && plan delay "acrawl books" db \
   "$build/acrawl books --base $dsite --store sqlite:\$DB --concurrency 256 --per-host 256 --stats \$STATS --quiet"
-plan delay "curl --parallel (fetch only)" curl "curl -s --parallel --parallel-max 256 -w '%{http_code}\n' -K $dir/delay.curl"
+plan delay "curl --parallel (fetch only)" curl "curl -s --no-progress-meter --parallel --parallel-max 256 -w '%{http_code}\n' -K $dir/delay.curl"
 plan delay "wrk (fetch only)" wrk "$W -c256 $dsite -- $dir/paths $nurls"
 run_section delay
 stop_site

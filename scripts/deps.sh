@@ -5,7 +5,7 @@ PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libcjson-de
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3
   libcurl4-openssl-dev libcjson-dev nginx-light python3-httpbin gunicorn curl wrk openssl
   clang libclang-rt-dev
-  python3-aiohttp python3-uvloop python3-scrapy sqlite3"
+  python3-aiohttp python3-uvloop python3-scrapy time"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "make deps: installing packages needs root. Run it as root (or: sudo make deps)," >&2
