@@ -40,7 +40,7 @@ for tool in nginx wrk curl scrapy /usr/bin/time "$py"; do
 done
 "$py" -c 'import aiohttp, sqlite3' 2>/dev/null || skip "python3-aiohttp not installed"
 "$py" -c 'import uvloop' 2>/dev/null || echo "crawl.sh: python3-uvloop missing: the queue peer runs on asyncio's loop" >&2
-[ -x "$build/acrawl" ] || skip "$build/acrawl not built (make)"
+[ -x "$build/acrawl" ] || { echo "crawl.sh: $build/acrawl not built (make)" >&2; exit 77; }
 have_books=0
 "$build/acrawl" books --help >/dev/null 2>&1 && have_books=1
 
@@ -195,7 +195,7 @@ run_section() {
         curl) check="$(grep -c '^200$' "$dir/out" || true) x 200" ;;
       esac
       if [ -s "$STATS" ]; then
-        check="$check; stats: $("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join(f"{k} {d[k]}" for k in ("requests","items","failures","elapsed_s") if k in d))' "$STATS" 2>/dev/null || echo unreadable)"
+        check="$check; stats: $("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join(f"{k} {round(d[k], 2) if isinstance(d[k], float) else d[k]}" for k in ("requests","items","failures","elapsed_s") if k in d))' "$STATS" 2>/dev/null || echo unreadable)"
       fi
       read -r wall user sys rss < <(tail -1 "$dir/time")
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$name" "$r" "$wall" \
@@ -249,7 +249,7 @@ faulty=$site
 [ "$have_books" = 1 ] && {
   plan faults "acrawl books, no faults" db \
     "$build/acrawl books --base $clean --store sqlite:\$DB --concurrency 64 --per-host 64 --stats \$STATS --quiet"
-  plan faults "acrawl books, faults" db \
+  plan faults "acrawl books, faults (--retries 5)" db \
     "$build/acrawl books --base $faulty --store sqlite:\$DB --concurrency 64 --per-host 64 --retries 5 --stats \$STATS --quiet"
 }
 plan faults "queue crawler, no faults" db "$Q --base $clean --concurrency 64 --store sqlite:\$DB"
