@@ -9,8 +9,8 @@
 #    nginx serves them: list pages /api/book/?limit=18&offset=O through a
 #    try_files on $arg_limit/$arg_offset, details /api/book/ID as files.
 #    nginx runs ONE worker: the machine has 2 cores, the client under test
-#    takes one and nginx the other; a second worker would only take CPU from
-#    the client (NGINX_WORKERS=2 to try; measured: no faster for wrk).
+#    takes one and nginx the other (NGINX_WORKERS=2 to try: measured no
+#    faster for wrk, the fastest client; docs/BENCHMARKS.md).
 # 2. "nginx, 64 in flight": every peer RUNS times (interleaved), median wall
 #    time, CPU (user+sys), peak RSS, and the books in its SQLite file (checked:
 #    9,040); wrk (a Lua script cycling the URL list, stopping at exactly 9,543
