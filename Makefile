@@ -6,6 +6,8 @@
 #   make books   build, then the main job: the 9,040-book replica crawled into
 #                books.db (SQLite); BOOKS_ARGS replaces the default options
 #   make bench   build and run the benchmarks (prints figures and commands)
+#   make bench-crawl  the whole book site crawled by acrawl and its peers
+#                (bench/crawl.sh: nginx, wrk, Python aiohttp/uvloop/Scrapy)
 #   make fuzz    build the libFuzzer targets with clang (build-fuzz/) and run
 #                each for FUZZ_TIME seconds (default 30) through ctest -L fuzz
 #   make install install into PREFIX (default /usr/local)
@@ -20,7 +22,7 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 BOOKS_ARGS ?=
 
-.PHONY: all build test asan fuzz bench books deps install clean
+.PHONY: all build test asan fuzz bench bench-crawl books deps install clean
 
 all: build
 
@@ -49,6 +51,9 @@ books: build
 
 bench: build
 	./bench/run.sh $(BUILD)
+
+bench-crawl: build
+	./bench/crawl.sh $(BUILD)
 
 deps:
 	./scripts/deps.sh
