@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "acrawl/errno.h"
+#include "common/utf8.h"
 
 typedef struct scanner {
   const unsigned char *p;
@@ -21,15 +22,16 @@ static void skip_ws(scanner_t *s) {
     s->p++;
 }
 
-/* Eight bytes at once: non-zero when any of them needs a closer look (a
- * quote, a backslash, a control character or a non-ASCII byte). */
+/* Eight bytes at once: non-zero when any of them is a quote, a backslash
+ * or a control character (the classic "has a byte less than" tricks; bytes
+ * >= 0x80 are masked out by ~v and pass). */
 static inline uint64_t special8(const unsigned char *p) {
   const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
   uint64_t v, q, b;
   memcpy(&v, p, 8);
   q = v ^ (ones * '"');
   b = v ^ (ones * '\\');
-  return ((v - ones * 0x20) | (q - ones) | (b - ones) | v) & highs;
+  return ((v - ones * 0x20) | (q - ones) | (b - ones)) & ~v & highs;
 }
 
 static int hex4(const unsigned char *p, unsigned *out) {
@@ -46,11 +48,10 @@ static int hex4(const unsigned char *p, unsigned *out) {
   return 0;
 }
 
-/* At the opening quote. UTF-8 is checked as RFC 3629 says (no overlongs,
- * no surrogates, nothing past U+10FFFF). Lone surrogate *escapes* are
- * accepted, as JSON's grammar does (RFC 8259 section 8.2): they are data.
- * The loop is written for crawled text: runs of ASCII eight bytes at a
- * time, and the 3-byte sequences of CJK text without a call each. */
+/* At the opening quote. The whole buffer's UTF-8 was checked already
+ * (utf8.c), so bytes >= 0x80 are plain text here. Lone surrogate *escapes*
+ * are accepted, as JSON's grammar does (RFC 8259 section 8.2): they are
+ * data. Runs of plain bytes go eight at a time. */
 static int scan_string(scanner_t *s) {
   const unsigned char *p = s->p + 1, *e = s->end;
   for (;;) {
@@ -58,10 +59,6 @@ static int scan_string(scanner_t *s) {
     while (e - p >= 8 && special8(p) == 0) p += 8;
     if (p >= e) goto bad;
     c = *p;
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      p++;
-      continue;
-    }
     if (c == '"') {
       s->p = p + 1;
       return 0;
@@ -82,23 +79,7 @@ static int scan_string(scanner_t *s) {
       continue;
     }
     if (c < 0x20) goto bad; /* raw control characters must be escaped */
-    if (c >= 0xE0 && c <= 0xEF) {
-      if (e - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) goto bad;
-      if (c == 0xE0 && p[1] < 0xA0) goto bad; /* overlong */
-      if (c == 0xED && p[1] > 0x9F) goto bad; /* surrogate */
-      p += 3;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      if (e - p < 2 || (p[1] & 0xC0) != 0x80) goto bad;
-      p += 2;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      if (e - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-        goto bad;
-      if (c == 0xF0 && p[1] < 0x90) goto bad; /* overlong */
-      if (c == 0xF4 && p[1] > 0x8F) goto bad; /* past U+10FFFF */
-      p += 4;
-    } else {
-      goto bad; /* a continuation byte, C0, C1 or F5..FF as a lead */
-    }
+    p++;
   }
 bad:
   s->p = p;
@@ -160,6 +141,13 @@ int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t 
   int open, want_key_value = 0;
 
   if (found != NULL) memset(found, 0, sizeof(*found));
+  {
+    size_t bad;
+    if (!ac__utf8_valid(buf, len, &bad)) {
+      if (errpos != NULL) *errpos = bad;
+      return AC_EPARSE;
+    }
+  }
   skip_ws(&s);
   if (scan_value_start(&s, &type, &open) != 0) goto bad;
   if (top != NULL) *top = type;
