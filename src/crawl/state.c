@@ -3,8 +3,9 @@
  * items go through: batched, off the loop, retried) holding one record per
  * request, keyed by its dedup key:
  *   {"u": fetch URL, "c": callback, "p": priority, "m": meta, "s": status}
- * with status p (pending: followed, not done), d (done: its callback
- * returned and its items are durable), f (failed for good). One more record,
+ * with status p (pending: followed, not done) or f (failed for good), and
+ * just {"s": "d"} once done (its callback returned and its items are
+ * durable): a done request is never loaded again. One more record,
  * "!expected", keeps the expected request count for the ETA.
  *
  * Order is what makes it safe: a request's children are put (pending)
@@ -82,9 +83,13 @@ static size_t put_json_string(char *out, const char *s) {
 }
 
 int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
-  size_t cap = 6 * (strlen(r->fetch) + strlen(r->meta)) + 96, n = 0;
-  char *doc = ac__malloc(cap);
+  size_t cap, n = 0;
+  char *doc;
   int rc;
+  /* A done request is never loaded again: its status is all it needs. */
+  if (status == 'd') return ac_store_put(c->state, r->key, "{\"s\":\"d\"}", 9, NULL, NULL);
+  cap = 6 * (strlen(r->fetch) + strlen(r->meta)) + 96;
+  doc = ac__malloc(cap);
   if (doc == NULL) return AC_ENOMEM;
   memcpy(doc, "{\"u\":", 5);
   n = 5;
