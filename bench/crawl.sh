@@ -53,8 +53,10 @@ stop_site() {
   if [ -n "$site_pid" ]; then kill -TERM "$site_pid" 2>/dev/null || true; wait "$site_pid" 2>/dev/null || true; fi
   site_pid=
 }
+faulty_pid=
 cleanup() {
   stop_site
+  if [ -n "$faulty_pid" ]; then kill -TERM "$faulty_pid" 2>/dev/null || true; wait "$faulty_pid" 2>/dev/null || true; fi
   if [ -n "$site_pid_clean" ]; then kill -TERM "$site_pid_clean" 2>/dev/null || true; wait "$site_pid_clean" 2>/dev/null || true; fi
   if [ -n "$nginx_pid" ]; then kill -TERM "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
   rm -rf "$dir"
@@ -66,7 +68,7 @@ trap 'exit 130' INT TERM
 start_site() {
   stop_site
   rm -f "$dir/port"
-  "$build/acrawl" site --port 0 --portfile "$dir/port" "$@" 2>>"$dir/site.log" &
+  "$build/acrawl" site --port 0 --portfile "$dir/port" "$@" 2>>"$dir/site.log" </dev/null &
   site_pid=$!
   for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
   [ -s "$dir/port" ] || { echo "crawl.sh: acrawl site did not start" >&2; cat "$dir/site.log" >&2; exit 1; }
@@ -185,12 +187,15 @@ run_section() {
       [ "$s" = "$section" ] || continue
       echo "$name" | grep -Eq -- "$only" || continue
       [ "$r" = 1 ] && printf '%s | %s | %s\n' "$section" "$name" "$cmd" >> "$cmds"
+      # The site's faults are once per URL per process (fail-first, bad
+      # JSON): every faulty run gets a fresh site, started before the clock.
+      [ "$kind" = dbf ] && restart_faulty
       export DB=$dir/run.db STATS=$dir/stats.json
       rm -f "$DB" "$DB-wal" "$DB-shm" "$DB".* "$STATS"
       st=0
       /usr/bin/time -f '%e %U %S %M' -o "$dir/time" sh -c "$cmd" > "$dir/out" 2> "$dir/err" < /dev/null || st=$?
       case $kind in
-        db) check="$(count_books "$DB") books" ;;
+        db | dbf) check="$(count_books "$DB") books" ;;
         wrk) check="$(grep 'responses,' "$dir/out" || echo 'did not reach the count')" ;;
         curl) check="$(grep -c '^200$' "$dir/out" || true) x 200" ;;
       esac
@@ -244,17 +249,22 @@ faults="--fail-first 1 --p429 0.02 --retry-after 1 --preset 0.01 --pshort 0.01 -
 start_site
 clean=$site
 site_pid_clean=$site_pid; site_pid=
-start_site $faults
-faulty=$site
+restart_faulty() {
+  if [ -n "$faulty_pid" ]; then kill -TERM "$faulty_pid" 2>/dev/null || true; wait "$faulty_pid" 2>/dev/null || true; fi
+  start_site $faults
+  faulty_pid=$site_pid; site_pid=
+  export FAULTY=$site
+}
 [ "$have_books" = 1 ] && {
   plan faults "acrawl books, no faults" db \
     "$build/acrawl books --base $clean --store sqlite:\$DB --concurrency 64 --per-host 64 --stats \$STATS --quiet"
-  plan faults "acrawl books, faults (--retries 5)" db \
-    "$build/acrawl books --base $faulty --store sqlite:\$DB --concurrency 64 --per-host 64 --retries 5 --stats \$STATS --quiet"
+  plan faults "acrawl books, faults (--retries 5)" dbf \
+    "$build/acrawl books --base \$FAULTY --store sqlite:\$DB --concurrency 64 --per-host 64 --retries 5 --stats \$STATS --quiet"
 }
 plan faults "queue crawler, no faults" db "$Q --base $clean --concurrency 64 --store sqlite:\$DB"
-plan faults "queue crawler, faults (--retries 5)" db "$Q --base $faulty --concurrency 64 --retries 5 --store sqlite:\$DB"
+plan faults "queue crawler, faults (--retries 5)" dbf "$Q --base \$FAULTY --concurrency 64 --retries 5 --store sqlite:\$DB"
 run_section faults
+if [ -n "$faulty_pid" ]; then kill -TERM "$faulty_pid" 2>/dev/null || true; wait "$faulty_pid" 2>/dev/null || true; fi
 kill -TERM "$site_pid_clean" 2>/dev/null || true; wait "$site_pid_clean" 2>/dev/null || true; site_pid_clean=
 
 # --- the tables ------------------------------------------------------------------

@@ -113,7 +113,7 @@ typedef struct ac_crawl_opts {
   /** Retries after the first attempt for a retryable failure (4). */
   int retries;
   /** Backoff before retry k: min(backoff_max, backoff_base * 2^(k-1)) with
-   * full jitter (250 ms, 30 s). Retry-After overrides it, capped by
+   * full jitter (100 ms, 30 s). Retry-After overrides it, capped by
    * retry_after_max_ms (60 s). */
   uint64_t backoff_base_ms;
   uint64_t backoff_max_ms;

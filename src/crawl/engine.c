@@ -632,7 +632,7 @@ void ac_crawl_opts_init(ac_crawl_opts_t *o) {
   memset(o, 0, sizeof(*o));
   o->concurrency = 16;
   o->retries = 4;
-  o->backoff_base_ms = 250;
+  o->backoff_base_ms = 100;
   o->backoff_max_ms = 30000;
   o->retry_after_max_ms = 60000;
   o->timeout_ms = 30000;
