@@ -126,15 +126,19 @@ typedef struct load_job {
   char *docs[LOAD_PAGE];
 } load_job_t;
 
-static int open_ro(load_job_t *j, sqlite3 **db) {
-  if (access(j->path, F_OK) != 0) return 1; /* no state: nothing to resume */
-  if (sqlite3_open_v2(j->path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-    snprintf(j->msg, sizeof(j->msg), "%s", *db ? sqlite3_errmsg(*db) : "cannot open");
-    j->rc = AC_ESTORE;
-    return -1;
-  }
+/* Open the state read-only and prepare sql. Returns 0, 1 when there is
+ * nothing to read (no state file, or one without the table: a crawl killed
+ * before its first write), -1 with j->rc and j->msg set. */
+static int open_query(load_job_t *j, const char *sql, sqlite3 **db, sqlite3_stmt **st) {
+  if (access(j->path, F_OK) != 0) return 1;
+  if (sqlite3_open_v2(j->path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) goto fail;
   sqlite3_busy_timeout(*db, 5000);
-  return 0;
+  if (sqlite3_prepare_v2(*db, sql, -1, st, NULL) == SQLITE_OK) return 0;
+  if (strstr(sqlite3_errmsg(*db), "no such table") != NULL) return 1;
+fail:
+  snprintf(j->msg, sizeof(j->msg), "%s", *db ? sqlite3_errmsg(*db) : "cannot open");
+  j->rc = AC_ESTORE;
+  return -1;
 }
 
 /* Runs on a worker thread while the loop waits for it: nothing else touches
@@ -144,19 +148,11 @@ static void load_done(void *arg) {
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;
   int rc;
-  if (open_ro(j, &db) != 0) goto out;
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT key, json_extract(doc,'$.s'), json_extract(doc,'$.n') "
-                          "FROM requests WHERE json_extract(doc,'$.s') IN ('d','m')",
-                          -1, &st, NULL);
-  if (rc != SQLITE_OK) {
-    /* A state file without the table: a crawl killed before its first write. */
-    if (strstr(sqlite3_errmsg(db), "no such table") == NULL) {
-      snprintf(j->msg, sizeof(j->msg), "%s", sqlite3_errmsg(db));
-      j->rc = AC_ESTORE;
-    }
+  if (open_query(j,
+                 "SELECT key, json_extract(doc,'$.s'), json_extract(doc,'$.n') "
+                 "FROM requests WHERE json_extract(doc,'$.s') IN ('d','m')",
+                 &db, &st) != 0)
     goto out;
-  }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *s = (const char *)sqlite3_column_text(st, 1);
     if (s != NULL && s[0] == 'm') {
@@ -202,18 +198,11 @@ static void load_page(void *arg) {
   sqlite3_stmt *st = NULL;
   int rc;
   j->n = 0;
-  if (open_ro(j, &db) != 0) goto out;
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT rowid, key, doc FROM requests WHERE rowid > ? AND "
-                          "json_extract(doc,'$.s') IN ('p','f') ORDER BY rowid LIMIT ?",
-                          -1, &st, NULL);
-  if (rc != SQLITE_OK) {
-    if (strstr(sqlite3_errmsg(db), "no such table") == NULL) {
-      snprintf(j->msg, sizeof(j->msg), "%s", sqlite3_errmsg(db));
-      j->rc = AC_ESTORE;
-    }
+  if (open_query(j,
+                 "SELECT rowid, key, doc FROM requests WHERE rowid > ? AND "
+                 "json_extract(doc,'$.s') IN ('p','f') ORDER BY rowid LIMIT ?",
+                 &db, &st) != 0)
     goto out;
-  }
   sqlite3_bind_int64(st, 1, j->after_rowid);
   sqlite3_bind_int(st, 2, LOAD_PAGE);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && j->n < LOAD_PAGE) {

@@ -51,6 +51,10 @@ typedef struct ac__store_backend {
   int (*close)(void *be, char *err, size_t errlen);
 } ac__store_backend_t;
 
+/* printf into a backend's err buffer (errlen bytes; nothing if err is NULL). */
+void ac__store_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 extern const ac__store_backend_t ac__store_sqlite;
 extern const ac__store_backend_t ac__store_jsonl;
 extern const ac__store_backend_t ac__store_mongo;

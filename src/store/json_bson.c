@@ -22,6 +22,7 @@
 
 #include "acrawl/errno.h"
 #include "common/alloc.h"
+#include "store/internal.h"
 
 /* A growable scratch buffer for strings that need unescaping. */
 struct scratch {
@@ -41,29 +42,20 @@ struct parser {
   size_t errlen;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 static int bad_json(struct parser *ps, const char *what) {
-  set_err(ps->err, ps->errlen, "invalid JSON at byte %zu: %s", (size_t)(ps->p - ps->start), what);
+  ac__store_errf(ps->err, ps->errlen, "invalid JSON at byte %zu: %s", (size_t)(ps->p - ps->start), what);
   return AC_EPARSE;
 }
 
 static int too_big(struct parser *ps) {
-  set_err(ps->err, ps->errlen, "document at byte %zu is larger than a BSON document can be",
+  ac__store_errf(ps->err, ps->errlen, "document at byte %zu is larger than a BSON document can be",
           (size_t)(ps->p - ps->start));
   return AC_ETOOLARGE;
 }
 
 static int out_of_memory(struct parser *ps) {
-  set_err(ps->err, ps->errlen, "out of memory converting JSON to BSON");
+  ac__store_errf(ps->err, ps->errlen, "out of memory converting JSON to BSON");
   return AC_ENOMEM;
 }
 
@@ -324,7 +316,7 @@ static int parse_value(struct parser *ps, bson_t *parent, const char *key, int k
     case '[': {
       int is_doc = *ps->p == '{';
       if (++ps->depth > AC__JSON_BSON_MAX_DEPTH) {
-        set_err(ps->err, ps->errlen, "document nested deeper than %d levels at byte %zu",
+        ac__store_errf(ps->err, ps->errlen, "document nested deeper than %d levels at byte %zu",
                 AC__JSON_BSON_MAX_DEPTH, (size_t)(ps->p - ps->start));
         return AC_ETOOLARGE;
       }
@@ -383,7 +375,7 @@ static int parse_members(struct parser *ps, bson_t *doc) {
     int rc = parse_string(ps, &ps->key, &key, &keylen);
     if (rc != 0) return rc;
     if (memchr(key, '\0', keylen) != NULL) {
-      set_err(ps->err, ps->errlen, "key with \\u0000 at byte %zu (BSON keys cannot hold NUL)",
+      ac__store_errf(ps->err, ps->errlen, "key with \\u0000 at byte %zu (BSON keys cannot hold NUL)",
               (size_t)(ps->p - ps->start));
       return AC_EINVAL;
     }
@@ -483,7 +475,7 @@ static int check_keys(bson_iter_t *it, int is_array, unsigned flags, struct path
         else if (strchr(key, '.') != NULL) why = "MongoDB cannot store a field name with '.'";
       }
       if (why != NULL) {
-        set_err(err, errlen, "key \"%.64s\" %s%s: %s", key, pa->len ? "in " : "at the top level",
+        ac__store_errf(err, errlen, "key \"%.64s\" %s%s: %s", key, pa->len ? "in " : "at the top level",
                 pa->buf, why);
         rc = AC_EINVAL;
         break;
@@ -491,7 +483,7 @@ static int check_keys(bson_iter_t *it, int is_array, unsigned flags, struct path
       if (n == cap) {
         const char **grown = ac__malloc(2 * cap * sizeof(*grown));
         if (grown == NULL) {
-          set_err(err, errlen, "out of memory checking keys");
+          ac__store_errf(err, errlen, "out of memory checking keys");
           rc = AC_ENOMEM;
           break;
         }
@@ -515,7 +507,7 @@ static int check_keys(bson_iter_t *it, int is_array, unsigned flags, struct path
     qsort(keys, n, sizeof(*keys), cmp_keys);
     for (size_t i = 1; i < n; i++) {
       if (strcmp(keys[i - 1], keys[i]) == 0) {
-        set_err(err, errlen, "key \"%.64s\" appears twice in the object %s%s", keys[i],
+        ac__store_errf(err, errlen, "key \"%.64s\" appears twice in the object %s%s", keys[i],
                 pa->len ? "at " : "at the top level", pa->buf);
         rc = AC_EINVAL;
         break;
@@ -557,7 +549,7 @@ int ac__json_to_bson(const char *json, size_t len, unsigned flags, bson_t *out, 
 
   bson_iter_t it;
   if (!bson_iter_init(&it, out)) {
-    set_err(err, errlen, "internal error: the BSON just built does not read back");
+    ac__store_errf(err, errlen, "internal error: the BSON just built does not read back");
     return AC_EINVAL;
   }
   struct path pa;

@@ -42,15 +42,6 @@ struct mongo_backend {
   bson_t bulk_opts;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
 /* libmongoc wants one mongoc_init per process before any client. There is
@@ -114,19 +105,19 @@ static int split_uri(const ac__store_target_t *t, char **driver_uri, char **db, 
   redact(t->uri, shown, sizeof(shown));
   const char *hosts = strstr(t->uri, "://");
   if (!match(t->uri) || hosts == NULL) {
-    set_err(err, errlen, "not a MongoDB URI: %s (mongodb://HOST[:PORT]/DB.COLLECTION)", shown);
+    ac__store_errf(err, errlen, "not a MongoDB URI: %s (mongodb://HOST[:PORT]/DB.COLLECTION)", shown);
     return AC_EINVAL;
   }
   hosts += 3;
   size_t hosts_len = strcspn(hosts, "/?");
   if (hosts_len == 0) {
-    set_err(err, errlen, "MongoDB URI %s names no host (mongodb://HOST[:PORT]/DB.COLLECTION)",
+    ac__store_errf(err, errlen, "MongoDB URI %s names no host (mongodb://HOST[:PORT]/DB.COLLECTION)",
             shown);
     return AC_EINVAL;
   }
   const char *path = hosts + hosts_len;
   if (*path != '/' || path[1] == '\0' || path[1] == '?') {
-    set_err(err, errlen,
+    ac__store_errf(err, errlen,
             "MongoDB URI %s names no database.collection (mongodb://HOST[:PORT]/DB.COLLECTION)",
             shown);
     return AC_EINVAL;
@@ -142,7 +133,7 @@ static int split_uri(const ac__store_target_t *t, char **driver_uri, char **db, 
   size_t ulen = (size_t)(hosts - t->uri) + hosts_len + 1 + db_len + strlen(query) + 1;
   *driver_uri = ac__malloc(ulen);
   if (*db == NULL || *coll == NULL || *driver_uri == NULL) {
-    set_err(err, errlen, "out of memory opening %s", shown);
+    ac__store_errf(err, errlen, "out of memory opening %s", shown);
     return AC_ENOMEM;
   }
   snprintf(*driver_uri, ulen, "%.*s/%s%s", (int)((hosts - t->uri) + hosts_len), t->uri, *db, query);
@@ -150,7 +141,7 @@ static int split_uri(const ac__store_target_t *t, char **driver_uri, char **db, 
   const char *why = bad_db_name(*db);
   if (why == NULL) why = bad_coll_name(*coll);
   if (why != NULL) {
-    set_err(err, errlen, "MongoDB URI %s: %s (mongodb://HOST[:PORT]/DB.COLLECTION)", shown, why);
+    ac__store_errf(err, errlen, "MongoDB URI %s: %s (mongodb://HOST[:PORT]/DB.COLLECTION)", shown, why);
     return AC_EINVAL;
   }
   return 0;
@@ -230,9 +221,9 @@ static int prepare_server(struct mongo_backend *be, const char *db, const char *
   bson_destroy(&cmd);
   if (!ok) {
     if (is_unreachable(&berr))
-      set_err(err, errlen, "MongoDB at %s is unreachable: %s", be->where, berr.message);
+      ac__store_errf(err, errlen, "MongoDB at %s is unreachable: %s", be->where, berr.message);
     else
-      set_err(err, errlen, "MongoDB at %s refused ping: %s", be->where, berr.message);
+      ac__store_errf(err, errlen, "MongoDB at %s refused ping: %s", be->where, berr.message);
     return AC_ESTORE;
   }
 
@@ -253,7 +244,7 @@ static int prepare_server(struct mongo_backend *be, const char *db, const char *
   ok = mongoc_client_write_command_with_opts(be->client, db, &cmd, NULL, NULL, &berr);
   bson_destroy(&cmd);
   if (!ok) {
-    set_err(err, errlen, "MongoDB at %s: cannot make the unique index on \"%s\" in %s: %s",
+    ac__store_errf(err, errlen, "MongoDB at %s: cannot make the unique index on \"%s\" in %s: %s",
             be->where, be->key_field, be->ns, berr.message);
     return AC_ESTORE;
   }
@@ -271,7 +262,7 @@ static int mongo_open(const ac__store_target_t *t, void **out, char *err, size_t
   *out = NULL;
   redact(t->uri, shown, sizeof(shown));
   if (!check_key_field(t->key_field)) {
-    set_err(err, errlen,
+    ac__store_errf(err, errlen,
             "MongoDB store %s: the key field \"%s\" cannot be a MongoDB field name "
             "(empty, starts with '$' or holds '.')",
             shown, t->key_field);
@@ -283,7 +274,7 @@ static int mongo_open(const ac__store_target_t *t, void **out, char *err, size_t
   pthread_once(&mongoc_once, mongoc_init_once);
   uri = mongoc_uri_new_with_error(driver_uri, &berr);
   if (uri == NULL) {
-    set_err(err, errlen, "bad MongoDB URI %s: %s", shown, berr.message);
+    ac__store_errf(err, errlen, "bad MongoDB URI %s: %s", shown, berr.message);
     rc = AC_EINVAL;
     goto done;
   }
@@ -292,7 +283,7 @@ static int mongo_open(const ac__store_target_t *t, void **out, char *err, size_t
   be = ac__calloc(1, sizeof(*be));
   if (be == NULL) {
     rc = AC_ENOMEM;
-    set_err(err, errlen, "out of memory opening %s", shown);
+    ac__store_errf(err, errlen, "out of memory opening %s", shown);
     goto done;
   }
   bson_init(&be->doc);
@@ -311,14 +302,14 @@ static int mongo_open(const ac__store_target_t *t, void **out, char *err, size_t
   be->ns = ac__malloc(nslen);
   if (be->key_field == NULL || be->where == NULL || be->ns == NULL) {
     rc = AC_ENOMEM;
-    set_err(err, errlen, "out of memory opening %s", shown);
+    ac__store_errf(err, errlen, "out of memory opening %s", shown);
     goto done;
   }
   snprintf(be->ns, nslen, "%s.%s", db, coll);
 
   be->client = mongoc_client_new_from_uri_with_error(uri, &berr);
   if (be->client == NULL) {
-    set_err(err, errlen, "bad MongoDB URI %s: %s", shown, berr.message);
+    ac__store_errf(err, errlen, "bad MongoDB URI %s: %s", shown, berr.message);
     rc = AC_EINVAL;
     goto done;
   }
@@ -350,19 +341,19 @@ static int queue_doc(struct mongo_backend *be, mongoc_bulk_operation_t *bulk,
   bson_reinit(&be->doc);
   int rc = ac__json_to_bson(d->doc, d->len, AC__JSON_BSON_MONGO_KEYS, &be->doc, why, sizeof(why));
   if (rc != 0) {
-    set_err(err, errlen, "MongoDB store %s: the document with key \"%.100s\" cannot be stored: %s",
+    ac__store_errf(err, errlen, "MongoDB store %s: the document with key \"%.100s\" cannot be stored: %s",
             be->ns, d->key, why);
     return rc == AC_ENOMEM ? AC_ENOMEM : AC_ESTORE;
   }
   if (be->doc.len > MONGO_MAX_DOC) {
-    set_err(err, errlen,
+    ac__store_errf(err, errlen,
             "MongoDB store %s: the document with key \"%.100s\" is %u bytes as BSON, "
             "over MongoDB's 16 MiB",
             be->ns, d->key, (unsigned)be->doc.len);
     return AC_ESTORE;
   }
   if (!bson_iter_init_find(&it, &be->doc, be->key_field)) {
-    set_err(err, errlen, "MongoDB store %s: the document with key \"%.100s\" has no \"%s\" field",
+    ac__store_errf(err, errlen, "MongoDB store %s: the document with key \"%.100s\" has no \"%s\" field",
             be->ns, d->key, be->key_field);
     return AC_ESTORE;
   }
@@ -370,7 +361,7 @@ static int queue_doc(struct mongo_backend *be, mongoc_bulk_operation_t *bulk,
   bson_type_t type = bson_iter_type(&it);
   if (type != BSON_TYPE_UTF8 && type != BSON_TYPE_INT32 && type != BSON_TYPE_INT64 &&
       type != BSON_TYPE_DOUBLE && type != BSON_TYPE_BOOL) {
-    set_err(err, errlen,
+    ac__store_errf(err, errlen,
             "MongoDB store %s: the document with key \"%.100s\" has a \"%s\" that is not a "
             "string, number or boolean",
             be->ns, d->key, be->key_field);
@@ -380,7 +371,7 @@ static int queue_doc(struct mongo_backend *be, mongoc_bulk_operation_t *bulk,
   bson_append_iter(&be->filter, be->key_field, -1, &it);
   if (!mongoc_bulk_operation_replace_one_with_opts(bulk, &be->filter, &be->doc, &be->replace_opts,
                                                     &berr)) {
-    set_err(err, errlen, "MongoDB store %s: the document with key \"%.100s\" was refused: %s",
+    ac__store_errf(err, errlen, "MongoDB store %s: the document with key \"%.100s\" was refused: %s",
             be->ns, d->key, berr.message);
     return AC_ESTORE;
   }
@@ -409,7 +400,7 @@ static int classify_failure(struct mongo_backend *be, const ac__store_doc_t *doc
     }
     if (count > 0) {
       *transient = 0;
-      set_err(err, errlen,
+      ac__store_errf(err, errlen,
               "MongoDB at %s refused the document with key \"%.100s\" in %s: %s "
               "(%zu of the batch's %zu documents refused)",
               be->where, index >= 0 && (size_t)index < n ? docs[index].key : "?", be->ns, msg,
@@ -422,17 +413,17 @@ static int classify_failure(struct mongo_backend *be, const ac__store_doc_t *doc
   if (bson_iter_init_find(&it, reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&it) &&
       bson_iter_recurse(&it, &arr) && bson_iter_next(&arr)) {
     *transient = 1;
-    set_err(err, errlen, "MongoDB at %s: write concern not met in %s: %s", be->where, be->ns,
+    ac__store_errf(err, errlen, "MongoDB at %s: write concern not met in %s: %s", be->where, be->ns,
             berr->message);
     return AC_ESTORE;
   }
   if (is_unreachable(berr)) {
     *transient = 1;
-    set_err(err, errlen, "MongoDB at %s is unreachable: %s", be->where, berr->message);
+    ac__store_errf(err, errlen, "MongoDB at %s is unreachable: %s", be->where, berr->message);
     return AC_ESTORE;
   }
   *transient = berr->domain == MONGOC_ERROR_SERVER && is_transient_code(berr->code);
-  set_err(err, errlen, "MongoDB at %s: writing to %s failed: %s", be->where, be->ns,
+  ac__store_errf(err, errlen, "MongoDB at %s: writing to %s failed: %s", be->where, be->ns,
           berr->message);
   return AC_ESTORE;
 }
