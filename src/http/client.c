@@ -44,6 +44,7 @@ struct ac__http_sock {
   curl_socket_t fd;
   int events;                /* UV_READABLE | UV_WRITABLE being watched now */
   int parked;                /* libcurl said REMOVE: its connection is idle */
+  int ours;                  /* opened through CURLOPT_OPENSOCKETFUNCTION */
 };
 
 void ac_session_opts_init(ac_session_opts_t *o) {
@@ -267,16 +268,28 @@ static int on_close_socket(void *clientp, curl_socket_t fd) {
   return close(fd);
 }
 
-/* CURLOPT_OPENSOCKETFUNCTION: a new socket whose number a parked poll handle
- * still holds means that fd was closed behind our back; drop that handle so
- * that the new socket gets a poll handle of its own. */
+static struct ac__http_sock *sock_new(ac_session_t *s, CURL *easy, curl_socket_t fd);
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection socket gets its poll handle here,
+ * marked as ours: only such sockets may stay parked after CURL_POLL_REMOVE,
+ * because only their close is reported (the close-socket callback). libcurl
+ * also asks to watch sockets it opens and closes itself (the threaded
+ * resolver's socketpair), whose fd numbers come back for other sockets.
+ * A handle still holding this socket's number was left behind by such a
+ * close: drop it so that the new socket gets a poll handle of its own. */
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *a) {
   ac_session_t *s = clientp;
   curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
   struct ac__http_sock *sk;
   (void)purpose;
-  if (fd != CURL_SOCKET_BAD && (sk = sock_by_fd(s, fd)) != NULL) sock_close(sk);
+  if (fd == CURL_SOCKET_BAD) return fd;
+  if ((sk = sock_by_fd(s, fd)) != NULL) sock_close(sk);
+  if ((sk = sock_new(s, NULL, fd)) == NULL) {
+    close(fd);
+    return CURL_SOCKET_BAD; /* the connect fails, cleanly */
+  }
+  sk->ours = 1;
   return fd;
 }
 
@@ -312,6 +325,7 @@ static void on_reap(struct ac__soon *soon) {
  * (7.88's singlesocket), stalling every other transfer of the session. */
 static int fail_socket(ac_session_t *s, CURL *easy, int status) {
   struct ac_http_call *call = NULL;
+  if (easy == NULL) return 0; /* from the open-socket callback: it fails the connect */
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&call);
   if (call != NULL && call->failed == 0) call->failed = status;
   ac__loop_soon(s->loop, &s->reap);
@@ -367,6 +381,11 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
   if (what == CURL_POLL_REMOVE) {
     if (sk == NULL) return 0;
     curl_multi_assign(s->multi, fd, NULL);
+    if (!sk->ours) {
+      /* libcurl closes it without telling: never keep watching it. */
+      sock_close(sk);
+      return 0;
+    }
     /* Kept watching for input only: an idle socket is always writable. */
     if (sk->events & UV_WRITABLE) {
       uv_poll_stop(&sk->poll);
@@ -377,6 +396,12 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
   }
   if (sk == NULL) {
     sk = sock_by_fd(s, fd);
+    if (sk != NULL && !sk->ours) {
+      /* Not assigned to this socket, not one we opened: the handle of an
+       * earlier socket with the same number, closed by libcurl itself. */
+      sock_close(sk);
+      sk = NULL;
+    }
     if (sk == NULL && (sk = sock_new(s, easy, fd)) == NULL) return 0;
     set_parked(sk, 0);
     curl_multi_assign(s->multi, fd, sk);
