@@ -115,8 +115,12 @@ static int books_list(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *r
     return AC_EPROTO;
   }
   if (strcmp(req->meta, FIRST_META) == 0) {
-    long long books = (long long)count->valuedouble;
-    int pages = (int)((books + b->page_size - 1) / b->page_size);
+    /* A count from the site is data: a negative or absurd one must not
+     * overflow the page arithmetic (--pages has the same ceiling). */
+    double books_d = count->valuedouble;
+    long long books = books_d < 0 ? 0 : books_d > 1e15 ? (long long)1e15 : (long long)books_d;
+    long long pages_ll = (books + b->page_size - 1) / b->page_size;
+    int pages = pages_ll > 100000000 ? 100000000 : (int)pages_ll;
     int last = b->last_page > 0 && b->last_page < pages ? b->last_page : pages;
     long long in_range = books - (long long)(b->first_page - 1) * b->page_size;
     if (in_range > (long long)(last - b->first_page + 1) * b->page_size)
