@@ -285,11 +285,10 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
   (void)purpose;
   if (fd == CURL_SOCKET_BAD) return fd;
   if ((sk = sock_by_fd(s, fd)) != NULL) sock_close(sk);
-  if ((sk = sock_new(s, NULL, fd)) == NULL) {
-    close(fd);
-    return CURL_SOCKET_BAD; /* the connect fails, cleanly */
-  }
-  sk->ours = 1;
+  /* Out of memory here, the socket still goes on: its handle is made (or
+   * fails the transfer with AC_ENOMEM) when libcurl asks to watch it, and
+   * it is closed at REMOVE like a socket that is not ours. */
+  if ((sk = sock_new(s, NULL, fd)) != NULL) sk->ours = 1;
   return fd;
 }
 
@@ -325,7 +324,7 @@ static void on_reap(struct ac__soon *soon) {
  * (7.88's singlesocket), stalling every other transfer of the session. */
 static int fail_socket(ac_session_t *s, CURL *easy, int status) {
   struct ac_http_call *call = NULL;
-  if (easy == NULL) return 0; /* from the open-socket callback: it fails the connect */
+  if (easy == NULL) return 0; /* from the open-socket callback: tried again later */
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&call);
   if (call != NULL && call->failed == 0) call->failed = status;
   ac__loop_soon(s->loop, &s->reap);
@@ -408,7 +407,11 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
   }
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
-  if (events == sk->events) return 0;
+  /* Skipping an unchanged watch saves an epoll_ctl, but only for our own
+   * sockets: libcurl may hand a socket it closed and opened again under the
+   * same number (the resolver's socketpair) with the old assignment, and
+   * only uv_poll_start (a DEL then an ADD) registers the new one. */
+  if (events == sk->events && sk->ours) return 0;
   rc = uv_poll_start(&sk->poll, events, on_poll);
   sk->events = rc == 0 ? events : 0;
   return rc == 0 ? 0 : fail_socket(s, easy, rc);

@@ -31,9 +31,11 @@ expect 1 "books.db" --base http://127.0.0.1:1 --store "sqlite:$T/no/such/dir/boo
 # A port nobody listens on: unreachable, said once, exit 1.
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 expect 1 "cannot crawl http://127.0.0.1:$port: .*refused" --base "http://127.0.0.1:$port"
-# Five times: the resolver's own sockets once made the loop abort in 3 runs of 8.
-for _ in 1 2 3 4 5; do
-  expect 1 "cannot crawl http://no-such-host.invalid: .*resolve" --base "http://no-such-host.invalid"
+# Four times: the resolver's own sockets once made the loop abort in 3 runs of 8.
+# (The answer is "could not resolve", or "Resolving timed out" where the
+# machine's DNS server is slow to say no: 5 s here, sometimes.)
+for _ in 1 2 3 4; do
+  expect 1 "cannot crawl http://no-such-host.invalid: .*[Rr]esolv" --base "http://no-such-host.invalid"
 done
 
 for mode in html loop huge; do
