@@ -96,6 +96,16 @@ typedef struct ac_session_opts {
    * requests also get a 1 KiB receive buffer instead of 16 KiB, so that
    * thousands in flight stay small (about 11 KiB each). */
   size_t max_idle_connections;
+  /** Send plain http:// requests through acrawl's own HTTP/1.1 client (1,
+   * default) instead of libcurl: the same results and errors at a fraction
+   * of the CPU per request. Requests it does not take go to libcurl: https,
+   * a proxy, multipart bodies, URLs with user info or unusual bytes, and
+   * every request once the session's cookie jar holds a cookie. A redirect
+   * it cannot follow itself is handed over to libcurl mid-request. The
+   * environment variable ACRAWL_HTTP_NATIVE=0 turns it off in every session.
+   * On this path ac_http_error_t.curl_code is the CURLcode libcurl would
+   * have given, and response headers over 80 KiB fail with AC_ETOOLARGE. */
+  int native_http1;
 } ac_session_opts_t;
 
 /** Fill opts with the defaults above. */

@@ -22,6 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
+#include "http/h1.h"
 #include "http/internal.h"
 
 /* libcurl's global state, once per process. */
@@ -53,11 +56,13 @@ void ac_session_opts_init(ac_session_opts_t *o) {
   o->verify_host = 1;
   o->http2 = 1;
   o->cookies = 1;
+  o->native_http1 = 1;
 }
 
 /* --------------------------------------------------------- completion */
 
 static void call_destroy(struct ac_http_call *call) {
+  ac__h1_call_free(call);
   if (call->easy != NULL) curl_easy_cleanup(call->easy);
   curl_mime_free(call->mime);
   curl_slist_free_all(call->headers);
@@ -117,7 +122,10 @@ static void call_complete(struct ac_http_call *call, int status, ac_http_error_t
    * cancel from there. */
   assert(!s->in_curl);
   ac__timer_stop(s->loop, &call->read_timer);
-  curl_multi_remove_handle(s->multi, call->easy);
+  if (call->native)
+    ac__h1_detach(call);
+  else
+    curl_multi_remove_handle(s->multi, call->easy);
   ac__list_remove(&call->node);
   if (--s->ncalls == 0) uv_unref((uv_handle_t *)&s->timer);
   if (status == 0 || status == AC_EHTTPSTATUS) {
@@ -169,11 +177,33 @@ static void on_done(struct ac_http_call *call, CURLcode result) {
   } else if (ac__response_finish(r, call->easy) != 0) {
     status = AC_ENOMEM;
     ac__http_error_set(&err, status, 0, "cannot complete the response: %s", ac_strerror(status));
-  } else if (call->raise_for_status && r->status >= 400) {
-    status = AC_EHTTPSTATUS;
-    ac__http_error_set(&err, status, 0, "HTTP status %d %s", r->status, r->reason);
+  } else {
+    r->timings.redirects += call->h1_redirects; /* followed natively before libcurl took over */
   }
-  call_complete(call, status, status == 0 ? NULL : &err);
+  ac__http_call_end(call, status, &err);
+}
+
+void ac__http_call_end(struct ac_http_call *call, int status, ac_http_error_t *err) {
+  ac_http_error_t e = {0};
+  ac_response_t *r = call->resp;
+  if (status == 0 && call->raise_for_status && r->status >= 400) {
+    status = AC_EHTTPSTATUS;
+    ac__http_error_set(&e, status, 0, "HTTP status %d %s", r->status, r->reason);
+    err = &e;
+  }
+  call_complete(call, status, status == 0 ? NULL : err);
+}
+
+int ac__http_call_to_curl(struct ac_http_call *call, const ac_request_opts_t *o,
+                          ac_http_error_t *err) {
+  ac_session_t *s = call->session;
+  int rc = ac__http_call_setup(call, o, err);
+  call->native = 0;
+  if (rc == 0 && curl_multi_add_handle(s->multi, call->easy) != CURLM_OK) {
+    rc = AC_ENOMEM;
+    ac__http_error_set(err, rc, 0, "libcurl refused the transfer");
+  }
+  return rc;
 }
 
 static void drain(ac_session_t *s) {
@@ -452,6 +482,7 @@ static void session_destroy(ac_session_t *s) {
   }
   s->npool = 0;
   if (s->share != NULL) curl_share_cleanup(s->share);
+  ac__h1_session_close(s);
   curl_slist_free_all(s->default_headers);
   ac__free(s->byfd);
   ac__free(s->user_agent);
@@ -468,6 +499,12 @@ static int session_setup(ac_session_t *s, const ac_session_opts_t *o) {
   s->verify_host = o->verify_host;
   s->http2 = o->http2;
   s->cookies = o->cookies;
+  {
+    /* ACRAWL_HTTP_NATIVE=0 sends everything through libcurl: to compare the
+     * two paths, or to rule the native one out. */
+    const char *env = getenv("ACRAWL_HTTP_NATIVE");
+    s->native = o->native_http1 && !(env != NULL && strcmp(env, "0") == 0);
+  }
   snprintf(ua, sizeof(ua), "acrawl/%s", ac_version());
   rc = copy_opt(o->user_agent != NULL ? o->user_agent : ua, &s->user_agent);
   if (rc == 0) rc = copy_opt(o->proxy, &s->proxy);
@@ -527,6 +564,7 @@ int ac_session_new(ac_loop_t *loop, const ac_session_opts_t *opts, ac_session_t 
   ac__list_init(&s->calls);
   ac__list_init(&s->socks);
   ac__list_init(&s->pool);
+  ac__list_init(&s->h1_idle);
   rc = session_setup(s, opts);
   if (rc != 0) {
     session_destroy(s);
@@ -564,6 +602,7 @@ int ac_session_free(ac_session_t *s) {
     call_complete(call, AC_ECANCELED, &err);
   }
   s->magic = 0;
+  ac__h1_session_close(s); /* its idle connections; the busy ones closed with their calls */
   if (s->reap.queued) { /* every call it was queued for is gone already */
     ac__list_remove(&s->reap.node);
     s->reap.queued = 0;
@@ -615,17 +654,19 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
     ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
     return AC_ENOMEM;
   }
-  rc = ac__http_call_setup(call, opts, err);
-  if (rc == 0 && curl_multi_add_handle(s->multi, call->easy) != CURLM_OK) {
-    rc = AC_ENOMEM;
-    ac__http_error_set(err, rc, 0, "libcurl refused the transfer");
-  }
+  call->native = 0;
+  call->h1_redirects = 0;
+  ac__list_insert_tail(&s->calls, &call->node);
+  if (s->ncalls++ == 0) uv_ref((uv_handle_t *)&s->timer);
+  rc = 1;
+  if (ac__h1_session_allows(s, opts)) rc = ac__h1_start(call, opts, err);
+  if (rc == 1) rc = ac__http_call_to_curl(call, opts, err);
   if (rc != 0) {
+    ac__list_remove(&call->node);
+    if (--s->ncalls == 0) uv_unref((uv_handle_t *)&s->timer);
     call_free(call);
     return rc;
   }
-  ac__list_insert_tail(&s->calls, &call->node);
-  if (s->ncalls++ == 0) uv_ref((uv_handle_t *)&s->timer);
   call->read_timeout_ms = opts->read_timeout_ms;
   if (call->read_timeout_ms > 0) {
     /* The loop's clock is that of its turn's start, which may be long ago

@@ -78,6 +78,9 @@ struct ac_response {
 };
 
 ac_response_t *ac__response_new(size_t max_body);
+/* The last steps of any response: reason and body never NULL, headers
+ * frozen. 0 or AC_ENOMEM. */
+int ac__response_complete(ac_response_t *r);
 size_t ac__response_on_body(char *ptr, size_t size, size_t nmemb, void *userdata);
 size_t ac__response_on_header(char *ptr, size_t size, size_t nmemb, void *userdata);
 /* Fill status, URL, version and timings from a finished easy handle. */
@@ -111,6 +114,14 @@ struct ac_session {
   char *ca_file;
   struct curl_slist *default_headers; /* "Name: value" lines */
   int verify_peer, verify_host, http2, cookies;
+  int native;                /* plain http:// may take the native path (h1.h) */
+  int jar_used;              /* a cookie reached the jar: libcurl must send it */
+  struct ac__list h1_idle;   /* idle native connections, oldest first */
+  size_t h1_nidle;
+  char *h1_buf;              /* the native path's read buffer */
+  struct ac__h1_dns_entry *h1_dns; /* the native path's DNS cache */
+  size_t h1_ndns;
+  CURL *cookie_easy;         /* stores native responses' cookies into the share */
   struct ac__soon reap;      /* completes calls marked failed, from the ready queue */
   unsigned in_curl : 1;      /* inside a libcurl call: no removal allowed */
   unsigned in_callback;      /* depth of user callbacks running */
@@ -150,6 +161,9 @@ struct ac_http_call {
   uint64_t read_timeout_ms;  /* idle-read timeout of this request, 0: none */
   struct ac__timer read_timer; /* re-armed at every chunk received */
   struct ac__http_easy_set set;
+  struct ac__h1_req *h1;     /* the native path's state, kept with the pooled call */
+  int native;                /* in flight on the native path (else on libcurl) */
+  long h1_redirects;         /* redirects followed natively before a hand-over */
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -181,6 +195,14 @@ int ac__http_urlencode_pairs(CURL *easy, const ac_http_kv_t *kv, size_t n, char 
 /* ac_session_send with the failure's detail in err (may be NULL). */
 int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_done_cb cb,
                      void *userdata, ac_http_call_t **out, ac_http_error_t *err);
+
+/* End a call: status 0 with call->resp complete (raise_for_status is
+ * applied here) or an error with its detail. Runs the user's callback. */
+void ac__http_call_end(struct ac_http_call *call, int status, ac_http_error_t *err);
+/* Send the rest of a native call through libcurl (a redirect the native path
+ * does not take). 0 or an AC_E* code with err filled. */
+int ac__http_call_to_curl(struct ac_http_call *call, const ac_request_opts_t *o,
+                          ac_http_error_t *err);
 
 /* curl_global_init, once per process, thread-safe. 0 or AC_EIO. */
 int ac__http_global_init(void);

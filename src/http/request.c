@@ -257,6 +257,10 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
   struct ac_http_call *call = userdata;
   if (call->read_timeout_ms > 0) ac__http_call_got_data(call);
+  /* A cookie in the jar: from now on the session's requests go through
+   * libcurl, which sends it (the native path has no jar of its own). */
+  if (call->session->cookies && size * nmemb > 11 && strncasecmp(ptr, "set-cookie:", 11) == 0)
+    call->session->jar_used = 1;
   return ac__response_on_header(ptr, size, nmemb, call->resp);
 }
 

@@ -137,11 +137,6 @@ int ac__response_finish(ac_response_t *r, CURL *easy) {
   }
   curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url);
   r->url = ac__strdup(url != NULL ? url : "");
-  if (r->reason == NULL) r->reason = ac__strdup("");
-  if (r->body == NULL) {
-    r->body = ac__malloc(1);
-    if (r->body != NULL) r->body[0] = '\0';
-  }
   r->timings.dns_us = info_us(easy, CURLINFO_NAMELOOKUP_TIME_T);
   r->timings.connect_us = info_us(easy, CURLINFO_CONNECT_TIME_T);
   r->timings.tls_us = info_us(easy, CURLINFO_APPCONNECT_TIME_T);
@@ -149,7 +144,17 @@ int ac__response_finish(ac_response_t *r, CURL *easy) {
   r->timings.total_us = info_us(easy, CURLINFO_TOTAL_TIME_T);
   r->timings.redirect_us = info_us(easy, CURLINFO_REDIRECT_TIME_T);
   curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &r->timings.redirects);
-  if (r->url == NULL || r->reason == NULL || r->body == NULL) return AC_ENOMEM;
+  if (r->url == NULL) return AC_ENOMEM;
+  return ac__response_complete(r);
+}
+
+int ac__response_complete(ac_response_t *r) {
+  if (r->reason == NULL) r->reason = ac__strdup("");
+  if (r->body == NULL) {
+    r->body = ac__malloc(1);
+    if (r->body != NULL) r->body[0] = '\0';
+  }
+  if (r->reason == NULL || r->body == NULL) return AC_ENOMEM;
   return ac__headers_freeze(&r->headers);
 }
 

@@ -1,0 +1,99 @@
+/*
+ * acrawl's own HTTP/1.1 client path ("native"): plain http:// requests
+ * without a proxy, over libuv TCP handles, parsed with http-parser, decoded
+ * with zlib and brotli. libcurl costs about 3-4x wrk's CPU per request on
+ * loopback (docs/BENCHMARKS.md): a request there is a URL parse, printf-built
+ * headers, sscanf'd status lines and two liveness poll() calls. A crawler of
+ * one plain-HTTP site spends most of its CPU there, so that case takes this
+ * path; everything else (TLS, HTTP/2, proxies, a cookie jar with cookies in
+ * it, multipart bodies, URLs with user info or anything unusual) stays with
+ * libcurl. Both paths fill the same response object and report failures with
+ * the same AC_E* codes (err.curl_code holds the CURLcode libcurl would have
+ * given), so a caller cannot tell them apart but by speed.
+ *
+ *   h1_request.c  which requests are eligible; the URL split; the request head;
+ *   h1.c          connections (pool, DNS cache, connect), the response parser,
+ *                 redirects, timeouts, the hand-over to libcurl.
+ */
+#ifndef AC_HTTP_H1_H
+#define AC_HTTP_H1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acrawl.h"
+
+struct ac_http_call;
+
+/* An http:// URL split for the native path. Pointers into `buf`. */
+struct ac__h1_url {
+  char *buf;              /* owned: the effective URL, then the host name NUL-terminated */
+  size_t url_len;         /* the effective URL: no fragment, "/" for an empty path */
+  const char *host;       /* without brackets for an IPv6 literal */
+  size_t host_len;
+  const char *authority;  /* host[:port] as written: the Host header */
+  size_t authority_len;
+  const char *target;     /* path and query: the request-target */
+  size_t target_len;
+  unsigned port;
+};
+
+/* Split url when the native path can take it: 0 and u filled (free with
+ * ac__h1_url_free), 1 when libcurl should (https, user info, odd bytes, dot
+ * segments, a malformed URL: libcurl reports its own error), AC_ENOMEM. */
+int ac__h1_url_parse(const char *url, struct ac__h1_url *u);
+void ac__h1_url_free(struct ac__h1_url *u);
+
+/* A request head and body, serialized. Segments are kept apart so that a
+ * redirect can rebuild the head for another URL (dropping the body and its
+ * headers when the method becomes GET). */
+struct ac__h1_head {
+  char *buf;
+  size_t len, cap;
+  size_t line_end;        /* end of the request line */
+  size_t host_end;        /* end of the Host line (== line_end without one) */
+  size_t fields_end;      /* end of the other header lines */
+  size_t content_end;     /* end of Content-Type / Content-Length */
+  size_t body_len;        /* after the blank line */
+  char method[24];
+  unsigned head : 1;      /* HEAD: the response has no body */
+  unsigned has_body : 1;
+  unsigned custom_host : 1; /* the caller set or removed Host */
+};
+
+/* Serialize opts (method, headers merged with the session's, body) for u.
+ * 0, 1 (not for the native path: a header with CR/LF, an odd method,
+ * multipart), AC_EINVAL (a bad option: same as libcurl's path), AC_ENOMEM,
+ * AC_ETOOLARGE. */
+int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
+                      const ac_request_opts_t *o, const struct ac__h1_url *u);
+/* The head for a redirect to u: same headers; as GET without the body when
+ * to_get. 0 or AC_ENOMEM. */
+int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *u, int to_get);
+void ac__h1_head_free(struct ac__h1_head *h);
+
+/* The session may send o natively: no proxy, no cookie jar in use, the
+ * native path not switched off. Cheap; the URL is checked by ac__h1_start. */
+int ac__h1_session_allows(const ac_session_t *s, const ac_request_opts_t *o);
+
+/* Start call natively. 0: started (its callback fires later, as for
+ * libcurl's path); 1: not for the native path (nothing changed: use
+ * libcurl); else an AC_E* code with err filled, and nothing started. */
+int ac__h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_error_t *err);
+
+/* The call ends, completed or cancelled: release its connection (closed
+ * unless its response was complete), timers and decoder. */
+void ac__h1_detach(struct ac_http_call *call);
+
+/* Per-call state, kept with the pooled call. */
+void ac__h1_call_free(struct ac_http_call *call);
+
+/* Store a Set-Cookie value of a native response into the session's jar
+ * (libcurl's, in the share). 0 (stored or ignored as libcurl would), AC_ENOMEM. */
+int ac__h1_store_cookie(ac_session_t *s, const char *value, size_t len, const char *host,
+                        const char *path);
+
+/* Close the session's idle native connections and forget its DNS cache. */
+void ac__h1_session_close(ac_session_t *s);
+
+#endif /* AC_HTTP_H1_H */
