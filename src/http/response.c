@@ -172,6 +172,13 @@ static int from_os_errno(CURL *easy, int fallback) {
   }
 }
 
+/* The transfer reached a server (a new or a reused connection). */
+static int connected(CURL *easy) {
+  char *ip = NULL;
+  return easy != NULL && curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
+         ip != NULL && ip[0] != '\0';
+}
+
 int ac__http_classify(CURLcode rc, CURL *easy, const ac_response_t *r) {
   switch (rc) {
   case CURLE_OK: return 0;
@@ -210,8 +217,11 @@ int ac__http_classify(CURLcode rc, CURL *easy, const ac_response_t *r) {
   case CURLE_HTTP3:
   case CURLE_BAD_CONTENT_ENCODING:
   case CURLE_RANGE_ERROR: return AC_EPROTO;
-  case CURLE_URL_MALFORMAT:
   case CURLE_UNSUPPORTED_PROTOCOL:
+    /* Also what libcurl says of a reply that is not HTTP/1.x ("HTTP/0.9 not
+     * allowed"): once connected, that is the server's fault, not the URL's. */
+    return connected(easy) ? AC_EPROTO : AC_EINVAL;
+  case CURLE_URL_MALFORMAT:
   case CURLE_BAD_FUNCTION_ARGUMENT: return AC_EINVAL;
   default: return AC_EIO;
   }

@@ -1,0 +1,384 @@
+/*
+ * The native HTTP/1.1 path (src/http/h1.h) where it differs from libcurl's
+ * inner workings: a pooled connection closed under a request, interim 1xx
+ * heads, bodies that end with the connection, chunked bodies with
+ * extensions and trailers, bytes past a response, a redirect handed over
+ * to libcurl, a name with several addresses, garbage. A scripted server (a
+ * thread, raw sockets) answers each request with the next step of its
+ * script. The same requests also run through a libcurl-only session where
+ * the answer must be the same.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http_testlib.h"
+#include "runner.h"
+
+enum step_kind { ANSWER, ANSWER_CLOSE, CLOSE_UNANSWERED };
+
+struct step {
+  enum step_kind kind;
+  const char *bytes;   /* "%d" is replaced by the server's port */
+};
+
+#define MAX_CONNS 16
+
+struct conn_arg;
+
+struct script_srv {
+  int fd, port;
+  pthread_mutex_t lock;
+  pthread_t threads[MAX_CONNS];
+  struct conn_arg *conns;
+  pthread_t thread;
+  const struct step *steps;
+  size_t nsteps, next;
+  _Atomic int accepted;
+  _Atomic int stop;
+  char requests[8192];  /* every request head received, in order */
+  size_t req_len;
+};
+
+/* Read one request head (and a Content-Length body): 1, or 0 at EOF. */
+static int read_head(struct script_srv *s, int fd) {
+  char buf[4096];
+  size_t n = 0;
+  long clen = 0;
+  while (n < sizeof(buf) - 1) {
+    struct pollfd p = {fd, POLLIN, 0};
+    ssize_t r;
+    if (s->stop) return 0;
+    if (poll(&p, 1, 50) <= 0) continue;
+    r = recv(fd, buf + n, 1, 0);
+    if (r <= 0) return 0;
+    n++;
+    if (n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0) break;
+  }
+  buf[n] = '\0';
+  pthread_mutex_lock(&s->lock);
+  if (s->req_len + n < sizeof(s->requests)) {
+    memcpy(s->requests + s->req_len, buf, n + 1);
+    s->req_len += n;
+  }
+  pthread_mutex_unlock(&s->lock);
+  {
+    const char *cl = strstr(buf, "Content-Length: ");
+    if (cl != NULL) clen = atol(cl + 16);
+  }
+  while (clen-- > 0 && recv(fd, buf, 1, 0) == 1) {
+  }
+  return 1;
+}
+
+/* bytes with "%d" replaced by the port. */
+static void fill_port(char *out, size_t size, const char *bytes, int port) {
+  const char *d = strstr(bytes, "%d");
+  if (d == NULL) {
+    snprintf(out, size, "%s", bytes);
+    return;
+  }
+  snprintf(out, size, "%.*s%d%s", (int)(d - bytes), bytes, port, d + 2);
+}
+
+struct conn_arg {
+  struct script_srv *s;
+  int fd;
+};
+
+/* One connection: its requests take the script's next steps, whichever
+ * connection they come on (a client may hold several). */
+static void *conn_main(void *arg) {
+  struct conn_arg *ca = arg;
+  struct script_srv *s = ca->s;
+  for (;;) {
+    const struct step *st;
+    char out[2048];
+    if (!read_head(s, ca->fd)) break;
+    pthread_mutex_lock(&s->lock);
+    st = s->next < s->nsteps ? &s->steps[s->next++] : NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (st == NULL || st->kind == CLOSE_UNANSWERED) break;
+    fill_port(out, sizeof(out), st->bytes, s->port);
+    ASSERT_EQ(send(ca->fd, out, strlen(out), MSG_NOSIGNAL), (ssize_t)strlen(out));
+    if (st->kind == ANSWER_CLOSE) break;
+  }
+  close(ca->fd);
+  return NULL;
+}
+
+static void *script_main(void *arg) {
+  struct script_srv *s = arg;
+  while (!s->stop) {
+    struct pollfd p = {s->fd, POLLIN, 0};
+    int c;
+    if (poll(&p, 1, 50) <= 0) continue;
+    c = accept(s->fd, NULL, NULL);
+    if (c < 0) continue;
+    ASSERT(s->accepted < MAX_CONNS);
+    s->conns[s->accepted].s = s;
+    s->conns[s->accepted].fd = c;
+    ASSERT_EQ(pthread_create(&s->threads[s->accepted], NULL, conn_main, &s->conns[s->accepted]), 0);
+    s->accepted++;
+  }
+  for (int i = 0; i < s->accepted; i++) ASSERT_EQ(pthread_join(s->threads[i], NULL), 0);
+  return NULL;
+}
+
+static void script_start(struct script_srv *s, const struct step *steps, size_t n) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof(a);
+  memset(s, 0, sizeof(*s));
+  pthread_mutex_init(&s->lock, NULL);
+  s->conns = calloc(MAX_CONNS, sizeof(*s->conns));
+  ASSERT_NOT_NULL(s->conns);
+  s->steps = steps;
+  s->nsteps = n;
+  s->fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT(s->fd >= 0);
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  ASSERT_EQ(listen(s->fd, 16), 0);
+  ASSERT_EQ(getsockname(s->fd, (struct sockaddr *)&a, &len), 0);
+  s->port = ntohs(a.sin_port);
+  ASSERT_EQ(pthread_create(&s->thread, NULL, script_main, s), 0);
+}
+
+static void script_stop(struct script_srv *s) {
+  s->stop = 1;
+  ASSERT_EQ(pthread_join(s->thread, NULL), 0);
+  close(s->fd);
+  free(s->conns);
+  pthread_mutex_destroy(&s->lock);
+}
+
+struct nt {
+  struct script_srv srv;
+  int native;            /* the session's native_http1 */
+  char url[256];
+};
+
+static ac_session_t *open_session(struct nt *t) {
+  ac_session_opts_t so;
+  ac_session_t *s = NULL;
+  ac_session_opts_init(&so);
+  so.native_http1 = t->native;
+  ASSERT_OK(ac_session_new(ac_task_loop(ac_task_current()), &so, &s));
+  return s;
+}
+
+static ac_response_t *get(ac_session_t *s, const char *url, int want, ac_http_error_t *err) {
+  ac_request_opts_t o;
+  ac_response_t *r = NULL;
+  ac_request_opts_init(&o);
+  o.url = url;
+  o.timeout_ms = 10000;
+  ASSERT_ERR(ac_session_request(s, &o, &r, err), want);
+  return r;
+}
+
+static const char *body_of(ac_response_t *r) { return ac_response_text(r); }
+
+/* ------------------------------------------------ a stale pooled connection */
+
+static const struct step stale_steps[] = {
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none"},
+    /* The server drops the kept-alive connection as the next request comes
+     * (its keep-alive timeout): no byte of an answer. */
+    {CLOSE_UNANSWERED, NULL},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo"},
+    /* A fresh connection closed unanswered is an error, not retried. */
+    {ANSWER_CLOSE, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nthree"},
+    {CLOSE_UNANSWERED, NULL},
+};
+
+static int stale_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/x");
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "one");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err); /* sent on the pooled connection, then again */
+  ASSERT_STR_EQ(body_of(r), "two");
+  ac_response_free(r);
+  ASSERT_EQ(t->srv.accepted, 2);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "three");
+  ac_response_free(r);
+  r = get(s, t->url, AC_ECONNRESET, &err); /* after "Connection: close", a new connection */
+  ASSERT_NULL(r);
+  ASSERT_EQ(t->srv.accepted, 3);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+static void run_both(ac_task_fn fn, const struct step *steps, size_t n) {
+  int native;
+  for (native = 1; native >= 0; native--) {
+    struct nt t;
+    memset(&t, 0, sizeof(t));
+    t.native = native;
+    script_start(&t.srv, steps, n);
+    ht_run(fn, &t);
+    script_stop(&t.srv);
+  }
+}
+
+TEST_IMPL(http_native_stale_connection_retried_once) {
+  run_both(stale_main, stale_steps, sizeof(stale_steps) / sizeof(stale_steps[0]));
+}
+
+/* ------------------------------------------------------- odd responses */
+
+static const struct step odd_steps[] = {
+    /* An interim head before the real one. */
+    {ANSWER, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+             "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Final: yes\r\n\r\nhello"},
+    /* Chunked, with a chunk extension and a trailer. */
+    {ANSWER, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "5\r\nhello\r\n6;note=x\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"},
+    /* HTTP/1.0 without a length: the body ends with the connection. */
+    {ANSWER_CLOSE, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close"},
+    /* Bytes past the response: the connection is not used again. */
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"},
+    {ANSWER, "HTTP/1.1 204 No Content\r\n\r\n"},
+    {ANSWER_CLOSE, "HTTP/1.1 abc\r\n\r\n"},
+};
+
+static int odd_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/odd");
+  r = get(s, t->url, 0, &err);
+  ASSERT_EQ(ac_response_status(r), 200);
+  ASSERT_STR_EQ(ac_response_header(r, "x-final"), "yes");
+  ASSERT_NULL(ac_response_header(r, "link")); /* only the final head's headers */
+  ASSERT_STR_EQ(body_of(r), "hello");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "hello world");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "until close");
+  ASSERT_EQ(ac_response_http_version(r), 10);
+  ac_response_free(r);
+  ASSERT_EQ(t->srv.accepted, 1);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "ok");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_EQ(ac_response_status(r), 204);
+  ASSERT_STR_EQ(body_of(r), "");
+  ac_response_free(r);
+  ASSERT_EQ(t->srv.accepted, 3); /* after the extra bytes: a new connection */
+  r = get(s, t->url, AC_EPROTO, &err);
+  ASSERT_NULL(r);
+  ASSERT(err.message[0] != '\0');
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_odd_responses) {
+  run_both(odd_main, odd_steps, sizeof(odd_steps) / sizeof(odd_steps[0]));
+}
+
+/* ------------------------------------- a redirect the native path hands over */
+
+static const struct step handover_steps[] = {
+    /* User info in the target: the native path never sends credentials, so
+     * libcurl takes the rest of the request (and sends them, Basic). */
+    {ANSWER, "HTTP/1.1 302 Found\r\nLocation: http://u:p@127.0.0.1:%d/final\r\n"
+             "Content-Length: 0\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal"},
+    /* A relative Location followed natively, then a 303 turning POST into GET. */
+    {ANSWER, "HTTP/1.1 307 Temporary\r\nLocation: ../b/next?q=1\r\nContent-Length: 3\r\n\r\nabc"},
+    {ANSWER, "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone"},
+};
+
+static int handover_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r = NULL;
+  ac_http_timings_t tm;
+  ac_request_opts_t o;
+  char want[256];
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/start");
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "final");
+  snprintf(want, sizeof(want), "http://u:p@127.0.0.1:%d/final", t->srv.port);
+  ASSERT_STR_EQ(ac_response_url(r), want);
+  ac_response_timings(r, &tm);
+  ASSERT_EQ(tm.redirects, 1);
+  ac_response_free(r);
+  ASSERT_NOT_NULL(strstr(t->srv.requests, "Authorization: Basic dTpw")); /* u:p */
+
+  ac_request_opts_init(&o);
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/a/first");
+  o.url = t->url;
+  o.method = "POST";
+  o.body_kind = AC_BODY_BYTES;
+  o.body = "data";
+  o.body_len = 4;
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_STR_EQ(body_of(r), "done");
+  ac_response_timings(r, &tm);
+  ASSERT_EQ(tm.redirects, 2);
+  ac_response_free(r);
+  /* 307 kept POST and its body; 303 made it a GET without one. */
+  ASSERT_NOT_NULL(strstr(t->srv.requests, "POST /b/next?q=1 HTTP/1.1"));
+  ASSERT_NOT_NULL(strstr(t->srv.requests, "GET /done HTTP/1.1"));
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_redirects_and_hand_over) {
+  run_both(handover_main, handover_steps, sizeof(handover_steps) / sizeof(handover_steps[0]));
+}
+
+/* -------------------------------------------------- a name, not an address */
+
+static const struct step name_steps[] = {
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nname"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nname"},
+};
+
+static int name_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  (void)result;
+  /* "localhost" may resolve to ::1 first, where nothing listens: the next
+   * address is tried. Twice: the second comes from the cache or the pool. */
+  snprintf(t->url, sizeof(t->url), "http://localhost:%d/n", t->srv.port);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "name");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "name");
+  ac_response_free(r);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_host_name_addresses) {
+  run_both(name_main, name_steps, sizeof(name_steps) / sizeof(name_steps[0]));
+}
