@@ -164,7 +164,7 @@ static void roundtrip(const char *header, const struct bytes *body, const struct
     sink_init(&s, want->len + 1);
     ASSERT_OK(feed_all(d, body, splits[k], 1000 + k, &s));
     ASSERT_UEQ(s.len, want->len);
-    ASSERT(memcmp(s.buf, want->p, want->len) == 0);
+    ASSERT(want->len == 0 || memcmp(s.buf, want->p, want->len) == 0);
     ASSERT_LE(s.largest_piece, AC__HTTP_DECODE_CHUNK);
     ASSERT_LE(s.largest_piece, 64 * 1024);
     free(s.buf);
