@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "http/cookie.h"
+#include "common/alloc.h"
 #include "http/internal.h"
 #include "runner.h"
 
@@ -467,6 +468,9 @@ TEST_IMPL(http_cookie_store_replaces_and_expires) {
   ASSERT_OK(ac__http_cookie_store(e, "a=1; Max-Age=0; Path=/", "b.test.local", "/"));
   ASSERT_ERR(ac__http_cookie_store(e, "a=1; Domain=x.local", "a.test.local", "/"), AC_EINVAL);
   ASSERT_ERR(ac__http_cookie_store(NULL, "a=1", "a.test.local", "/"), AC_EINVAL);
+  ac__alloc_fail_after(1);
+  ASSERT_ERR(ac__http_cookie_store(e, "oom=1", "a.test.local", "/"), AC_ENOMEM);
+  ac__alloc_fail_after(0);
   ASSERT_EQ(curl_easy_getinfo(e, CURLINFO_COOKIELIST, &jar), CURLE_OK);
   ASSERT_NOT_NULL(jar);
   ASSERT_STR_EQ(jar->data, "a.test.local\tFALSE\t/d/\tFALSE\t0\ta\t1");
