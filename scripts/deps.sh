@@ -3,7 +3,7 @@
 set -eu
 PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libbrotli-dev libcjson-dev libhttp-parser-dev libsqlite3-dev sqlite3 valgrind
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3
-  libcurl4-openssl-dev libcjson-dev nginx-light python3-httpbin gunicorn curl wrk openssl
+  libcurl4-openssl-dev libpsl-dev libcjson-dev nginx-light python3-httpbin gunicorn curl wrk openssl
   python3-aiohttp python3-uvloop python3-scrapy time
   clang libclang-rt-dev
   libmongoc-dev libbson-dev nodejs npm python3-pymongo"

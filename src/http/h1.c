@@ -541,6 +541,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread == 0) return;
+  if (nread == UV_ENOBUFS) { /* on_alloc had no memory for the read buffer */
+    h1_fail(rq, AC_ENOMEM, CURLE_OUT_OF_MEMORY, "cannot allocate the receive buffer");
+    return;
+  }
   if (nread < 0) {
     if (conn_lost(rq, (int)nread)) response_done(rq);
     return;
