@@ -432,6 +432,12 @@ static void h1_fail(struct ac__h1_req *rq, int status, int curl_code, const char
 
 static void on_deadline(struct ac__timer *t) {
   struct ac__h1_req *rq = ac__container_of(t, struct ac__h1_req, deadline);
+  if (rq->lookup != NULL) { /* still asking for the name: say so, as libcurl does */
+    h1_fail(rq, AC_ETIMEDOUT, CURLE_OPERATION_TIMEDOUT,
+            "Resolving timed out after %llu milliseconds (%s)", (unsigned long long)rq->timeout_ms,
+            rq->url.host);
+    return;
+  }
   h1_fail(rq, AC_ETIMEDOUT, CURLE_OPERATION_TIMEDOUT,
           "Operation timed out after %llu milliseconds with %zu bytes received",
           (unsigned long long)rq->timeout_ms, rq->received);
@@ -439,8 +445,8 @@ static void on_deadline(struct ac__timer *t) {
 
 static void on_connect_timeout(struct ac__timer *t) {
   struct ac__h1_req *rq = ac__container_of(t, struct ac__h1_req, connect_timer);
-  h1_fail(rq, AC_ETIMEDOUT, CURLE_OPERATION_TIMEDOUT,
-          "Connection timed out after %llu milliseconds",
+  h1_fail(rq, AC_ETIMEDOUT, CURLE_OPERATION_TIMEDOUT, "%s timed out after %llu milliseconds",
+          rq->lookup != NULL ? "Resolving" : "Connection",
           (unsigned long long)rq->connect_timeout_ms);
 }
 
