@@ -117,15 +117,16 @@ static void *script_main(void *arg) {
   struct script_srv *s = arg;
   while (!s->stop) {
     struct pollfd p = {s->fd, POLLIN, 0};
-    int c;
+    int c, i;
     if (poll(&p, 1, 50) <= 0) continue;
     c = accept(s->fd, NULL, NULL);
     if (c < 0) continue;
-    ASSERT(s->accepted < MAX_CONNS);
-    s->conns[s->accepted].s = s;
-    s->conns[s->accepted].fd = c;
-    ASSERT_EQ(pthread_create(&s->threads[s->accepted], NULL, conn_main, &s->conns[s->accepted]), 0);
-    s->accepted++;
+    i = s->accepted;
+    ASSERT(i < MAX_CONNS);
+    s->conns[i].s = s;
+    s->conns[i].fd = c;
+    s->accepted = i + 1; /* counted before it can answer anything */
+    ASSERT_EQ(pthread_create(&s->threads[i], NULL, conn_main, &s->conns[i]), 0);
   }
   for (int i = 0; i < s->accepted; i++) ASSERT_EQ(pthread_join(s->threads[i], NULL), 0);
   return NULL;
