@@ -83,6 +83,7 @@ struct ac__h1_req {
   char *location;              /* Location of this response, if any */
   char encoding[64];           /* Content-Encoding of this response */
   int has_encoding;
+  int cookies;                 /* Set-Cookie lines of this response */
   ac__http_decoder_t *dec;
   int cb_err;                  /* an error found inside a parser callback */
   struct ac__timer deadline;   /* the whole request's timeout */
@@ -246,7 +247,8 @@ static int flush_line(struct ac__h1_req *rq) {
     memcpy(rq->encoding, v, vlen);
     rq->encoding[vlen] = '\0';
     rq->has_encoding = vlen > 0;
-  } else if (s->cookies && name_is(line, len, "Set-Cookie", 10)) {
+  } else if (s->cookies && name_is(line, len, "Set-Cookie", 10) && rq->cookies++ < 50) {
+    /* (libcurl keeps the first 50 of a response and ignores the rest) */
     char path[1024];
     size_t plen = strcspn(rq->url.target, "?");
     v = value_of(line, len, 10, &vlen);
@@ -267,6 +269,7 @@ static int on_message_begin(http_parser *p) {
   rq->last = 0;
   rq->status_fed = 0;
   rq->has_encoding = 0;
+  rq->cookies = 0;
   ac__free(rq->location);
   rq->location = NULL;
   return 0;
@@ -1101,29 +1104,31 @@ void ac__h1_session_close(ac_session_t *s) {
   s->h1_ndns = 0;
   ac__free(s->h1_buf);
   s->h1_buf = NULL;
-  if (s->cookie_easy != NULL) curl_easy_cleanup(s->cookie_easy);
-  s->cookie_easy = NULL;
 }
 
 /* A Set-Cookie of a native response goes into libcurl's jar (the session's
  * share), as libcurl would have stored it; from then on the session's
- * requests go through libcurl, which sends the jar's cookies. */
+ * requests go through libcurl, which sends the jar's cookies. A handle of
+ * its own per cookie: libcurl counts the cookies a handle stores and drops
+ * all past 50 until that handle's next transfer, which this one never makes
+ * (the native path rarely meets a cookie: the first one ends its use). */
 int ac__h1_store_cookie(ac_session_t *s, const char *value, size_t len, const char *host,
                         const char *path) {
-  char *v;
-  int rc;
-  if (s->cookie_easy == NULL) {
-    s->cookie_easy = curl_easy_init();
-    if (s->cookie_easy == NULL) return AC_ENOMEM;
-    curl_easy_setopt(s->cookie_easy, CURLOPT_SHARE, s->share);
-    curl_easy_setopt(s->cookie_easy, CURLOPT_COOKIEFILE, "");
+  CURL *e = curl_easy_init();
+  char *v = ac__malloc(len + 1);
+  int rc = AC_ENOMEM;
+  if (e != NULL && v != NULL) {
+    memcpy(v, value, len);
+    v[len] = '\0';
+    curl_easy_setopt(e, CURLOPT_SHARE, s->share);
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+    rc = ac__http_cookie_store(e, v, host, path);
+    if (rc == 0) s->jar_used = 1;
   }
-  v = ac__malloc(len + 1);
-  if (v == NULL) return AC_ENOMEM;
-  memcpy(v, value, len);
-  v[len] = '\0';
-  rc = ac__http_cookie_store(s->cookie_easy, v, host, path);
   ac__free(v);
-  if (rc == 0) s->jar_used = 1;
+  if (e != NULL) {
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, NULL); /* its file list, as request.c does */
+    curl_easy_cleanup(e);
+  }
   return rc == AC_ENOMEM ? rc : 0;
 }

@@ -121,7 +121,6 @@ struct ac_session {
   char *h1_buf;              /* the native path's read buffer */
   struct ac__h1_dns_entry *h1_dns; /* the native path's DNS cache */
   size_t h1_ndns;
-  CURL *cookie_easy;         /* stores native responses' cookies into the share */
   struct ac__soon reap;      /* completes calls marked failed, from the ready queue */
   unsigned in_curl : 1;      /* inside a libcurl call: no removal allowed */
   unsigned in_callback;      /* depth of user callbacks running */
