@@ -1,6 +1,8 @@
 /*
  * acrawl HTTP client: an aiohttp-like session on libcurl, driven by the
- * runtime's loop.
+ * runtime's loop. Plain http:// requests take acrawl's own HTTP/1.1 path
+ * instead (same results and errors, a fraction of libcurl's CPU per request;
+ * see native_http1 below and docs/internals/http-native.md).
  *
  * A session (aiohttp's ClientSession) holds what requests share: a keep-alive
  * connection pool, a DNS cache, a cookie jar, TLS session reuse, default
@@ -29,8 +31,9 @@
  *   AC_EINVAL       a bad option (no URL, a malformed URL, an unknown scheme);
  *   AC_ENOMEM       out of memory;
  *   AC_EIO          any other transport failure (see the detail message).
- * The detail (libcurl's own message and code) goes to an optional
- * ac_http_error_t.
+ * The detail (libcurl's own message and code, or on the native path a
+ * message in libcurl's words and the CURLcode libcurl would have given) goes
+ * to an optional ac_http_error_t.
  *
  * Everything here runs on the loop's thread, like the runtime.
  */
