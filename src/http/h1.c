@@ -207,7 +207,7 @@ static int feed_status(struct ac__h1_req *rq) {
   rq->status_fed = 1;
   n = snprintf(st, 32, "HTTP/%u.%u %u ", rq->parser.http_major, rq->parser.http_minor,
                rq->parser.status_code);
-  memcpy(st + n, rq->line, rlen);
+  if (rlen > 0) memcpy(st + n, rq->line, rlen); /* no reason yet: line may be NULL */
   rc = feed_line(rq, st, (size_t)n + rlen);
   rq->line_len = 0;
   return rc;
