@@ -659,7 +659,7 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   ac__list_insert_tail(&s->calls, &call->node);
   if (s->ncalls++ == 0) uv_ref((uv_handle_t *)&s->timer);
   rc = 1;
-  if (ac__h1_session_allows(s, opts)) rc = ac__h1_start(call, opts, err);
+  if (ac__h1_session_allows(s)) rc = ac__h1_start(call, opts, err);
   if (rc == 1) rc = ac__http_call_to_curl(call, opts, err);
   if (rc != 0) {
     ac__list_remove(&call->node);

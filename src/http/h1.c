@@ -81,8 +81,7 @@ struct ac__h1_req {
   int last;                    /* 0, FIELD or VALUE: the last parser callback */
   int status_fed;              /* the status line went to the response */
   char *location;              /* Location of this response, if any */
-  char encoding[64];           /* Content-Encoding of this response */
-  int has_encoding;
+  char encoding[64];           /* Content-Encoding of this response, lines joined */
   int cookies;                 /* Set-Cookie lines of this response */
   ac__http_decoder_t *dec;
   int cb_err;                  /* an error found inside a parser callback */
@@ -242,11 +241,17 @@ static int flush_line(struct ac__h1_req *rq) {
     memcpy(rq->location, v, vlen);
     rq->location[vlen] = '\0';
   } else if (name_is(line, len, "Content-Encoding", 16)) {
+    /* Several lines make one list, as libcurl reads them. A list longer
+     * than any real one becomes a coding the decoder refuses by name. */
+    size_t used = strlen(rq->encoding);
     v = value_of(line, len, 16, &vlen);
-    if (vlen >= sizeof(rq->encoding)) vlen = sizeof(rq->encoding) - 1; /* refused below */
-    memcpy(rq->encoding, v, vlen);
-    rq->encoding[vlen] = '\0';
-    rq->has_encoding = vlen > 0;
+    if (used + 2 + vlen >= sizeof(rq->encoding)) {
+      strcpy(rq->encoding, "(too long)");
+    } else if (vlen > 0) {
+      if (used > 0) memcpy(rq->encoding + used, ", ", 2), used += 2;
+      memcpy(rq->encoding + used, v, vlen);
+      rq->encoding[used + vlen] = '\0';
+    }
   } else if (s->cookies && name_is(line, len, "Set-Cookie", 10) && rq->cookies++ < 50) {
     /* (libcurl keeps the first 50 of a response and ignores the rest) */
     char path[1024];
@@ -268,7 +273,7 @@ static int on_message_begin(http_parser *p) {
   rq->line_len = 0;
   rq->last = 0;
   rq->status_fed = 0;
-  rq->has_encoding = 0;
+  rq->encoding[0] = '\0';
   rq->cookies = 0;
   ac__free(rq->location);
   rq->location = NULL;
@@ -312,7 +317,7 @@ static int on_headers_complete(http_parser *p) {
   rq->headers_done = 1;
   rq->redirecting = rq->follow && is_redirect(st) && rq->location != NULL;
   if (rq->redirecting) return rq->head.head ? 1 : 0; /* its body is read and dropped */
-  if (rq->decompress && rq->has_encoding && !rq->head.head && st != 204 && st != 304) {
+  if (rq->decompress && rq->encoding[0] != '\0' && !rq->head.head && st != 204 && st != 304) {
     int rc = ac__http_decoder_new(rq->encoding, &rq->dec);
     if (rc != 0) {
       rq->cb_err = rc == AC_EPROTO ? AC__H1_EENCODING : rc;
@@ -598,10 +603,7 @@ static void reset_parser(struct ac__h1_req *rq) {
   rq->received = 0;
   rq->done = rq->keep_alive = rq->redirecting = 0;
   rq->cb_err = 0;
-  rq->line_len = 0;
-  rq->last = 0;
-  rq->status_fed = 0;
-  rq->headers_done = 0;
+  rq->headers_done = 0; /* the rest of a head's state: on_message_begin */
 }
 
 /* Write the request on rq->conn (connected). */
@@ -931,11 +933,11 @@ static void follow(struct ac__h1_req *rq) {
 /* "Name: value" lines of the head between from and to, as key/value pairs
  * pointing into a copy (buf). Content-Length is libcurl's to write. */
 static size_t head_pairs(const struct ac__h1_head *h, size_t from, size_t to, char *buf,
-                         ac_http_kv_t *kv, size_t max) {
+                         ac_http_kv_t *kv) {
   size_t n = 0;
   char *p = buf, *end = buf + (to - from);
   memcpy(buf, h->buf + from, to - from);
-  while (p < end && n < max) {
+  while (p < end) {
     char *eol = memchr(p, '\r', (size_t)(end - p)), *colon;
     if (eol == NULL) break;
     *eol = '\0';
@@ -957,13 +959,16 @@ static void hand_over(struct ac__h1_req *rq, const char *url, int to_get) {
   size_t to = to_get ? h->fields_end : h->content_end;
   ac_request_opts_t o;
   ac_http_error_t err = {0};
-  ac_http_kv_t kv[128];
+  /* A header line is at least "x:\r\n": that many pairs at most. */
+  ac_http_kv_t *kv = ac__calloc((to - h->host_end) / 4 + 1, sizeof(*kv));
   char *buf = ac__malloc(to - h->host_end + 1);
   uint64_t spent_ms = (now_ns() - rq->t0) / 1000000;
   size_t max_body = call->resp->max_body;
   int rc;
 
-  if (buf == NULL) {
+  if (buf == NULL || kv == NULL) {
+    ac__free(buf);
+    ac__free(kv);
     h1_fail(rq, AC_ENOMEM, CURLE_OUT_OF_MEMORY, "cannot follow the redirect: %s",
             ac_strerror(AC_ENOMEM));
     return;
@@ -972,7 +977,7 @@ static void hand_over(struct ac__h1_req *rq, const char *url, int to_get) {
   o.url = url;
   o.method = to_get ? "GET" : h->method;
   o.headers = kv;
-  o.nheaders = head_pairs(h, h->host_end, to, buf, kv, sizeof(kv) / sizeof(kv[0]));
+  o.nheaders = head_pairs(h, h->host_end, to, buf, kv);
   if (!to_get && h->has_body) {
     o.body_kind = AC_BODY_BYTES;
     o.body = h->buf + h->len - h->body_len;
@@ -992,6 +997,7 @@ static void hand_over(struct ac__h1_req *rq, const char *url, int to_get) {
   call->resp = ac__response_new(max_body);
   rc = call->resp == NULL ? AC_ENOMEM : ac__http_call_to_curl(call, &o, &err);
   ac__free(buf);
+  ac__free(kv);
   if (rc != 0) {
     if (err.code == 0) ac__http_error_set(&err, rc, 0, "cannot follow the redirect: %s", ac_strerror(rc));
     ac__http_call_end(call, rc, &err);
@@ -1000,9 +1006,8 @@ static void hand_over(struct ac__h1_req *rq, const char *url, int to_get) {
 
 /* ------------------------------------------------------------ the call */
 
-int ac__h1_session_allows(const ac_session_t *s, const ac_request_opts_t *o) {
-  return s->native && s->proxy == NULL && !(s->cookies && s->jar_used) &&
-         o->body_kind != AC_BODY_MULTIPART;
+int ac__h1_session_allows(const ac_session_t *s) {
+  return s->native && s->proxy == NULL && !(s->cookies && s->jar_used);
 }
 
 int ac__h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_error_t *err) {

@@ -72,9 +72,9 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
 int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *u, int to_get);
 void ac__h1_head_free(struct ac__h1_head *h);
 
-/* The session may send o natively: no proxy, no cookie jar in use, the
- * native path not switched off. Cheap; the URL is checked by ac__h1_start. */
-int ac__h1_session_allows(const ac_session_t *s, const ac_request_opts_t *o);
+/* The session may send requests natively: no proxy, no cookie jar in use,
+ * the native path not switched off. Each request is judged by ac__h1_start. */
+int ac__h1_session_allows(const ac_session_t *s);
 
 /* Start call natively. 0: started (its callback fires later, as for
  * libcurl's path); 1: not for the native path (nothing changed: use

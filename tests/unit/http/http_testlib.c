@@ -103,6 +103,21 @@ static void skip(const char *why) {
   exit(77);
 }
 
+int ht_listen_loopback(int backlog, int *port) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof(a);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT(fd >= 0);
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  ASSERT_EQ(listen(fd, backlog), 0);
+  ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
 int ht_free_port(void) {
   struct sockaddr_in a;
   socklen_t len = sizeof(a);
@@ -416,20 +431,10 @@ static void *raw_main(void *arg) {
 }
 
 void ht_raw_start(struct ht_raw *r, enum ht_raw_mode mode) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof(a);
   memset(r, 0, sizeof(*r));
   install_handlers();
   r->mode = mode;
-  r->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT(r->listen_fd >= 0);
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(r->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  ASSERT_EQ(listen(r->listen_fd, 16), 0);
-  ASSERT_EQ(getsockname(r->listen_fd, (struct sockaddr *)&a, &len), 0);
-  r->port = ntohs(a.sin_port);
+  r->listen_fd = ht_listen_loopback(16, &r->port);
   ASSERT_EQ(pthread_create(&r->thread, NULL, raw_main, r), 0);
 }
 

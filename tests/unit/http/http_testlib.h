@@ -59,6 +59,10 @@ struct ht_raw {
 void ht_raw_start(struct ht_raw *r, enum ht_raw_mode mode);
 void ht_raw_stop(struct ht_raw *r);
 
+/* A TCP socket listening on 127.0.0.1 on a port the kernel picks: returns
+ * the fd, *port gets the port. */
+int ht_listen_loopback(int backlog, int *port);
+
 /* A TCP port on 127.0.0.1 that nothing listens on (bound, then closed). */
 int ht_free_port(void);
 

@@ -19,6 +19,7 @@
 #include "http/cookie.h"
 #include "common/alloc.h"
 #include "http/internal.h"
+#include "http_testlib.h"
 #include "runner.h"
 
 #define NOW 1700000000
@@ -284,18 +285,8 @@ static void *rt_server_main(void *arg) {
 }
 
 static void rt_server_start(struct rt_server *s) {
-  struct sockaddr_in a;
-  socklen_t alen = sizeof(a);
   memset(s, 0, sizeof(*s));
-  s->fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT(s->fd >= 0);
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  ASSERT_EQ(listen(s->fd, 8), 0);
-  ASSERT_EQ(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
-  s->port = ntohs(a.sin_port);
+  s->fd = ht_listen_loopback(8, &s->port);
   ASSERT_EQ(pthread_create(&s->thread, NULL, rt_server_main, s), 0);
 }
 
