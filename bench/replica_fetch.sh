@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fetch every URL of the 9,040-book replica (503 list pages + 9,040 details,
-# 9,543 URLs) with 64 in flight: acrawl fetch against wrk (cycling over the
+# 9,543 URLs) with 64 in flight: acrawl fetch (native HTTP/1.1 path, then with
+# ACRAWL_HTTP_NATIVE=0, all through libcurl) against wrk (cycling over the
 # same paths), curl --parallel --parallel-max 64 and an aiohttp client
 # (bench/aiohttp_fetch.py). Requests/s and CPU microseconds per request
 # (user + sys of the client process, getrusage via bench/cpu_of.py), against
@@ -92,6 +93,9 @@ for r in $(seq "$rounds"); do
     base=$(head -n1 "$urls" | sed 's|^\(http://[^/]*\).*|\1|')
     $cpu_of -n "$n" -s -l "$t acrawl_fetch" -- "$build/acrawl" fetch -c 64 -i "$urls" \
       -H 'Accept-Encoding: identity' | tee -a "$dir/results"
+    # The same binary with its native HTTP/1.1 path off: everything on libcurl.
+    ACRAWL_HTTP_NATIVE=0 $cpu_of -n "$n" -s -l "$t acrawl_fetch_libcurl" -- "$build/acrawl" \
+      fetch -c 64 -i "$urls" -H 'Accept-Encoding: identity' | tee -a "$dir/results"
     $cpu_of -n "$n" -s -l "$t curl_parallel" -- curl -s --parallel --parallel-max 64 \
       -K "$dir/$t.curl" 2>/dev/null | tee -a "$dir/results" || true
     $cpu_of -n "$n" -s -l "$t aiohttp" -- $py "$here/aiohttp_fetch.py" "$urls" 64 --identity |
@@ -133,6 +137,7 @@ PY
 echo
 echo "commands (per target T, URL file T.urls / paths file T.paths, $n lines):"
 echo "  $build/acrawl fetch -c 64 -i T.urls -H 'Accept-Encoding: identity' > /dev/null"
+echo "  ACRAWL_HTTP_NATIVE=0 $build/acrawl fetch ...   (the same, all through libcurl)"
 echo "  curl -s --parallel --parallel-max 64 -K T.curl   (url = ... / output = \"/dev/null\" per URL)"
 echo "  python3 bench/aiohttp_fetch.py T.urls 64 --identity"
 echo "  wrk -t1 -c64 -d5s -s bench/wrk_cycle.lua http://HOST:PORT -- T.paths"
