@@ -11,6 +11,9 @@
  *                               truncated at open; with it, the keys already
  *                               in the file are read back and never written
  *                               twice, and a torn last line is cut off.
+ *                               A PATH that is not a regular file
+ *                               (/dev/null, a FIFO) is written like stdout:
+ *                               no truncation, no sync, nothing to resume.
  *   mongodb://HOST[:PORT][,...]/DB.COLLECTION[?options]
  *                               MongoDB through libmongoc: unordered bulk
  *                               upserts keyed by the document's key field, a
@@ -38,7 +41,7 @@
  * Durability, per backend: SQLite commits each batch (WAL, synchronous=
  * NORMAL: it survives a crash of the process; a power loss may lose the
  * last batches, never corrupt the file); JSON Lines fdatasync()s each batch
- * (stdout is only flushed); MongoDB acknowledges with its write concern.
+ * (stdout and other streams are only written); MongoDB acknowledges with its write concern.
  * JSON Lines cannot upsert: the first document written for a key stays, a
  * later one with the same key is skipped (counted in `skipped`).
  *

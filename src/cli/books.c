@@ -318,9 +318,17 @@ out:
   for (size_t i = 0; i < opened; i++) {
     if (cfg->signals >= 2) {
       ac_store_abort(stores[i]);
-    } else if (ac_store_close(stores[i]) != 0) {
-      fprintf(stderr, "acrawl books: closing %s failed: books may be missing there\n",
-              cfg->stores[i]);
+    } else {
+      /* The close frees the store: its last error is read before. */
+      ac_store_stats_t st;
+      ac_store_stats(stores[i], &st);
+      if (ac_store_close(stores[i]) == 0) continue;
+      if (st.last_error[0] != '\0')
+        fprintf(stderr, "acrawl books: closing %s failed: books may be missing there (%s)\n",
+                cfg->stores[i], st.last_error);
+      else
+        fprintf(stderr, "acrawl books: closing %s failed: books may be missing there\n",
+                cfg->stores[i]);
       if (cfg->exit_code == EXIT_COMPLETE) cfg->exit_code = EXIT_FATAL;
     }
   }

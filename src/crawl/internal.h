@@ -103,7 +103,7 @@ typedef struct ac__creq {
   size_t acks_pending;   /* store acknowledgements still to come */
   int parsed;            /* the callback returned 0 */
   int finished;          /* failed for good or abandoned: free once acks are in */
-  int item_error;        /* a store refused an item */
+  ac_store_t *item_error; /* the store that refused an item, or NULL */
   int last_cause;
   int last_code;
   int last_status;

@@ -8,6 +8,10 @@
  * middle of a write, is cut off. A batch is one write() then fdatasync(); if
  * either fails the file is truncated back to where the batch began, so a
  * retried batch doubles nothing.
+ *
+ * A path that is not a regular file (/dev/null, /dev/stdout, a FIFO) is a
+ * stream, like stdout: it cannot seek, be cut or be synced, so it is only
+ * written, and --resume has nothing to read back from it.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -28,6 +32,7 @@
 
 struct jsonl {
   int fd;        /* -1 for stdout */
+  int stream;    /* not a regular file: no seek, cut or sync */
   char *path;
   struct keyset keys;
   char *buf;     /* the batch being written, reused */
@@ -160,11 +165,18 @@ static int jl_open(const ac__store_target_t *t, void **out, char *err, size_t er
   if (j->path == NULL) rc = AC_ENOMEM;
   if (rc == 0 && strcmp(t->rest, "-") != 0) {
     int flags = O_CREAT | O_APPEND | O_CLOEXEC | (t->resume ? O_RDWR : O_WRONLY | O_TRUNC);
+    struct stat st;
+    /* Not O_RDWR on a FIFO: it would open without a reader and read back
+     * our own lines at resume. */
+    if (stat(t->rest, &st) == 0 && !S_ISREG(st.st_mode)) {
+      j->stream = 1;
+      flags = O_WRONLY | O_APPEND | O_CLOEXEC;
+    }
     j->fd = open(t->rest, flags, 0644);
     if (j->fd < 0) {
       snprintf(err, errlen, "cannot open \"%s\": %s", t->rest, strerror(errno));
       rc = AC_ESTORE;
-    } else if (t->resume) {
+    } else if (t->resume && !j->stream) {
       rc = resume(j, t->key_field, err, errlen);
     }
   }
@@ -223,6 +235,11 @@ static int jl_write(void *be, const ac__store_doc_t *docs, size_t n, uint64_t *s
         snprintf(err, errlen, "writing to stdout: %s", strerror(errno));
         rc = AC_ESTORE; /* a partial line is out: no way back, no retry */
       }
+    } else if (j->stream) {
+      if (write_all(j->fd, j->buf, len) != 0) {
+        snprintf(err, errlen, "writing to \"%s\": %s", j->path, strerror(errno));
+        rc = AC_ESTORE; /* as for stdout: no way back, no retry */
+      }
     } else {
       start = lseek(j->fd, 0, SEEK_END);
       if (start < 0 || write_all(j->fd, j->buf, len) != 0 || fdatasync(j->fd) != 0) {
@@ -261,7 +278,7 @@ static int jl_close(void *be, char *err, size_t errlen) {
   if (j->fd < 0) {
     if (fflush(stdout) != 0) e = errno;
   } else {
-    if (fdatasync(j->fd) != 0) e = errno;
+    if (!j->stream && fdatasync(j->fd) != 0) e = errno;
     if (close(j->fd) != 0 && e == 0) e = errno;
     j->fd = -1;
   }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bad input gets a clear error naming the problem and a non-zero exit:
 # options, URLs, store URIs, an unreachable site, a site that is not the
-# book API (HTML, a redirect loop, a body over the cap).
+# book API (HTML, a redirect loop, a body over the cap), a store that refuses
+# every item.
 . "$(dirname "$0")/lib.sh"
 
 # expect CODE PATTERN ARGS...: acrawl books ARGS exits CODE and says PATTERN.
@@ -46,4 +47,13 @@ done
 expect 1 "answered text/html; charset=utf-8, not JSON" --base "http://127.0.0.1:$(cat "$T/html.port")"
 expect 1 "cannot crawl.*redirect" --base "http://127.0.0.1:$(cat "$T/loop.port")"
 expect 1 "cannot crawl.*\(larger\|limit\|max\)" --base "http://127.0.0.1:$(cat "$T/huge.port")"
+
+# A store that refuses every item: each page is recorded with the store's own
+# words (here the device's), the crawl goes on to the end and exits 3.
+start_site s --books 40
+expect 3 'a store refused an item of this page: writing to "/dev/full": No space left' \
+  --base "$SITE_s" --store jsonl:/dev/full
+grep -q "failures 40" "$T/out.txt" || fail "every detail not recorded: $(cat "$T/out.txt")"
+# /dev/null is a stream, not a file to sync or cut: a complete crawl.
+expect 0 "books: complete" --base "$SITE_s" --store jsonl:/dev/null
 echo "ok: bad input"

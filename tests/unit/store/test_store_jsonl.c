@@ -5,6 +5,8 @@
  * keys), truncation without resume, and stdout.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -254,5 +256,76 @@ TEST_IMPL(store_jsonl_stdout) {
   ASSERT_EQ(dup2(saved, 1), 1);
   close(saved);
   expect_file(c.path, "{\"id\":\"1\"}\n{\"id\":\"2\"}\n");
+  st_rmdir(c.dir);
+}
+
+/* ------------------------------------------------ streams: /dev/null, FIFO */
+
+struct fifo_reader {
+  const char *path;
+  char got[256];
+  size_t len;
+};
+
+static void *read_fifo(void *arg) {
+  struct fifo_reader *r = arg;
+  int fd = open(r->path, O_RDONLY);
+  ssize_t n;
+  if (fd < 0) return NULL;
+  while ((n = read(fd, r->got + r->len, sizeof(r->got) - 1 - r->len)) > 0) r->len += (size_t)n;
+  r->got[r->len] = '\0';
+  close(fd);
+  return NULL;
+}
+
+/* A path that is not a regular file cannot seek, be cut or be synced: the
+ * store writes it like stdout, with or without resume. */
+static int stream_main(void *arg, void **result) {
+  struct jl_ctx *c = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_store_opts_t o;
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  struct st_acks a = {0};
+  char uri[320];
+  (void)result;
+  ac_store_opts_init(&o);
+  o.resume = 1;
+  ASSERT_OK(ac_store_open(loop, "jsonl:/dev/null", &o, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}")); /* still written once */
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT_UEQ(st.written, 2);
+  ASSERT_UEQ(st.skipped, 1);
+  ASSERT_STR_EQ(st.last_error, "");
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 2);
+  ASSERT_EQ(a.failed, 0);
+
+  snprintf(uri, sizeof(uri), "jsonl:%s", c->path); /* a FIFO, see the caller */
+  ASSERT_OK(ac_store_open(loop, uri, &o, &s, &err));
+  ASSERT_OK(st_put(s, &a, "2", "{\"id\":\"2\"}"));
+  ASSERT_OK(st_put(s, &a, "3", "{\"id\":\"3\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 4);
+  ASSERT_EQ(a.failed, 0);
+  return 0;
+}
+
+TEST_IMPL(store_jsonl_streams) {
+  struct jl_ctx c;
+  struct fifo_reader r;
+  pthread_t t;
+  jl_ctx_init(&c);
+  ASSERT_EQ(mkfifo(c.path, 0600), 0);
+  memset(&r, 0, sizeof(r));
+  r.path = c.path;
+  ASSERT_EQ(pthread_create(&t, NULL, read_fifo, &r), 0);
+  ASSERT_OK(ac_run(stream_main, &c, NULL));
+  ASSERT_EQ(pthread_join(t, NULL), 0);
+  ASSERT_STR_EQ(r.got, "{\"id\":\"2\"}\n{\"id\":\"3\"}\n");
+  ASSERT_EQ(unlink(c.path), 0);
   st_rmdir(c.dir);
 }
