@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "acrawl/errno.h"
@@ -44,10 +45,17 @@ struct mongo_backend {
 
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
-/* libmongoc wants one mongoc_init per process before any client. There is
- * no matching mongoc_cleanup: another store may open later, and the
- * process's exit frees what init made. */
-static void mongoc_init_once(void) { mongoc_init(); }
+/* libmongoc wants one mongoc_init per process before any client, and its
+ * mongoc_cleanup only once no client is left: another store may open later,
+ * so it runs at exit. Exit alone is not enough: init makes a shared-memory
+ * file of counters (/dev/shm/mongoc-PID) that only mongoc_cleanup removes.
+ * Debian's 1.23 also runs it from a destructor, a feature libmongoc
+ * deprecates (gone in 2.0), so it is called here as its docs ask; it runs
+ * once however often it is called. */
+static void mongoc_init_once(void) {
+  mongoc_init();
+  atexit(mongoc_cleanup);
+}
 
 static int match(const char *uri) {
   return strncmp(uri, "mongodb://", 10) == 0 || strncmp(uri, "mongodb+srv://", 14) == 0;

@@ -195,6 +195,7 @@ mongoc_client_t *mongo_test_client(const struct mongo_server *s) {
   char uri[1100];
   if (!inited) {
     mongoc_init();
+    atexit(mongoc_cleanup); /* removes /dev/shm/mongoc-PID (see src/store/mongo.c) */
     inited = 1;
   }
   mongo_plain_uri(s, uri, sizeof(uri));
