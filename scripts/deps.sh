@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs every Debian package that acrawl's build, tests and benchmarks need.
 set -eu
-PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libbrotli-dev libcjson-dev libhttp-parser-dev libsqlite3-dev sqlite3 valgrind
+PACKAGES="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libbrotli-dev libdeflate-dev libcjson-dev libhttp-parser-dev libsqlite3-dev sqlite3 valgrind
   qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3
   libcurl4-openssl-dev libpsl-dev libcjson-dev nginx-light python3-httpbin gunicorn curl wrk openssl
   python3-aiohttp python3-uvloop python3-scrapy time

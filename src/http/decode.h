@@ -7,7 +7,8 @@
  *
  * Memory is bounded whatever the compression ratio: decoded bytes leave
  * through the sink in pieces of at most AC__HTTP_DECODE_CHUNK bytes as soon
- * as they are made, and each coding keeps only its own fixed state (zlib's
+ * as they are made (a gzip body of at most 32 KiB whose trailer promises at
+ * most 1 MiB is decoded whole at the end, for speed: decode.c), and each coding keeps only its own fixed state (zlib's
  * 32 KiB window; brotli's window, which the stream declares and the format
  * caps at 16 MiB). A decompression bomb therefore reaches the caller's body
  * cap through the sink instead of growing a buffer here.
@@ -42,7 +43,9 @@ typedef int (*ac__http_sink_fn)(void *userdata, const char *data, size_t len);
 int ac__http_decoder_new(const char *content_encoding, ac__http_decoder_t **out);
 
 /* Feed encoded bytes; decoded output goes to sink in pieces of at most
- * AC__HTTP_DECODE_CHUNK bytes. Returns 0, AC_EPROTO for corrupt data,
+ * AC__HTTP_DECODE_CHUNK bytes, now or (a small gzip body, decoded whole: see
+ * decode.c) at finish. Returns 0, AC_EPROTO for corrupt data (found here or
+ * by finish: a gzip body that starts right but breaks later fails there),
  * AC_ENOMEM, or the sink's error. An error is final: every later feed or
  * finish returns it again without calling the sink. Bytes after the end of
  * a complete stream are ignored (but a gzip member that follows one is
@@ -54,6 +57,10 @@ int ac__http_decoder_feed(ac__http_decoder_t *d, const void *in, size_t len,
  * (truncated gzip/deflate/br), or the sink's error. A body of zero bytes is
  * not an error (a 204 or a HEAD sent with a Content-Encoding). */
 int ac__http_decoder_finish(ac__http_decoder_t *d, ac__http_sink_fn sink, void *ud);
+
+/* 1 if the body was decoded whole by the fast path (decode.c), else 0: for
+ * tests, which must see both paths taken. */
+int ac__http_decoder_decoded_whole(const ac__http_decoder_t *d);
 
 /* NULL is fine. */
 void ac__http_decoder_free(ac__http_decoder_t *d);

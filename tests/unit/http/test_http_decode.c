@@ -658,3 +658,81 @@ TEST_IMPL(decode_oom_sweep) {
   bytes_free(&gz_raw);
   bytes_free(&body);
 }
+
+/* ---- the whole-body fast path (gzip alone, small: libdeflate) ---- */
+
+/* Decodes body in one piece; returns feed's or finish's error and whether the
+ * fast path took it. */
+static int decode_once(const struct bytes *body, struct sink *s, int *whole) {
+  ac__http_decoder_t *d;
+  int rc;
+  ASSERT_OK(ac__http_decoder_new("gzip", &d));
+  rc = ac__http_decoder_feed(d, body->p, body->len, sink_fn, s);
+  if (rc == 0) rc = ac__http_decoder_finish(d, sink_fn, s);
+  *whole = ac__http_decoder_decoded_whole(d);
+  ac__http_decoder_free(d);
+  return rc;
+}
+
+TEST_IMPL(decode_gzip_whole_and_streamed_agree) {
+  struct bytes text = make_text(40 * 1000, 3);
+  struct bytes gz = zlib_encode(text.p, text.len, 15 + 16);
+  struct bytes first = zlib_encode(text.p, 1000, 15 + 16);
+  struct bytes two = concat(first, gz.p, gz.len);
+  struct bytes head = {text.p, 1000};
+  struct bytes two_want = concat(head, text.p, text.len);
+  struct bytes junk = concat(gz, "junk", 4);
+  size_t nz = 20u << 20;
+  struct bytes zeros = {calloc(1, nz), nz};
+  struct bytes small_bomb = zlib_encode(zeros.p, zeros.len, 15 + 16);
+  struct bytes liar = zlib_encode(text.p, text.len, 15 + 16);
+  struct sink s;
+  int whole;
+
+  ASSERT_LT(gz.len, 32 * 1024); /* small enough to be gathered */
+  /* A small gzip body: decoded whole, in every split, pieces <= 16 KiB. */
+  roundtrip("gzip", &gz, &text);
+  sink_init(&s, text.len + 1);
+  ASSERT_OK(decode_once(&gz, &s, &whole));
+  ASSERT_EQ(whole, 1);
+  ASSERT(s.len == text.len && memcmp(s.buf, text.p, text.len) == 0);
+  ASSERT_LE(s.largest_piece, AC__HTTP_DECODE_CHUNK);
+  free(s.buf);
+  /* Two members, or bytes after the stream: streamed, as before. */
+  roundtrip("gzip", &two, &two_want);
+  sink_init(&s, two_want.len + 1);
+  ASSERT_OK(decode_once(&two, &s, &whole));
+  ASSERT_EQ(whole, 0);
+  ASSERT_UEQ(s.len, two_want.len);
+  free(s.buf);
+  roundtrip("gzip", &junk, &text);
+  sink_init(&s, text.len + 1);
+  ASSERT_OK(decode_once(&junk, &s, &whole));
+  ASSERT_EQ(whole, 0);
+  free(s.buf);
+  /* 20 MiB of zeros in ~20 KB: the trailer's size is over the fast path's
+   * 1 MiB, so it streams into the cap, memory at zlib's state. */
+  ASSERT_LT(small_bomb.len, 32 * 1024);
+  ASSERT_OK(ac_replace_allocator(track_malloc, track_realloc, track_calloc, track_free));
+  peak_bytes = 0;
+  sink_init(&s, 0);
+  s.limit = 1024 * 1024;
+  ASSERT_ERR(decode_once(&small_bomb, &s, &whole), AC_ETOOLARGE);
+  ASSERT_EQ(whole, 0);
+  ASSERT_LT(peak_bytes, 128 * 1024);
+  ASSERT_UEQ(live_bytes, 0);
+  /* A trailer that lies about the size: refused by both paths. */
+  liar.p[liar.len - 4] ^= 0x01;
+  sink_init(&s, 0);
+  ASSERT_ERR(decode_once(&liar, &s, &whole), AC_EPROTO);
+  ASSERT_EQ(whole, 0);
+  bytes_free(&text);
+  bytes_free(&gz);
+  bytes_free(&first);
+  bytes_free(&two);
+  bytes_free(&two_want);
+  bytes_free(&junk);
+  bytes_free(&zeros);
+  bytes_free(&small_bomb);
+  bytes_free(&liar);
+}
