@@ -291,7 +291,7 @@ for sec, title in sections.items():
                       rss=st.median(int(r[5]) for r in rs) / 1024,
                       walls=" / ".join(r[3] for r in rs),
                       status=",".join(sorted(set(r[6] for r in rs))),
-                      check=" | ".join(dict.fromkeys(r[7] for r in rs)))
+                      check=" / ".join(dict.fromkeys(r[7] for r in rs)))  # not " | ": a table cell
     tut = med.get("tutorial crawler", {}).get("wall")
     wrk = med.get("wrk (fetch only)", {}).get("wall")
     ideal = nurls / 256 * 0.1 if sec == "delay" else None
