@@ -17,11 +17,13 @@
  * the loop's stack; completions call back into client.c, which calls user
  * code: after that nothing here touches the request or its connection.
  */
+#include <errno.h>
 #include <http_parser.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "http/cookie.h"
 #include "http/decode.h"
@@ -560,7 +562,20 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread < 0) {
-    if (conn_lost(rq, (int)nread)) response_done(rq);
+    int err = (int)nread;
+    /* libuv turns a reset that follows data into EOF (a hang-up after a
+     * partial read is taken as the end, the error never read), so a reset
+     * mid-body would look like a clean close, "short" instead of "network".
+     * The socket still holds the error: ask it, as libcurl's poll sees it. */
+    if (err == UV_EOF) {
+      uv_os_fd_t fd;
+      int soerr = 0;
+      socklen_t len = sizeof(soerr);
+      if (uv_fileno((uv_handle_t *)st, &fd) == 0 &&
+          getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == ECONNRESET)
+        err = UV_ECONNRESET;
+    }
+    if (conn_lost(rq, err)) response_done(rq);
     return;
   }
   if (rq->received == 0) rq->t_first = now_ns();
