@@ -278,11 +278,11 @@ static void abandon(ac__creq_t *r) {
 }
 
 static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
-  if (r->item_error != NULL) {
+  if (r->refused_by != NULL) {
     /* The store's own words say what to fix (a full disk, a bad path). */
     ac_store_stats_t st;
     char why[320];
-    ac_store_stats(r->item_error, &st);
+    ac_store_stats(r->refused_by, &st);
     snprintf(why, sizeof(why), "a store refused an item of this page%s%s",
              st.last_error[0] != '\0' ? ": " : "", st.last_error);
     record_failure(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, why);
@@ -305,7 +305,7 @@ static void fail(ac_crawl_t *c, ac__creq_t *r, int cause, int code, int status,
 static void on_item_ack(ac_store_t *store, int status, void *userdata) {
   ac__creq_t *r = userdata;
   ac_crawl_t *c = r->crawl;
-  if (status != 0) r->item_error = store;
+  if (status != 0) r->refused_by = store;
   else c->acks_ok++;
   if (--r->acks_pending > 0) return;
   if (r->finished) {

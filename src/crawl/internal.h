@@ -103,7 +103,7 @@ typedef struct ac__creq {
   size_t acks_pending;   /* store acknowledgements still to come */
   int parsed;            /* the callback returned 0 */
   int finished;          /* failed for good or abandoned: free once acks are in */
-  ac_store_t *item_error; /* the store that refused an item, or NULL */
+  ac_store_t *refused_by; /* the store that refused an item of it, or NULL */
   int last_cause;
   int last_code;
   int last_status;

@@ -368,7 +368,7 @@ static void read_request(int fd) {
   }
 }
 
-static void send_all(int fd, const char *p, size_t n) {
+void ht_send_all(int fd, const char *p, size_t n) {
   while (n > 0) {
     ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
     if (w <= 0) return;
@@ -390,7 +390,7 @@ static void *raw_main(void *arg) {
     if (r->mode == HT_RAW_SHORT) {
       const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: text/plain\r\n\r\n"
                       "0123456789";
-      send_all(fd, h, strlen(h));
+      ht_send_all(fd, h, strlen(h));
       close(fd);
     } else if (r->mode == HT_RAW_RESET) {
       char body[1000];
@@ -398,8 +398,8 @@ static void *raw_main(void *arg) {
       struct linger lg = {1, 0};
       struct timespec ts = {0, 50 * 1000 * 1000};
       memset(body, 'x', sizeof(body));
-      send_all(fd, h, strlen(h));
-      send_all(fd, body, sizeof(body));
+      ht_send_all(fd, h, strlen(h));
+      ht_send_all(fd, body, sizeof(body));
       /* Let the client read what was sent: a reset discards unread data. */
       nanosleep(&ts, NULL);
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -407,10 +407,10 @@ static void *raw_main(void *arg) {
     } else if (r->mode == HT_RAW_TRICKLE) {
       const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\n";
       struct timespec ts = {0, 100 * 1000 * 1000};
-      send_all(fd, h, strlen(h));
+      ht_send_all(fd, h, strlen(h));
       for (int i = 0; i < 10 && !r->stop; i++) {
         nanosleep(&ts, NULL);
-        send_all(fd, "0123456789" + i, 1);
+        ht_send_all(fd, "0123456789" + i, 1);
       }
       close(fd);
     } else {

@@ -63,6 +63,10 @@ void ht_raw_stop(struct ht_raw *r);
  * the fd, *port gets the port. */
 int ht_listen_loopback(int backlog, int *port);
 
+/* Sends all of p from a test server's thread; stops quietly when the client
+ * has gone (MSG_NOSIGNAL: no SIGPIPE). */
+void ht_send_all(int fd, const char *p, size_t n);
+
 /* A TCP port on 127.0.0.1 that nothing listens on (bound, then closed). */
 int ht_free_port(void);
 

@@ -262,11 +262,7 @@ static void serve_one(struct rt_server *s, int c) {
   for (int i = 0; st->cookies[i].value != NULL; i++)
     n += snprintf(resp + n, sizeof(resp) - (size_t)n, "Set-Cookie: %s\r\n", st->cookies[i].value);
   n += snprintf(resp + n, sizeof(resp) - (size_t)n, "\r\n");
-  for (int off = 0; off < n;) {
-    ssize_t w = send(c, resp + off, (size_t)(n - off), MSG_NOSIGNAL);
-    if (w <= 0) return;
-    off += (int)w;
-  }
+  ht_send_all(c, resp, (size_t)n);
   s->served++;
 }
 

@@ -288,7 +288,6 @@ static int stream_main(void *arg, void **result) {
   ac_store_error_t err;
   ac_store_stats_t st;
   struct st_acks a = {0};
-  char uri[320];
   (void)result;
   ac_store_opts_init(&o);
   o.resume = 1;
@@ -304,8 +303,7 @@ static int stream_main(void *arg, void **result) {
   ASSERT_EQ(a.ok, 2);
   ASSERT_EQ(a.failed, 0);
 
-  snprintf(uri, sizeof(uri), "jsonl:%s", c->path); /* a FIFO, see the caller */
-  ASSERT_OK(ac_store_open(loop, uri, &o, &s, &err));
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err)); /* a FIFO, see the caller */
   ASSERT_OK(st_put(s, &a, "2", "{\"id\":\"2\"}"));
   ASSERT_OK(st_put(s, &a, "3", "{\"id\":\"3\"}"));
   ASSERT_OK(ac_store_close(s));
