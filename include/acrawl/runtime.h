@@ -331,6 +331,10 @@ AC_EXTERN int ac_as_completed_next(ac_as_completed_t *it, ac_task_t **task);
 /**
  * AWAITS. Suspend the current task for ms milliseconds (0: let the other ready
  * tasks run first). Returns 0, AC_ECANCELED or AC_ETIMEDOUT.
+ * Every deadline of the runtime (sleeps, timeout scopes, timed waits) counts
+ * from the moment it is set, to the microsecond, not from ac_loop_now's
+ * cached time, and is never early. On Linux it wakes within the kernel's
+ * timer latency of that moment; elsewhere at the next millisecond tick.
  */
 AC_EXTERN int ac_sleep(uint64_t ms);
 

@@ -42,7 +42,7 @@ struct ac__soon {
 
 struct ac__timer {
   struct ac__heap_node node;
-  uint64_t due;             /* loop time, ms */
+  uint64_t due;             /* uv_hrtime() in µs (not the loop's cached ms) */
   uint64_t seq;             /* FIFO among equal deadlines */
   void (*cb)(struct ac__timer *t);
   unsigned active : 1;
@@ -52,7 +52,13 @@ struct ac_loop {
   uv_loop_t uv;
   uv_idle_t idle;           /* active while work is ready: the poll must not block */
   uv_check_t check;         /* runs ready work right after the poll (unref'd) */
-  uv_timer_t timer;         /* armed for the earliest ac__timer */
+#ifdef __linux__
+  uv_poll_t timer;          /* on timer_fd, a timerfd armed for the earliest ac__timer */
+  int timer_fd;
+#else
+  uv_timer_t timer;         /* armed for the earliest ac__timer (ms precision) */
+#endif
+  uint64_t timer_armed;     /* the due time it is armed for; 0: not armed */
   struct ac__heap timers;
   uint64_t timer_seq;
   struct ac__list ready;    /* struct ac__soon, FIFO */
@@ -74,7 +80,12 @@ void ac__loop_soon(ac_loop_t *loop, struct ac__soon *s);
 void ac__timer_init(struct ac__timer *t, void (*cb)(struct ac__timer *t));
 void ac__timer_start(ac_loop_t *loop, struct ac__timer *t, uint64_t timeout_ms);
 void ac__timer_stop(ac_loop_t *loop, struct ac__timer *t);
-void ac__timers_init(ac_loop_t *loop);
+/* Sets up the loop's timer handle; returns 0 or an AC_E* code. */
+int ac__timers_init(ac_loop_t *loop);
+/* Closes it; calls ac__loop_handle_closed once it is closed. */
+void ac__timers_close(ac_loop_t *loop);
+/* Whether h is the loop's own timer handle. */
+int ac__timers_own(const ac_loop_t *loop, const uv_handle_t *h);
 
 /* Called by libuv close callbacks of handles the loop tracks. */
 void ac__loop_handle_closed(ac_loop_t *loop);

@@ -60,6 +60,10 @@ int ac_loop_new(ac_loop_t **out) {
   rc = uv_loop_init(&loop->uv);
   if (rc != 0) goto fail_uv;
   loop->uv.data = loop;
+  if ((rc = ac__timers_init(loop)) != 0) {
+    (void)uv_loop_close(&loop->uv);
+    goto fail_uv;
+  }
   uv_idle_init(&loop->uv, &loop->idle);
   loop->idle.data = loop;
   uv_check_init(&loop->uv, &loop->check);
@@ -69,7 +73,6 @@ int ac_loop_new(ac_loop_t **out) {
   ac__list_init(&loop->ready);
   ac__list_init(&loop->tasks);
   ac__list_init(&loop->signals);
-  ac__timers_init(loop);
   loop->unretrieved_cb = default_unretrieved;
   *out = loop;
   return 0;
@@ -134,7 +137,7 @@ static void count_foreign(uv_handle_t *h, void *arg) {
   size_t *n = arg;
   if (uv_is_closing(h)) return;
   if (h == (uv_handle_t *)&loop->idle || h == (uv_handle_t *)&loop->check ||
-      h == (uv_handle_t *)&loop->timer ||
+      ac__timers_own(loop, h) ||
       (h->type == UV_SIGNAL && ac__signal_is_ours(loop, h)))
     return;
   (*n)++;
@@ -153,7 +156,7 @@ int ac_loop_close(ac_loop_t *loop) {
   loop->nclosing += 3;
   uv_close((uv_handle_t *)&loop->idle, on_close_count);
   uv_close((uv_handle_t *)&loop->check, on_close_count);
-  uv_close((uv_handle_t *)&loop->timer, on_close_count);
+  ac__timers_close(loop);
   while (loop->nclosing > 0) uv_run(&loop->uv, UV_RUN_NOWAIT);
   if (uv_loop_close(&loop->uv) != 0) {
     /* Requests the program started through ac_loop_uv are still running

@@ -206,6 +206,7 @@ struct rv_thr {
   int nblockers;
   ac_task_t *victim;
   uv_timer_t foreign;       /* the program's own timer: cancels the victim */
+  uint64_t scope_due_ns;    /* uv_hrtime() by which the victim's scope is due */
   atomic_int victim_ran;
   int cancel_rc;
   int rc, rc2, leave_rc;
@@ -219,8 +220,13 @@ static void rv_victim_work(void *arg) {
 
 static void rv_on_foreign(uv_timer_t *h) {
   struct rv_thr *x = h->data;
-  /* Runs in libuv's timer phase, just before acrawl's own timer (same due
-   * time, started earlier), whose pass expires the victim's scope. */
+  /* Runs in libuv's timer phase. acrawl's timers wake through a timerfd at
+   * their microsecond: wait here until the victim's scope is due, so that
+   * its expiry is already pending when the cancel starts; the poll phase of
+   * this same turn then sees the timerfd (ready first) before the thread
+   * pool's cancellation notice. */
+  while (uv_hrtime() < x->scope_due_ns) {
+  }
   x->cancel_rc = ac_task_cancel(x->victim);
 }
 
@@ -230,7 +236,10 @@ static int rv_thr_victim(void *arg, void **result) {
   (void)result;
   x->foreign.data = x;
   ASSERT_OK(uv_timer_start(&x->foreign, rv_on_foreign, 50, 0));
-  ASSERT_OK(ac_timeout_enter(&to, 50));
+  /* Due a little after the foreign timer (which waits for it), never
+   * before: libuv's timer counts from the loop's cached millisecond. */
+  ASSERT_OK(ac_timeout_enter(&to, 52));
+  x->scope_due_ns = uv_hrtime() + 52u * 1000000u + 100000u;
   x->rc = ac_run_in_thread(rv_victim_work, x); /* queued: every worker is busy */
   x->leave_rc = ac_timeout_leave(&to);
   x->rc2 = ac_sleep(1);

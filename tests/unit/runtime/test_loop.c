@@ -48,6 +48,57 @@ TEST_IMPL(sleep_wakes_in_deadline_order) {
   ASSERT_OK(ac_loop_close(loop));
 }
 
+/* Keeps the loop thread busy without returning to it, as a burst of work
+ * in one turn does. */
+static void busy_ms(uint64_t ms) {
+  uint64_t end = uv_hrtime() + ms * 1000000u;
+  while (uv_hrtime() < end) {
+  }
+}
+
+struct late_sleeper {
+  struct log *log;
+  int id;
+  uint64_t busy_ms, sleep_ms;
+  uint64_t slept_ns;
+};
+
+static int late_sleeper(void *arg, void **result) {
+  struct late_sleeper *s = arg;
+  uint64_t t0;
+  (void)result;
+  busy_ms(s->busy_ms);
+  t0 = uv_hrtime();
+  ASSERT_OK(ac_sleep(s->sleep_ms));
+  s->slept_ns = uv_hrtime() - t0;
+  s->log->order[s->log->n++] = s->id;
+  return 0;
+}
+
+/* A sleep counts from the moment it starts, not from the loop's time cached
+ * at the start of the turn: a server that answers after a fixed delay
+ * answers each request after that delay even when a burst of requests kept
+ * the loop busy. Task 1 starts a 4 ms sleep at once; task 2, in the same
+ * turn, works 2 ms, then sleeps 3 ms: due 1 ms after task 1. With deadlines
+ * from the turn's time, task 2 (due at 3 ms) would wake first and after
+ * only 1 ms of sleep. */
+TEST_IMPL(sleep_counts_from_its_own_start) {
+  ac_loop_t *loop;
+  struct log log = {{0}, 0, {0}, 0};
+  struct late_sleeper a = {&log, 1, 0, 4, 0}, b = {&log, 2, 2, 3, 0};
+
+  ASSERT_OK(ac_loop_new(&loop));
+  ASSERT_OK(ac_task_spawn(loop, late_sleeper, &a, NULL, NULL));
+  ASSERT_OK(ac_task_spawn(loop, late_sleeper, &b, NULL, NULL));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_EQ(log.n, 2);
+  ASSERT_EQ(log.order[0], 1);
+  ASSERT_EQ(log.order[1], 2);
+  ASSERT_GE(a.slept_ns, 4u * 1000000u); /* never early */
+  ASSERT_GE(b.slept_ns, 3u * 1000000u);
+  ASSERT_OK(ac_loop_close(loop));
+}
+
 static int yielder(void *arg, void **result) {
   struct sleeper_arg *s = arg;
   int i;
