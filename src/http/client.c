@@ -186,6 +186,11 @@ static void on_done(struct ac_http_call *call, CURLcode result) {
 void ac__http_call_end(struct ac_http_call *call, int status, ac_http_error_t *err) {
   ac_http_error_t e = {0};
   ac_response_t *r = call->resp;
+  /* A call the native path served goes back to the pool whatever its
+   * outcome: its easy handle ran no transfer and holds no failure state,
+   * and making one (curl_easy_init, then curl_easy_cleanup's SIGPIPE dance)
+   * cost more than the rest of a request's bookkeeping. */
+  if (call->native) call->reusable = 1;
   if (status == 0 && call->raise_for_status && r->status >= 400) {
     status = AC_EHTTPSTATUS;
     ac__http_error_set(&e, status, 0, "HTTP status %d %s", r->status, r->reason);
