@@ -18,7 +18,7 @@
 #include "cli/cli.h"
 #include "site/site.h"
 
-enum opt_kind { OPT_STR, OPT_U64, OPT_PROB };
+enum opt_kind { OPT_STR, OPT_U64, OPT_PROB, OPT_FLAG };
 
 struct site_cli {
   const char *host;
@@ -26,6 +26,7 @@ struct site_cli {
   const char *dump;
   uint64_t port, books, seed, page_size, delay, jitter, fail_first, retry_after, gone,
       max_in_flight, fault_seed, max_limit, max_connections;
+  int gzip_ahead;
   double p429, preset, pshort, pbadjson;
 };
 
@@ -53,6 +54,8 @@ static const struct opt opts[] = {
     {"max-connections", OPT_U64, F(max_connections), 1000000, "N",
      "connections open at once; more wait in the backlog (16384)"},
     {"dump", OPT_STR, F(dump), 0, "FILE|-", "write the data set as JSON Lines and exit"},
+    {"gzip-ahead", OPT_FLAG, F(gzip_ahead), 0, "",
+     "gzip every body at start, not at its first gzip request (benchmarks)"},
     {"delay", OPT_U64, F(delay), 600000, "MS", "delay every book API answer"},
     {"jitter", OPT_U64, F(jitter), 600000, "MS", "plus a random 0..MS"},
     {"fail-first", OPT_U64, F(fail_first), 1000, "K", "every book URL fails its first K tries (5xx)"},
@@ -75,7 +78,7 @@ void ac_cli_site_usage(FILE *out) {
                "endpoints and seeded faults. Stops cleanly on SIGINT or SIGTERM.\n\noptions:\n");
   for (size_t i = 0; i < NOPTS; i++) {
     char left[40];
-    snprintf(left, sizeof(left), "--%s %s", opts[i].name, opts[i].arg);
+    snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, *opts[i].arg ? " " : "", opts[i].arg);
     fprintf(out, "  %-24s %s\n", left, opts[i].help);
   }
   fprintf(out, "  %-24s %s\n", "--help", "print this help");
@@ -87,6 +90,10 @@ static int set_opt(struct site_cli *c, const struct opt *o, const char *text) {
   if (o->kind == OPT_STR) {
     if (*text == '\0') goto bad;
     *(const char **)(void *)p = text;
+    return 0;
+  }
+  if (o->kind == OPT_FLAG) {
+    *(int *)(void *)p = 1;
     return 0;
   }
   errno = 0;
@@ -138,7 +145,13 @@ static int parse(struct site_cli *c, int argc, char **argv) {
               (int)nlen, a);
       return -1;
     }
-    if (eq != NULL) {
+    if (o->kind == OPT_FLAG) {
+      if (eq != NULL) {
+        fprintf(stderr, "acrawl site: --%s takes no value\n", o->name);
+        return -1;
+      }
+      val = "";
+    } else if (eq != NULL) {
       val = eq + 1;
     } else if (i + 1 < argc) {
       val = argv[++i];
@@ -302,6 +315,7 @@ int ac_cli_site(int argc, char **argv) {
   so.books.n = (size_t)c.books;
   so.books.seed = c.seed;
   so.books.page_size = (size_t)c.page_size;
+  if (c.gzip_ahead) so.books.flags |= AC__BOOKS_GZIP;
   so.max_limit = (size_t)c.max_limit;
   so.faults.seed = c.fault_seed;
   so.faults.delay_ms = (uint32_t)c.delay;

@@ -66,6 +66,7 @@ TEST_IMPL(site_bad_options) {
   bad("stray", "stray");
   bad("--host 999.1.1.1 --port 0", "999.1.1.1");
   bad("--dump /nonexistent/dir/file", "--dump");
+  bad("--gzip-ahead=1", "takes no value");
   {
     char cmd[256];
     int st;
