@@ -46,6 +46,41 @@ TEST_IMPL(json_scan_nul_and_truncation) {
   ASSERT_EQ(ac__json_scan(doc, strlen(doc), NULL, NULL, NULL, NULL), 0);
 }
 
+/* Strings are scanned 16 (or 8) bytes a step: a byte that matters must be
+ * seen at every offset of a step, with a plain run after it and before it,
+ * and bytes of 0x80 and up (UTF-8) or 0x7f must never be taken for one. */
+TEST_IMPL(json_scan_string_bytes_at_every_offset) {
+  static const struct {
+    const char *ins; /* put at the offset, inside the string */
+    int valid;
+  } cases[] = {{"\"", 0}, /* ends the string early: the rest is not JSON */
+               {"\\n", 1}, {"\\\"", 1}, {"\\u00e9", 1}, {"\x01", 0}, {"\x1f", 0},
+               {"\t", 0}, {" ", 1}, {"\x7f", 1}, {"\xc3\xa9", 1}, {"\xef\xbf\xbf", 1},
+               {"\xf0\x9f\x93\x9a", 1}, {"\\", 0}};
+  char buf[128];
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    size_t ilen = strlen(cases[k].ins);
+    for (size_t off = 0; off < 48; off++) {
+      for (size_t tail = 0; tail < 40; tail += 13) {
+        size_t n = 0, pos = 0;
+        int rc;
+        buf[n++] = '"';
+        for (size_t i = 0; i < off; i++) buf[n++] = (char)('a' + i % 26);
+        memcpy(buf + n, cases[k].ins, ilen);
+        n += ilen;
+        for (size_t i = 0; i < tail; i++) buf[n++] = 'z';
+        buf[n++] = '"';
+        rc = ac__json_scan(buf, n, NULL, NULL, NULL, &pos);
+        if (rc != (cases[k].valid ? 0 : AC_EPARSE))
+          AC__FAIL("case %zu at offset %zu, %zu after: rc %d", k, off, tail, rc);
+        /* A raw control character is reported where it is. */
+        if (!cases[k].valid && (unsigned char)cases[k].ins[0] < 0x20 && pos != 1 + off)
+          AC__FAIL("case %zu at offset %zu: error at %zu", k, off, pos);
+      }
+    }
+  }
+}
+
 TEST_IMPL(json_scan_depth_cap) {
   char deep[2 * AC__JSON_MAX_DEPTH + 3];
   size_t n;
