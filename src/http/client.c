@@ -673,13 +673,7 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
     return rc;
   }
   call->read_timeout_ms = opts->read_timeout_ms;
-  if (call->read_timeout_ms > 0) {
-    /* The loop's clock is that of its turn's start, which may be long ago
-     * when a task ran a while: the timeout counts from now. (At a chunk, the
-     * turn started at the poll that brought it: fresh enough.) */
-    uv_update_time(&s->loop->uv);
-    ac__http_call_got_data(call);
-  }
+  if (call->read_timeout_ms > 0) ac__http_call_got_data(call); /* counts from now */
 
   if (out != NULL) *out = call;
   return 0;

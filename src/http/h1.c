@@ -1071,10 +1071,7 @@ int ac__h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_
   rq->active = 1;
   call->native = 1;
   call->h1_redirects = 0;
-  if (rq->timeout_ms > 0) {
-    uv_update_time(&call->session->loop->uv); /* counts from now, not the turn's start */
-    ac__timer_start(call->session->loop, &rq->deadline, rq->timeout_ms);
-  }
+  if (rq->timeout_ms > 0) ac__timer_start(call->session->loop, &rq->deadline, rq->timeout_ms);
   resolve_and_send(rq);
   return 0;
 
