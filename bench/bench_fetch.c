@@ -135,6 +135,7 @@ int main(int argc, char **argv) {
     b.done_at = calloc((size_t)b.n, sizeof(*b.done_at));
     b.tm = calloc((size_t)b.n, sizeof(*b.tm));
   }
+  (void)ac_reserve_fds((size_t)b.c + 64, NULL); /* as acrawl fetch does */
   t0 = now_s();
   b.t0 = t0;
   rc = ac_run(bench_main, &b, NULL);

@@ -349,6 +349,12 @@ int ac__cli_books(int argc, char **argv) {
   rc = parse_args(&cfg, argc, argv);
   if (rc != 0) return rc > 0 ? 0 : EXIT_USAGE;
   if (cfg.nstores == 0) cfg.stores[cfg.nstores++] = "sqlite:books.db";
+  /* A connection per request in flight plus the stores' files, reserved
+   * before the stores start their threads: growing the descriptor table
+   * later stalls the loop (ac_reserve_fds), 10-16 ms at 256 in flight. */
+  if (ac_reserve_fds(cfg.crawl.concurrency + 64, NULL) == AC_EMFILE)
+    fprintf(stderr, "acrawl books: the open files limit is below --concurrency %zu + 64: "
+                    "connections past it will fail\n", cfg.crawl.concurrency);
   rc = ac_loop_new(&loop);
   if (rc == 0) rc = ac_signal_watch(loop, SIGINT, on_signal, &cfg);
   if (rc == 0) rc = ac_signal_watch(loop, SIGTERM, on_signal, &cfg);

@@ -299,6 +299,18 @@ static int add_header(struct fetch_cfg *cfg, const char *arg) {
   return 0;
 }
 
+/* A socket per request in flight, and a few more descriptors for the loop,
+ * its threads and the input: reserved before the loop starts its threads,
+ * so that growing the descriptor table never stalls it (ac_reserve_fds). */
+static void reserve_fds(size_t concurrency) {
+  size_t avail = 0;
+  if (ac_reserve_fds(concurrency + 64, &avail) == AC_EMFILE)
+    fprintf(stderr,
+            "acrawl fetch: -c %zu needs about %zu open files, the hard limit allows %zu: "
+            "requests past that fail (too many open files)\n",
+            concurrency, concurrency + 64, avail);
+}
+
 int ac__cli_fetch(int argc, char **argv) {
   struct fetch_cfg cfg;
   int i, rc;
@@ -373,6 +385,7 @@ int ac__cli_fetch(int argc, char **argv) {
     cfg.input = "stdin";
     cfg.in = stdin;
   }
+  reserve_fds(cfg.concurrency);
   rc = ac_run(fetch_main, &cfg, NULL);
   if (cfg.in != NULL && cfg.in != stdin) fclose(cfg.in);
   free(cfg.urls);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "acrawl.h"
@@ -228,14 +227,15 @@ static int write_portfile(const char *path, int port) {
   return ok ? 0 : -1;
 }
 
-/* Raise the soft limit on open files towards want (at most the hard limit):
- * Debian's default soft limit of 1,024 would cap the connections. */
-static void raise_fd_limit(uint64_t want) {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
-  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? (rlim_t)want : rl.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-    fprintf(stderr, "acrawl site: cannot raise the open files limit: %s\n", strerror(errno));
+/* Descriptors for want connections, reserved before the loop has threads
+ * (ac_reserve_fds): Debian's default soft limit of 1,024 would cap the
+ * connections, and growing the descriptor table while serving 10,000
+ * clients would stall the loop at every doubling. */
+static void reserve_fds(uint64_t want) {
+  size_t avail = 0;
+  if (ac_reserve_fds((size_t)want, &avail) == AC_EMFILE)
+    fprintf(stderr, "acrawl site: the open files limit allows %zu connections, not %llu\n",
+            avail > 64 ? avail - 64 : 0, (unsigned long long)(want - 64));
 }
 
 struct run {
@@ -334,7 +334,7 @@ int ac_cli_site(int argc, char **argv) {
   so.server.max_connections = (size_t)c.max_connections;
   so.server.max_tracked_clients = 4096;
   so.server.backlog = 4096;
-  raise_fd_limit(c.max_connections + 64);
+  reserve_fds(c.max_connections + 64);
 
   memset(&r, 0, sizeof(r));
   r.cli = &c;
