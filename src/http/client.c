@@ -71,7 +71,7 @@ static void call_destroy(struct ac_http_call *call) {
 }
 
 /* A finished call goes back to the session's pool (up to a cap) with its
- * easy handle, which keeps the session's options. */
+ * easy handle, if it has one, which keeps the session's options. */
 static void call_free(struct ac_http_call *call) {
   ac_session_t *s = call->session;
   ac_response_free(call->resp);
@@ -79,7 +79,7 @@ static void call_free(struct ac_http_call *call) {
   /* A handle whose transfer failed or was cut short is not reused: libcurl
    * keeps some of a failure's state (CURLINFO_OS_ERRNO) across transfers,
    * which would misclassify the next failure. */
-  if (call->easy == NULL || !call->reusable || s->npool >= AC__HTTP_POOLED_CALLS) {
+  if (!call->reusable || s->npool >= AC__HTTP_POOLED_CALLS) {
     call_destroy(call);
     return;
   }
@@ -101,15 +101,14 @@ static struct ac_http_call *call_get(ac_session_t *s) {
     s->npool--;
     return call;
   }
+  /* No easy handle yet: the native path never needs one, and making one
+   * (curl_easy_init, 4 us here) then freeing it (curl_easy_cleanup, 3 us and
+   * three rt_sigaction calls) was most of a burst's per-request cost past the
+   * pool's cap. ac__http_call_to_curl makes it when libcurl takes the call. */
   call = ac__calloc(1, sizeof(*call));
   if (call == NULL) return NULL;
   call->session = s;
   ac__timer_init(&call->read_timer, on_read_timeout);
-  call->easy = curl_easy_init();
-  if (call->easy == NULL) {
-    ac__free(call);
-    return NULL;
-  }
   return call;
 }
 
@@ -124,7 +123,7 @@ static void call_complete(struct ac_http_call *call, int status, ac_http_error_t
   ac__timer_stop(s->loop, &call->read_timer);
   if (call->native)
     ac__h1_detach(call);
-  else
+  else if (call->easy != NULL) /* NULL: libcurl never took it */
     curl_multi_remove_handle(s->multi, call->easy);
   ac__list_remove(&call->node);
   if (--s->ncalls == 0) uv_unref((uv_handle_t *)&s->timer);
@@ -187,9 +186,9 @@ void ac__http_call_end(struct ac_http_call *call, int status, ac_http_error_t *e
   ac_http_error_t e = {0};
   ac_response_t *r = call->resp;
   /* A call the native path served goes back to the pool whatever its
-   * outcome: its easy handle ran no transfer and holds no failure state,
-   * and making one (curl_easy_init, then curl_easy_cleanup's SIGPIPE dance)
-   * cost more than the rest of a request's bookkeeping. */
+   * outcome: its easy handle, if it has one from an earlier transfer, ran
+   * no transfer this time and holds no failure state (a failed libcurl
+   * transfer's call is never pooled). */
   if (call->native) call->reusable = 1;
   if (status == 0 && call->raise_for_status && r->status >= 400) {
     status = AC_EHTTPSTATUS;
@@ -202,8 +201,17 @@ void ac__http_call_end(struct ac_http_call *call, int status, ac_http_error_t *e
 int ac__http_call_to_curl(struct ac_http_call *call, const ac_request_opts_t *o,
                           ac_http_error_t *err) {
   ac_session_t *s = call->session;
-  int rc = ac__http_call_setup(call, o, err);
+  int rc;
   call->native = 0;
+  if (call->easy == NULL) {
+    call->easy = curl_easy_init();
+    if (call->easy == NULL) {
+      ac__http_error_set(err, AC_ENOMEM, 0, "cannot allocate the request");
+      return AC_ENOMEM;
+    }
+    memset(&call->set, 0, sizeof(call->set)); /* every option is set on a new handle */
+  }
+  rc = ac__http_call_setup(call, o, err);
   if (rc == 0 && curl_multi_add_handle(s->multi, call->easy) != CURLM_OK) {
     rc = AC_ENOMEM;
     ac__http_error_set(err, rc, 0, "libcurl refused the transfer");

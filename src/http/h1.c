@@ -1043,7 +1043,7 @@ int ac__h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_
     call->h1 = rq;
   }
   if (o->nparams > 0) {
-    rc = ac__http_build_url(call->easy, o->url, o->params, o->nparams, &built);
+    rc = ac__http_build_url(o->url, o->params, o->nparams, &built);
     if (rc == AC_ENOMEM) goto nomem;
     if (rc != 0) return 1; /* libcurl's path reports it */
     url = built;

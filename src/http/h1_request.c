@@ -254,7 +254,7 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
     h->has_body = 1;
     break;
   case AC_BODY_FORM:
-    rc = ac__http_urlencode_pairs(call->easy, o->fields, o->nfields, &form);
+    rc = ac__http_urlencode_pairs(o->fields, o->nfields, &form);
     if (rc != 0) return rc;
     ctype = "application/x-www-form-urlencoded";
     body = form;

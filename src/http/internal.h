@@ -186,10 +186,9 @@ int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *opts
  * last request set beyond the session's options (request.c). */
 void ac__http_call_recycle(struct ac_http_call *call);
 /* Build url + "?" + encoded params into a new string (request.c). */
-int ac__http_build_url(CURL *easy, const char *url, const ac_http_kv_t *params, size_t n,
-                       char **out);
+int ac__http_build_url(const char *url, const ac_http_kv_t *params, size_t n, char **out);
 /* key=value&... with both URL-encoded (request.c). */
-int ac__http_urlencode_pairs(CURL *easy, const ac_http_kv_t *kv, size_t n, char **out);
+int ac__http_urlencode_pairs(const ac_http_kv_t *kv, size_t n, char **out);
 
 /* ac_session_send with the failure's detail in err (may be NULL). */
 int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_done_cb cb,

@@ -42,35 +42,37 @@ static int sbuf_add(struct sbuf *b, const char *s, size_t n) {
   return 0;
 }
 
-/* Append curl_easy_escape(s): every byte but ALPHA DIGIT - . _ ~ as %XX. */
-static int sbuf_add_escaped(struct sbuf *b, CURL *easy, const char *s) {
+/* Append curl_easy_escape(s): every byte but ALPHA DIGIT - . _ ~ as %XX.
+ * libcurl ignores the function's handle (NULL here), so that the native
+ * path, whose calls have none, encodes the same way. */
+static int sbuf_add_escaped(struct sbuf *b, const char *s) {
   char *e;
   int rc;
   if (s == NULL) s = "";
-  e = curl_easy_escape(easy, s, 0);
+  e = curl_easy_escape(NULL, s, 0);
   if (e == NULL) return AC_ENOMEM;
   rc = sbuf_add(b, e, strlen(e));
   curl_free(e);
   return rc;
 }
 
-static int add_pairs(struct sbuf *b, CURL *easy, const ac_http_kv_t *kv, size_t n) {
+static int add_pairs(struct sbuf *b, const ac_http_kv_t *kv, size_t n) {
   size_t i;
   int rc = 0;
   for (i = 0; i < n && rc == 0; i++) {
     if (kv[i].key == NULL) return AC_EINVAL;
     if (i > 0) rc = sbuf_add(b, "&", 1);
-    if (rc == 0) rc = sbuf_add_escaped(b, easy, kv[i].key);
+    if (rc == 0) rc = sbuf_add_escaped(b, kv[i].key);
     if (rc == 0) rc = sbuf_add(b, "=", 1);
-    if (rc == 0) rc = sbuf_add_escaped(b, easy, kv[i].value);
+    if (rc == 0) rc = sbuf_add_escaped(b, kv[i].value);
   }
   return rc;
 }
 
-int ac__http_urlencode_pairs(CURL *easy, const ac_http_kv_t *kv, size_t n, char **out) {
+int ac__http_urlencode_pairs(const ac_http_kv_t *kv, size_t n, char **out) {
   struct sbuf b = {NULL, 0, 0, AC__HTTP_DEFAULT_MAX_BODY};
   int rc = sbuf_add(&b, "", 0);
-  if (rc == 0) rc = add_pairs(&b, easy, kv, n);
+  if (rc == 0) rc = add_pairs(&b, kv, n);
   if (rc != 0) {
     ac__free(b.p);
     return rc;
@@ -79,8 +81,7 @@ int ac__http_urlencode_pairs(CURL *easy, const ac_http_kv_t *kv, size_t n, char 
   return 0;
 }
 
-int ac__http_build_url(CURL *easy, const char *url, const ac_http_kv_t *params, size_t n,
-                       char **out) {
+int ac__http_build_url(const char *url, const ac_http_kv_t *params, size_t n, char **out) {
   struct sbuf b = {NULL, 0, 0, AC__HTTP_MAX_URL};
   const char *hash, *q;
   size_t base_len;
@@ -98,7 +99,7 @@ int ac__http_build_url(CURL *easy, const char *url, const ac_http_kv_t *params, 
       rc = sbuf_add(&b, "?", 1);
     else if (q[1] != '\0' && url[base_len - 1] != '&' && url[base_len - 1] != '?')
       rc = sbuf_add(&b, "&", 1);
-    if (rc == 0) rc = add_pairs(&b, easy, params, n);
+    if (rc == 0) rc = add_pairs(&b, params, n);
   }
   if (rc == 0 && hash != NULL) rc = sbuf_add(&b, hash, strlen(hash));
   if (rc != 0) {
@@ -221,7 +222,7 @@ static int setup_body(struct ac_http_call *call, const ac_request_opts_t *o,
     return curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body != NULL ? o->body : "") ==
                    CURLE_OK ? 0 : AC_ENOMEM;
   case AC_BODY_FORM:
-    rc = ac__http_urlencode_pairs(e, o->fields, o->nfields, &form);
+    rc = ac__http_urlencode_pairs(o->fields, o->nfields, &form);
     if (rc != 0) return rc;
     *content_type = "application/x-www-form-urlencoded";
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(form));
@@ -357,7 +358,7 @@ static int setup_url(CURL *e, const ac_request_opts_t *o) {
     if (strlen(o->url) > AC__HTTP_MAX_URL) return AC_ETOOLARGE;
     return curl_easy_setopt(e, CURLOPT_URL, o->url) == CURLE_OK ? 0 : AC_ENOMEM;
   }
-  rc = ac__http_build_url(e, o->url, o->params, o->nparams, &url);
+  rc = ac__http_build_url(o->url, o->params, o->nparams, &url);
   if (rc == 0 && curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK) rc = AC_ENOMEM;
   ac__free(url);
   return rc;
@@ -406,7 +407,9 @@ int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *o,
 }
 
 void ac__http_call_recycle(struct ac_http_call *call) {
-  if (call->dirty) {
+  if (call->easy == NULL) {
+    /* Only ever native: nothing of libcurl's to reset. */
+  } else if (call->dirty) {
     /* libcurl 7.88's reset forgets the cookie file list without freeing it:
      * clear it first (with a shared jar, the cookies stay in the share). */
     if (call->session->cookies) curl_easy_setopt(call->easy, CURLOPT_COOKIEFILE, NULL);
