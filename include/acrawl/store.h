@@ -18,7 +18,12 @@
  *                               MongoDB through libmongoc: unordered bulk
  *                               upserts keyed by the document's key field, a
  *                               unique index on it made at open. The JSON is
- *                               data, never read as Extended JSON.
+ *                               data, never read as Extended JSON. libmongoc
+ *                               lives in a module, acrawl-mongo.so, loaded at
+ *                               the first such open (from $ACRAWL_MODULE_DIR if
+ *                               set, else beside the program or where `make
+ *                               install` put it): programs that use no MongoDB
+ *                               store never load libmongoc.
  *
  * An item is a JSON object (the bytes are stored as given where the store
  * keeps text) and a key: the text of its key field's value (for the book
@@ -50,7 +55,8 @@
  *
  * Errors: AC_EINVAL (bad URI: unknown scheme, missing path, bad MongoDB
  * database.collection; a key or document that is empty), AC_ESTORE (the
- * backend refused: cannot open the file, MongoDB unreachable at open, a
+ * backend refused: cannot open the file, the MongoDB module not found or
+ * not loadable, MongoDB unreachable at open, a
  * document MongoDB cannot take, a JSON Lines document holding a raw
  * newline), AC_ECLOSED (put after close began), AC_EPERM (a call that would
  * wait on the store's writer, made from an ack callback), AC_ENOMEM. The

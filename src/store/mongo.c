@@ -22,6 +22,7 @@
 #include "common/alloc.h"
 #include "store/internal.h"
 #include "store/json_bson.h"
+#include "store/mongo_module.h"
 
 /* MongoDB's document size limit (maxBsonObjectSize on every server). */
 #define MONGO_MAX_DOC (16 * 1024 * 1024)
@@ -57,9 +58,6 @@ static void mongoc_init_once(void) {
   atexit(mongoc_cleanup);
 }
 
-static int match(const char *uri) {
-  return strncmp(uri, "mongodb://", 10) == 0 || strncmp(uri, "mongodb+srv://", 14) == 0;
-}
 
 /* The URI for messages: a password never goes into an error or a log. */
 static void redact(const char *uri, char *out, size_t outlen) {
@@ -112,7 +110,7 @@ static int split_uri(const ac__store_target_t *t, char **driver_uri, char **db, 
   char shown[512];
   redact(t->uri, shown, sizeof(shown));
   const char *hosts = strstr(t->uri, "://");
-  if (!match(t->uri) || hosts == NULL) {
+  if (!ac__mongo_uri_match(t->uri) || hosts == NULL) {
     ac__store_errf(err, errlen, "not a MongoDB URI: %s (mongodb://HOST[:PORT]/DB.COLLECTION)", shown);
     return AC_EINVAL;
   }
@@ -470,6 +468,6 @@ static int mongo_close(void *p, char *err, size_t errlen) {
   return 0;
 }
 
-const ac__store_backend_t ac__store_mongo = {
-    "mongodb", match, mongo_open, mongo_write, mongo_close,
+const ac__store_backend_t ac__store_mongo_impl = {
+    "mongodb", ac__mongo_uri_match, mongo_open, mongo_write, mongo_close,
 };

@@ -29,14 +29,6 @@ int ac__store_fail(ac_store_error_t *err, int code, const char *fmt, ...) {
   return code;
 }
 
-void ac__store_errf(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (err == NULL || errlen == 0) return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
-
 void ac_store_opts_init(ac_store_opts_t *opts) {
   memset(opts, 0, sizeof(*opts));
   opts->collection = DEFAULT_COLLECTION;

@@ -38,6 +38,37 @@ set -e
 [ $rc -eq 1 ] || fail "MongoDB down at start: exit $rc"
 grep -q "unreachable" "$T/down.txt" || fail "no clear error: $(cat "$T/down.txt")"
 
+# The MongoDB store is a module (acrawl-mongo.so) loaded at the first
+# mongodb:// store: a run without one never maps libmongoc, whose load-time
+# init cost every start about 4 ms and left /dev/shm/mongoc-PID behind every
+# killed process. LD_DEBUG=files: glibc's loader names each object it maps.
+set +e
+LD_DEBUG=files "$ACRAWL" books --base http://127.0.0.1:1 --store "jsonl:$T/none.jsonl" \
+  --quiet >"$T/ld_plain.txt" 2>&1
+LD_DEBUG=files "$ACRAWL" books --base http://127.0.0.1:1 \
+  --store "mongodb://127.0.0.1:$port/acrawl.books" --quiet >"$T/ld_mongo.txt" 2>&1
+set -e
+grep -q "file=libuv" "$T/ld_plain.txt" || fail "LD_DEBUG=files printed no loads: $(head -3 "$T/ld_plain.txt")"
+if grep -q "file=libmongoc" "$T/ld_plain.txt"; then fail "libmongoc mapped by a run without a MongoDB store"; fi
+grep -q "file=.*acrawl-mongo.so" "$T/ld_mongo.txt" || fail "the MongoDB module was not loaded for a mongodb:// store"
+grep -q "file=libmongoc" "$T/ld_mongo.txt" || fail "libmongoc not loaded for a mongodb:// store"
+
+# No module where it is looked for, or a file that is not one: a clear error, exit 1.
+mkdir -p "$T/nomod" "$T/badmod"
+: > "$T/badmod/acrawl-mongo.so"
+for dir in nomod badmod; do
+  set +e
+  ACRAWL_MODULE_DIR="$T/$dir" "$ACRAWL" books --base http://127.0.0.1:1 \
+    --store "mongodb://127.0.0.1:$port/acrawl.books" --quiet >"$T/$dir.txt" 2>&1
+  rc=$?
+  set -e
+  [ $rc -eq 1 ] || fail "module in $dir: exit $rc"
+done
+grep -q "needs its module acrawl-mongo.so, which is not in ACRAWL_MODULE_DIR ($T/nomod)" "$T/nomod.txt" ||
+  fail "no clear error for a missing module: $(cat "$T/nomod.txt")"
+grep -q "cannot load the MongoDB module: $T/badmod/acrawl-mongo.so" "$T/badmod.txt" ||
+  fail "no clear error for a broken module: $(cat "$T/badmod.txt")"
+
 if [ -n "${ACRAWL_TEST_MONGODB_URI:-}" ]; then
   base_uri=${ACRAWL_TEST_MONGODB_URI%/}
   restart=0

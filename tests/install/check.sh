@@ -29,3 +29,15 @@ for exe in shared static; do
   echo "$exe: ok"
 done
 ldd "$prefix/shared" | grep -q "$prefix" || { echo "shared build did not link the installed libacrawl"; exit 1; }
+
+# The MongoDB module (when built) is installed, and the installed acrawl finds
+# it although the prefix is not the configured one: its error is the
+# unreachable server's, not a missing module's.
+if [ -f "$build/acrawl-mongo.so" ]; then
+  libdir=$(pkg-config --variable=libdir acrawl)
+  [ -f "$libdir/acrawl/acrawl-mongo.so" ] || { echo "acrawl-mongo.so not installed in $libdir/acrawl"; exit 1; }
+  out=$(env -u ACRAWL_MODULE_DIR "$prefix/bin/acrawl" books --base http://127.0.0.1:1 \
+    --store mongodb://127.0.0.1:1/acrawl.books --quiet 2>&1) && { echo "a MongoDB store on port 1 opened"; exit 1; }
+  echo "$out" | grep -q "unreachable" || { echo "installed acrawl, MongoDB store: $out"; exit 1; }
+  echo "module: ok"
+fi
