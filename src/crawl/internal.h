@@ -24,6 +24,10 @@ typedef struct ac__crawl_url {
 
 /* 0, AC_EINVAL (not an absolute http(s) URL), AC_ENOMEM. */
 int ac__crawl_url_parse(const char *in, ac__crawl_url_t *out);
+/* Its two halves, for the tests: the plain parser returns 1 (and out
+ * empty) for a URL it leaves to libcurl; the other always asks libcurl. */
+int ac__crawl_url_parse_plain(const char *in, ac__crawl_url_t *out);
+int ac__crawl_url_parse_curl(const char *in, ac__crawl_url_t *out);
 void ac__crawl_url_free(ac__crawl_url_t *u);
 
 /* --------------------------------------------------------------- seen.c */
