@@ -68,7 +68,11 @@ typedef struct ac_server_opts {
    * Default 30000. */
   uint64_t write_timeout_ms;
   /** Connections open at once: past it, the server stops accepting (the
-   * kernel's backlog holds the rest) until one closes. Default 1024. */
+   * kernel's backlog holds the rest) until one closes. Default 1024. Each
+   * takes a descriptor: a server for thousands should call
+   * ac_reserve_fds(max_connections + a margin) first (runtime.h), or the
+   * open-files limit caps it and growing the descriptor table stalls the
+   * loop while it accepts. */
   size_t max_connections;
   /** Distinct client addresses tracked by the per-address counters; later
    * addresses are counted together under "other". Default 1024. */
