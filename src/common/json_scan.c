@@ -156,17 +156,33 @@ static int scan_value_start(scanner_t *s, ac__json_type_t *type, int *open) {
   }
 }
 
+/* Is the string token at k (quotes included, n bytes) the plain key? */
+static int key_is(const unsigned char *k, size_t n, const char *key, size_t keylen) {
+  return key != NULL && n == keylen + 2 && memcmp(k + 1, key, keylen) == 0;
+}
+
 int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t *top,
                   ac__json_span_t *found, size_t *errpos) {
+  return ac__json_scan_each(buf, len, key, top, found, NULL, NULL, NULL, NULL, NULL, errpos);
+}
+
+int ac__json_scan_each(const char *buf, size_t len, const char *key, ac__json_type_t *top,
+                       ac__json_span_t *found, const char *outer, ac__json_type_t *outer_type,
+                       const char *inner, ac__json_each_fn each, void *ud, size_t *errpos) {
   /* stack[d] is 1 for an object, 0 for an array. */
   unsigned char stack[AC__JSON_MAX_DEPTH];
   size_t depth = 0, keylen = key != NULL ? strlen(key) : 0;
+  size_t outerlen = outer != NULL ? strlen(outer) : 0, innerlen = inner != NULL ? strlen(inner) : 0;
   scanner_t s = {(const unsigned char *)buf, (const unsigned char *)buf + len,
                  (const unsigned char *)buf};
   ac__json_type_t type;
-  int open, want_key_value = 0;
+  int open, want_key_value = 0, rc;
+  /* outer's array is open at depth 2 (set when its '[' is met); an element
+   * object of it at depth 3 has had its inner member (or not). */
+  int in_outer = 0, want_inner = 0, inner_done = 0, outer_seen = 0;
 
   if (found != NULL) memset(found, 0, sizeof(*found));
+  if (outer_type != NULL) *outer_type = AC__JSON_NONE;
   {
     size_t bad;
     if (!ac__utf8_valid(buf, len, &bad)) {
@@ -193,9 +209,15 @@ int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t 
     if (in_object) {
       const unsigned char *kstart = s.p;
       if (*s.p != '"' || scan_string(&s) != 0) goto bad;
-      want_key_value = depth == 1 && key != NULL && (size_t)(s.p - kstart) == keylen + 2 &&
-                       memcmp(kstart + 1, key, keylen) == 0 && found != NULL &&
-                       found->type == AC__JSON_NONE;
+      want_key_value = depth == 1 && key_is(kstart, (size_t)(s.p - kstart), key, keylen) &&
+                       found != NULL && found->type == AC__JSON_NONE;
+      want_inner = depth == 3 && in_outer && !inner_done && each != NULL &&
+                   key_is(kstart, (size_t)(s.p - kstart), inner, innerlen);
+      if (depth == 1 && outer != NULL && !outer_seen &&
+          key_is(kstart, (size_t)(s.p - kstart), outer, outerlen)) {
+        outer_seen = 1; /* the first member of that name, as for key */
+        in_outer = -1;  /* its value: an array becomes in_outer at its '[' */
+      }
       skip_ws(&s);
       if (s.p >= s.end || *s.p != ':') goto bad;
       s.p++;
@@ -210,9 +232,20 @@ int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t 
         found->len = (size_t)(s.p - vstart); /* containers: just the bracket */
         want_key_value = 0;
       }
+      if (want_inner) {
+        ac__json_span_t span = {type, (const char *)vstart, (size_t)(s.p - vstart)};
+        want_inner = 0;
+        inner_done = 1;
+        if ((rc = each(&span, ud)) != 0) return rc;
+      }
+      if (in_outer == -1) {
+        if (outer_type != NULL) *outer_type = type;
+        in_outer = depth == 1 && type == AC__JSON_ARRAY && open;
+      }
       if (open) {
         if (depth == AC__JSON_MAX_DEPTH) goto bad;
         stack[depth++] = type == AC__JSON_OBJECT;
+        if (depth == 3) inner_done = 0; /* an element of some array at depth 2 */
         continue;
       }
     }
@@ -229,7 +262,8 @@ int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t 
     if (*s.p != (in_object ? '}' : ']')) goto bad;
     s.p++;
   closed:
-    if (--depth == 0) break;
+    if (--depth == 1) in_outer = 0; /* outer's array (or another member) is over */
+    if (depth == 0) break;
     goto after_value;
   }
 end:

@@ -45,6 +45,22 @@ int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t 
                   ac__json_span_t *found, size_t *errpos);
 
 /*
+ * ac__json_scan, and on the way: *outer_type (if not NULL) gets the type of
+ * the top-level object's (first) member named outer (AC__JSON_NONE if
+ * absent); when that is an array, for each of its object elements the span
+ * of the element's first member named inner goes to each(span, ud)
+ * (containers: just the bracket, as for found). each returns 0 to go on;
+ * anything else ends the scan and is returned. The spans point into buf;
+ * they are passed as they are met, before the rest of buf is checked: a
+ * caller that must not act on a document that turns out invalid keeps them
+ * until this returns 0.
+ */
+typedef int (*ac__json_each_fn)(const ac__json_span_t *span, void *ud);
+int ac__json_scan_each(const char *buf, size_t len, const char *key, ac__json_type_t *top,
+                       ac__json_span_t *found, const char *outer, ac__json_type_t *outer_type,
+                       const char *inner, ac__json_each_fn each, void *ud, size_t *errpos);
+
+/*
  * The text of a scalar span: a string's content unescaped (\uXXXX pairs to
  * UTF-8; a \u0000 makes it fail: keys never hold NUL), a number's or a
  * literal's own text. Writes at most cap-1 bytes and a NUL to out. Returns

@@ -17,7 +17,6 @@
  * the extra ones answer an empty `results`: at most concurrency - 1 wasted
  * requests, once.
  */
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,23 +100,92 @@ static int not_json(ac_crawl_t *c, ac_response_t *resp) {
   return 0;
 }
 
+/* The results' id spans of a list page, kept until the whole page has been
+ * checked (a page that turns out garbled is retried, its ids never followed). */
+typedef struct id_spans {
+  ac__json_span_t *v;
+  size_t n, cap;
+} id_spans_t;
+
+static int keep_id(const ac__json_span_t *span, void *ud) {
+  id_spans_t *ids = ud;
+  if (ids->n == ids->cap) {
+    size_t cap = ids->cap ? ids->cap * 2 : 32;
+    ac__json_span_t *v = ac__realloc(ids->v, cap * sizeof(*v));
+    if (v == NULL) return AC_ENOMEM;
+    ids->v = v;
+    ids->cap = cap;
+  }
+  ids->v[ids->n++] = *span;
+  return 0;
+}
+
+/* A JSON number's text as a double (the span is valid JSON: strtod takes it). */
+static double number_of(const ac__json_span_t *span) {
+  char text[64];
+  if (ac__json_span_text(span, text, sizeof(text)) <= 0) return 0;
+  return strtod(text, NULL);
+}
+
+/* The detail page of one result: its id (a non-empty string, or a number
+ * printed without decimals), escaped into the path. 1: no usable id. */
+static int follow_detail(ac_crawl_t *c, books_t *b, const ac__json_span_t *id) {
+  char url[2048], idtext[512], esc[3 * sizeof(idtext)];
+  size_t n = 0;
+  if (id->type == AC__JSON_STRING) {
+    if (ac__json_span_text(id, idtext, sizeof(idtext)) <= 0) return 1; /* empty, huge, or NUL */
+  } else if (id->type == AC__JSON_NUMBER) {
+    snprintf(idtext, sizeof(idtext), "%.0f", number_of(id));
+  } else {
+    return 1; /* a result without an id has no detail page */
+  }
+  /* Ids go into a path: escape whatever is not plainly safe. */
+  for (const unsigned char *p = (const unsigned char *)idtext; *p; p++) {
+    if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+        *p == '-' || *p == '_' || *p == '.')
+      esc[n++] = (char)*p;
+    else
+      n += (size_t)snprintf(esc + n, sizeof(esc) - n, "%%%02X", *p);
+  }
+  esc[n] = '\0';
+  if (snprintf(url, sizeof(url), "%s/api/book/%s", b->base, esc) >= (int)sizeof(url)) return 1;
+  return ac_crawl_follow(c, url, CB_DETAIL, PRIO_DETAIL, NULL);
+}
+
 static int books_list(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *resp,
                       void *data) {
   books_t *b = data;
-  const cJSON *json, *count, *results, *item;
+  size_t len, pos;
+  const char *body = ac_response_body(resp, &len);
+  ac__json_type_t top, results;
+  ac__json_span_t count;
+  id_spans_t ids = {NULL, 0, 0};
   int rc;
   if (not_json(c, resp)) return AC_EPROTO;
-  if ((rc = ac_response_json(resp, &json)) != 0) return rc == AC_EPARSE ? AC_EPARSE : rc;
-  count = cJSON_GetObjectItemCaseSensitive(json, "count");
-  results = cJSON_GetObjectItemCaseSensitive(json, "results");
-  if (!cJSON_IsNumber(count) || !cJSON_IsArray(results)) {
+  /* Checked strictly, as a detail is, and without a tree: the ids are all
+   * a list page gives (a cJSON tree of it was 40% of the loop's
+   * allocations in a crawl). */
+  rc = ac__json_scan_each(body, len, "count", &top, &count, "results", &results, "id", keep_id,
+                          &ids, &pos);
+  if (rc != 0) {
+    ac__free(ids.v);
+    if (rc != AC_EPARSE) return rc;
+    {
+      char why[128];
+      snprintf(why, sizeof(why), "the list page is not valid JSON (at byte %zu of %zu)", pos, len);
+      ac_crawl_fail_reason(c, why);
+    }
+    return AC_EPARSE;
+  }
+  if (top != AC__JSON_OBJECT || count.type != AC__JSON_NUMBER || results != AC__JSON_ARRAY) {
+    ac__free(ids.v);
     ac_crawl_fail_reason(c, "a list page without a numeric count and a results array");
     return AC_EPROTO;
   }
   if (strcmp(req->meta, FIRST_META) == 0) {
     /* A count from the site is data: a negative or absurd one must not
      * overflow the page arithmetic (--pages has the same ceiling). */
-    double books_d = count->valuedouble;
+    double books_d = number_of(&count);
     long long books = books_d < 0 ? 0 : books_d > 1e15 ? (long long)1e15 : (long long)books_d;
     long long pages_ll = (books + b->page_size - 1) / b->page_size;
     int pages = pages_ll > 100000000 ? 100000000 : (int)pages_ll;
@@ -131,39 +199,18 @@ static int books_list(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *r
     if (!b->producing) {
       b->producing = 1;
       b->pages_last = last;
-      if ((rc = ac_crawl_produce(c, list_producer, b)) != 0) return rc;
-    }
-  }
-  cJSON_ArrayForEach(item, results) {
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
-    char url[2048], idtext[64];
-    char *esc;
-    if (cJSON_IsString(id) && id->valuestring[0] != '\0') {
-      snprintf(idtext, sizeof(idtext), "%s", id->valuestring);
-    } else if (cJSON_IsNumber(id)) {
-      snprintf(idtext, sizeof(idtext), "%.0f", id->valuedouble);
-    } else {
-      continue; /* a result without an id has no detail page */
-    }
-    /* Ids go into a path: escape whatever is not plainly safe. */
-    esc = ac__malloc(strlen(idtext) * 3 + 1);
-    if (esc == NULL) return AC_ENOMEM;
-    {
-      size_t n = 0;
-      for (const unsigned char *p = (const unsigned char *)idtext; *p; p++) {
-        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            *p == '-' || *p == '_' || *p == '.')
-          esc[n++] = (char)*p;
-        else
-          n += (size_t)sprintf(esc + n, "%%%02X", *p);
+      if ((rc = ac_crawl_produce(c, list_producer, b)) != 0) {
+        ac__free(ids.v);
+        return rc;
       }
-      esc[n] = '\0';
     }
-    snprintf(url, sizeof(url), "%s/api/book/%s", b->base, esc);
-    ac__free(esc);
-    if ((rc = ac_crawl_follow(c, url, CB_DETAIL, PRIO_DETAIL, NULL)) < 0) return rc;
   }
-  return 0;
+  for (size_t i = 0; i < ids.n; i++) {
+    rc = follow_detail(c, b, &ids.v[i]);
+    if (rc < 0) break;
+  }
+  ac__free(ids.v);
+  return rc < 0 ? rc : 0;
 }
 
 static int books_detail(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *resp,

@@ -2,6 +2,7 @@
  * The strict JSON scanner that checks every crawled detail before it is
  * stored as is: what it accepts, what it refuses, and the member it finds.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "acrawl/errno.h"
@@ -120,6 +121,87 @@ TEST_IMPL(json_scan_finds_top_level_member) {
   ASSERT_EQ(ac__json_scan(doc, strlen(doc), "id", &top, &span, NULL), 0);
   ASSERT_EQ(top, AC__JSON_ARRAY);
   ASSERT_EQ(span.type, AC__JSON_NONE);
+}
+
+struct seen_ids {
+  char text[8][32];
+  ac__json_type_t type[8];
+  int n, stop_at;
+};
+
+static int collect(const ac__json_span_t *span, void *ud) {
+  struct seen_ids *s = ud;
+  if (s->n == s->stop_at) return AC_ECANCELED;
+  if (s->n == 8) return AC_ENOMEM;
+  s->type[s->n] = span->type;
+  if (span->type == AC__JSON_ARRAY || span->type == AC__JSON_OBJECT)
+    snprintf(s->text[s->n], sizeof(s->text[0]), "%.*s", (int)span->len, span->start);
+  else if (ac__json_span_text(span, s->text[s->n], sizeof(s->text[0])) < 0)
+    return AC_EINVAL;
+  s->n++;
+  return 0;
+}
+
+/* The books spider's list page: "count", and each result's "id". */
+TEST_IMPL(json_scan_each_inner_member_of_outer_array) {
+  const char *doc =
+      "{\"id\":7,\"count\":3,\"results\":[{\"id\":1,\"x\":{\"id\":9}},"
+      "{\"name\":\"a\",\"id\":\"s\\u00e9\"},5,[{\"id\":6}],{\"noid\":1},{\"id\":[1]},"
+      "{\"id\":2,\"id\":3}],\"results\":[{\"id\":4}],\"other\":[{\"id\":8}]}";
+  struct seen_ids s;
+  ac__json_type_t top, outer;
+  ac__json_span_t count;
+  size_t pos;
+
+  memset(&s, 0, sizeof(s));
+  s.stop_at = -1;
+  ASSERT_OK(ac__json_scan_each(doc, strlen(doc), "count", &top, &count, "results", &outer, "id",
+                               collect, &s, &pos));
+  ASSERT_EQ(top, AC__JSON_OBJECT);
+  ASSERT_EQ(count.type, AC__JSON_NUMBER);
+  ASSERT_EQ(outer, AC__JSON_ARRAY);
+  /* Only the first "results" array's object elements, one id each, the first:
+   * not the nested one, not 5 or the inner array's, not the later duplicates. */
+  ASSERT_EQ(s.n, 4);
+  ASSERT_EQ(s.type[0], AC__JSON_NUMBER);
+  ASSERT_STR_EQ(s.text[0], "1");
+  ASSERT_EQ(s.type[1], AC__JSON_STRING);
+  ASSERT_STR_EQ(s.text[1], "s\xc3\xa9");
+  ASSERT_EQ(s.type[2], AC__JSON_ARRAY);
+  ASSERT_STR_EQ(s.text[2], "[");
+  ASSERT_STR_EQ(s.text[3], "2");
+
+  /* The callback's code ends the scan. */
+  memset(&s, 0, sizeof(s));
+  s.stop_at = 1;
+  ASSERT_ERR(ac__json_scan_each(doc, strlen(doc), NULL, NULL, NULL, "results", NULL, "id",
+                                collect, &s, NULL),
+             AC_ECANCELED);
+  ASSERT_EQ(s.n, 1);
+
+  /* results not an array, or absent: no calls, and its type says so. */
+  memset(&s, 0, sizeof(s));
+  s.stop_at = -1;
+  doc = "{\"results\":{\"id\":1},\"count\":\"3\"}";
+  ASSERT_OK(ac__json_scan_each(doc, strlen(doc), "count", &top, &count, "results", &outer, "id",
+                               collect, &s, NULL));
+  ASSERT_EQ(outer, AC__JSON_OBJECT);
+  ASSERT_EQ(count.type, AC__JSON_STRING);
+  ASSERT_EQ(s.n, 0);
+  doc = "[{\"results\":[{\"id\":1}]}]";
+  ASSERT_OK(ac__json_scan_each(doc, strlen(doc), NULL, &top, NULL, "results", &outer, "id",
+                               collect, &s, NULL));
+  ASSERT_EQ(top, AC__JSON_ARRAY);
+  ASSERT_EQ(outer, AC__JSON_NONE);
+  ASSERT_EQ(s.n, 0);
+
+  /* Spans come as met: a document cut short fails after its first ids. */
+  doc = "{\"results\":[{\"id\":1},{\"id\":2}";
+  ASSERT_ERR(ac__json_scan_each(doc, strlen(doc), NULL, NULL, NULL, "results", &outer, "id",
+                                collect, &s, &pos),
+             AC_EPARSE);
+  ASSERT_EQ(s.n, 2);
+  ASSERT_UEQ(pos, strlen(doc));
 }
 
 TEST_IMPL(json_scan_span_text_unescapes) {
