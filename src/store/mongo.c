@@ -58,7 +58,6 @@ static void mongoc_init_once(void) {
   atexit(mongoc_cleanup);
 }
 
-
 /* The URI for messages: a password never goes into an error or a log. */
 static void redact(const char *uri, char *out, size_t outlen) {
   const char *hosts = strstr(uri, "://");

@@ -1,11 +1,11 @@
 /*
  * The MongoDB store lives in a module of its own (acrawl-mongo.so), loaded
- * by mongo_load.c the first time a mongodb:// store opens. Why: linking
- * libmongoc into every acrawl program cost each start about 4 ms (half of
- * it: libmongoc's load-time init reads OpenSSL's configuration and loads
- * every SASL plugin) and left a /dev/shm/mongoc-PID file behind every
- * process killed with SIGKILL, which later made libmongoc warn on stderr in
- * unrelated runs that happened to get the same PID.
+ * by mongo_load.c the first time a mongodb:// store opens. Why: linked
+ * into every acrawl program, libmongoc cost each start about 4 ms of 8.5
+ * (its load-time init reads OpenSSL's configuration and loads every SASL
+ * plugin) and left a /dev/shm/mongoc-PID file behind every process killed
+ * with SIGKILL, which later made libmongoc warn on stderr in unrelated runs
+ * that happened to get the same PID.
  *
  * The contract between the two halves, built from the same tree: the
  * module exports one function, AC__MONGO_MODULE_ENTRY, which takes the
