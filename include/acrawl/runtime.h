@@ -459,6 +459,9 @@ AC_EXTERN int ac_run_in_thread(ac_work_fn work, void *arg);
  * costs one grace period at most, none without threads. It is process-wide
  * and never undone; a table larger than needed costs 8 bytes per entry.
  *
+ * Growing the table is best effort: if the far descriptor cannot be opened
+ * (descriptors already exhausted), the table grows on demand as before.
+ *
  * *available (if not NULL) receives how many descriptors the soft limit now
  * allows, at most n. Returns 0; AC_EMFILE when the hard limit is below n
  * (the limit was raised as far as it goes and the table grown to it: usable,
