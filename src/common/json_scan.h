@@ -1,7 +1,8 @@
 /*
  * A strict JSON validator that builds nothing (RFC 8259: one value, UTF-8
- * checked, no trailing bytes, nesting capped), and can hand back the span of
- * one top-level member's value on the way.
+ * checked, no trailing bytes, nesting capped), and can hand back on the way
+ * the span of one top-level member's value, and one member of each object in
+ * a top-level array member (a list page's ids).
  *
  * Why not cJSON: a crawl checks every detail body before storing it as is,
  * and a tree costs about as much CPU as the request (notes/json.md); cJSON

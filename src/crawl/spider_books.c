@@ -163,7 +163,7 @@ static int books_list(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *r
   int rc;
   if (not_json(c, resp)) return AC_EPROTO;
   /* Checked strictly, as a detail is, and without a tree: the ids are all
-   * a list page gives (a cJSON tree of it was 40% of the loop's
+   * a list page gives (a cJSON tree of it was half of the loop thread's
    * allocations in a crawl). */
   rc = ac__json_scan_each(body, len, "count", &top, &count, "results", &results, "id", keep_id,
                           &ids, &pos);

@@ -10,7 +10,6 @@
  * descriptor at the far end grows the table once, at a time the caller
  * chooses; before the first thread exists it costs no grace period at all.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
