@@ -106,6 +106,15 @@ typedef struct ac_store_opts {
   uint64_t retry_max_ms;
   /** MongoDB: give up opening after this long (0 gives 5,000 ms). */
   uint64_t connect_timeout_ms;
+  /** SQLite: close without folding the write-ahead log back into the file
+   * (0). The close then writes and syncs nothing: the -wal and -shm files
+   * stay beside the database, and SQLite (any reader, any later open)
+   * reads them as part of it. Committed batches are as safe as before the
+   * close: a crash of the process loses none, a power loss may take the
+   * last ones back, never corrupt. For files only SQLite reads back (the
+   * crawl state, 5-15 ms off every crawl's end); leave it 0 for a file
+   * that people copy or open read-only alone. Other backends ignore it. */
+  int keep_wal;
 } ac_store_opts_t;
 
 /** Fill opts with the defaults above. */

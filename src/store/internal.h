@@ -27,6 +27,7 @@ typedef struct ac__store_target {
   const char *key_field;  /* opts.key_field or "id" */
   int resume;
   uint64_t connect_timeout_ms;
+  int keep_wal; /* SQLite: no checkpoint at close (store.h) */
 } ac__store_target_t;
 
 /*

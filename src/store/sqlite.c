@@ -4,6 +4,9 @@
  * committed batch survives a crash of the process; a power loss may take the
  * last batches back (SQLite syncs the WAL at checkpoints), never corrupt.
  *
+ * With keep_wal the close leaves the WAL as it is (store.h): no checkpoint,
+ * no fsync, and the -wal and -shm files stay.
+ *
  * Runs on worker threads, one call at a time (internal.h), hence NOMUTEX.
  */
 #include <sqlite3.h>
@@ -52,6 +55,11 @@ static int sq_open(const ac__store_target_t *t, void **out, char *err, size_t er
     sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
     step = "set WAL mode";
     rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+  }
+  /* A setting of this connection: it matters only at its close. */
+  if (rc == SQLITE_OK && t->keep_wal) {
+    step = "keep the WAL at close";
+    rc = sqlite3_db_config(q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   }
   if (rc == SQLITE_OK) {
     step = "set synchronous";

@@ -87,6 +87,7 @@ static ac_store_t *store_new(ac_loop_t *loop, const char *uri, const ac_store_op
   s->target.collection = s->collection;
   s->target.key_field = s->key_field;
   s->target.resume = o->resume;
+  s->target.keep_wal = o->keep_wal;
   s->target.connect_timeout_ms =
       o->connect_timeout_ms ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
   return s;

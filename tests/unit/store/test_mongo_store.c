@@ -298,8 +298,11 @@ TEST_IMPL(mongo_store_bad_uris) {
   ASSERT(strstr(err, "s3cret") == NULL);
   ASSERT(strstr(err, "mongodb://***@127.0.0.1:1/") != NULL);
   /* The key field must be a field name MongoDB can filter on. */
-  ac__store_target_t t = {"mongodb://127.0.0.1:1/db.c", "mongodb://127.0.0.1:1/db.c", "items",
-                          "$id", 0, 1000};
+  ac__store_target_t t = {.uri = "mongodb://127.0.0.1:1/db.c",
+                          .rest = "mongodb://127.0.0.1:1/db.c",
+                          .collection = "items",
+                          .key_field = "$id",
+                          .connect_timeout_ms = 1000};
   ASSERT_ERR(ac__store_mongo.open(&t, &be, err, sizeof(err)), AC_EINVAL);
   ASSERT(strstr(err, "key field \"$id\"") != NULL);
   t.key_field = "a.b";
@@ -324,7 +327,8 @@ TEST_IMPL(mongo_store_collection_from_opts) {
   mongo_plain_uri(&s, plain, sizeof(plain));
   /* BASE/acrawl_test?Q: the URI without the collection. */
   snprintf(uri, sizeof(uri), "%s/%s%s", s.base, MONGO_TEST_DB, s.query);
-  ac__store_target_t t = {uri, uri, coll, "sku", 0, 5000};
+  ac__store_target_t t = {
+      .uri = uri, .rest = uri, .collection = coll, .key_field = "sku", .connect_timeout_ms = 5000};
   ASSERT_OK(ac__store_mongo.open(&t, &be, err, sizeof(err)));
   const char *j = "{\"sku\":\"x-1\",\"n\":1}";
   ac__store_doc_t d = {"x-1", j, strlen(j)};

@@ -6,6 +6,7 @@
  * abort while the store is failing.
  */
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "site/books.h"
 #include "store_test.h"
@@ -107,6 +108,62 @@ TEST_IMPL(store_sqlite_table_names) {
   struct sq_ctx c;
   sq_ctx_init(&c);
   ASSERT_OK(ac_run(table_main, &c, NULL));
+  st_rmdir(c.dir);
+}
+
+/* ------------------------------------------------ keep_wal at close */
+
+static long file_size(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* keep_wal: the close leaves the log (and its rows in it) where it is, and
+ * any reader sees them; without it the close folds the log into the file
+ * and removes it. */
+static int keep_wal_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_store_opts_t o;
+  ac_store_t *s;
+  ac_store_error_t err;
+  struct st_acks a = {0};
+  char wal[320];
+  size_t len;
+  char *got;
+
+  snprintf(wal, sizeof(wal), "%s-wal", c->path);
+  ac_store_opts_init(&o);
+  ASSERT_EQ(o.keep_wal, 0);
+  o.keep_wal = 1;
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
+  ASSERT_OK(st_put(s, &a, "2", "{\"id\":\"2\"}"));
+  ASSERT_OK(st_put(s, &a, "3", "{\"id\":\"3\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 3);
+  /* The rows are in the log, not yet in the file. */
+  ASSERT_GT(file_size(wal), 0);
+  ASSERT_EQ(st_sqlite_count(c->path, "items"), 3);
+  got = st_sqlite_get(c->path, "items", "2", &len);
+  ASSERT_NOT_NULL(got);
+  ASSERT_STR_EQ(got, "{\"id\":\"2\"}");
+  free(got);
+
+  /* A later open without it takes the log over; its close folds it in. */
+  ac_store_opts_init(&o);
+  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err));
+  ASSERT_OK(st_put(s, &a, "4", "{\"id\":\"4\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(file_size(wal), -1);
+  ASSERT_EQ(st_sqlite_count(c->path, "items"), 4);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_keep_wal_at_close) {
+  struct sq_ctx c;
+  sq_ctx_init(&c);
+  ASSERT_OK(ac_run(keep_wal_main, &c, NULL));
   st_rmdir(c.dir);
 }
 
