@@ -194,6 +194,9 @@ run_section() {
       [ "$kind" = dbf ] && restart_faulty
       export DB=$dir/run.db STATS=$dir/stats.json
       rm -f "$DB" "$DB-wal" "$DB-shm" "$DB".* "$STATS"
+      # The run before left up to 90 MB of dirty pages (its SQLite file and
+      # WAL): written back while this one runs, they would steal its CPU.
+      sync
       st=0
       # Wall time from bash's microsecond clock: GNU time's %e truncates to
       # centiseconds (a 100.9 ms wrk run prints 0.09), which skewed every
