@@ -2,8 +2,8 @@
  * The SQLite store through the public API, read back with our own sqlite3
  * connection: round trip, upsert, the 9,040 books byte for byte, a lock held
  * by another connection (retried until it goes), a document the table
- * refuses (acknowledged with the error, its batch neighbours stored), and an
- * abort while the store is failing.
+ * refuses (acknowledged with the error, its batch neighbours stored), an
+ * abort while the store is failing, and keep_wal (the log left at close).
  */
 #include <stdint.h>
 #include <sys/stat.h>
