@@ -17,10 +17,14 @@ struct sq_ctx {
   char uri[320];
 };
 
-static void sq_ctx_init(struct sq_ctx *c) {
-  st_mkdir(c->dir, sizeof(c->dir));
-  snprintf(c->path, sizeof(c->path), "%s/items.db", c->dir);
-  snprintf(c->uri, sizeof(c->uri), "sqlite:%s", c->path);
+/* Each test: main_fn run as a task over a fresh items.db in its own directory. */
+static void run_in_scratch(ac_task_fn main_fn) {
+  struct sq_ctx c;
+  st_mkdir(c.dir, sizeof(c.dir));
+  snprintf(c.path, sizeof(c.path), "%s/items.db", c.dir);
+  snprintf(c.uri, sizeof(c.uri), "sqlite:%s", c.path);
+  ASSERT_OK(ac_run(main_fn, &c, NULL));
+  st_rmdir(c.dir);
 }
 
 /* ------------------------------------------------- round trip, upsert */
@@ -74,12 +78,7 @@ static int roundtrip_main(void *arg, void **result) {
   return 0;
 }
 
-TEST_IMPL(store_sqlite_roundtrip_upsert) {
-  struct sq_ctx c;
-  sq_ctx_init(&c);
-  ASSERT_OK(ac_run(roundtrip_main, &c, NULL));
-  st_rmdir(c.dir);
-}
+TEST_IMPL(store_sqlite_roundtrip_upsert) { run_in_scratch(roundtrip_main); }
 
 /* A collection name picks the table; one with a quote is refused. */
 static int table_main(void *arg, void **result) {
@@ -104,12 +103,7 @@ static int table_main(void *arg, void **result) {
   return 0;
 }
 
-TEST_IMPL(store_sqlite_table_names) {
-  struct sq_ctx c;
-  sq_ctx_init(&c);
-  ASSERT_OK(ac_run(table_main, &c, NULL));
-  st_rmdir(c.dir);
-}
+TEST_IMPL(store_sqlite_table_names) { run_in_scratch(table_main); }
 
 /* ------------------------------------------------ keep_wal at close */
 
@@ -160,12 +154,7 @@ static int keep_wal_main(void *arg, void **result) {
   return 0;
 }
 
-TEST_IMPL(store_sqlite_keep_wal_at_close) {
-  struct sq_ctx c;
-  sq_ctx_init(&c);
-  ASSERT_OK(ac_run(keep_wal_main, &c, NULL));
-  st_rmdir(c.dir);
-}
+TEST_IMPL(store_sqlite_keep_wal_at_close) { run_in_scratch(keep_wal_main); }
 
 /* ------------------------------------------------------ 9,040 books */
 
@@ -222,12 +211,7 @@ static int books_main(void *arg, void **result) {
   return 0;
 }
 
-TEST_IMPL(store_sqlite_books_9040_byte_exact) {
-  struct sq_ctx c;
-  sq_ctx_init(&c);
-  ASSERT_OK(ac_run(books_main, &c, NULL));
-  st_rmdir(c.dir);
-}
+TEST_IMPL(store_sqlite_books_9040_byte_exact) { run_in_scratch(books_main); }
 
 /* ------------------------------------------- a lock held elsewhere */
 
@@ -289,12 +273,7 @@ static int busy_main(void *arg, void **result) {
   return 0;
 }
 
-TEST_IMPL(store_sqlite_busy_is_retried) {
-  struct sq_ctx c;
-  sq_ctx_init(&c);
-  ASSERT_OK(ac_run(busy_main, &c, NULL));
-  st_rmdir(c.dir);
-}
+TEST_IMPL(store_sqlite_busy_is_retried) { run_in_scratch(busy_main); }
 
 /* ------------------------------------------------ abort while failing */
 
@@ -358,12 +337,7 @@ static int abort_main(void *arg, void **result) {
   return 0;
 }
 
-TEST_IMPL(store_sqlite_abort_while_failing) {
-  struct sq_ctx c;
-  sq_ctx_init(&c);
-  ASSERT_OK(ac_run(abort_main, &c, NULL));
-  st_rmdir(c.dir);
-}
+TEST_IMPL(store_sqlite_abort_while_failing) { run_in_scratch(abort_main); }
 
 /* ----------------------------------------------- a refused document */
 
@@ -402,9 +376,4 @@ static int refused_main(void *arg, void **result) {
   return 0;
 }
 
-TEST_IMPL(store_sqlite_refused_document_acked_with_error) {
-  struct sq_ctx c;
-  sq_ctx_init(&c);
-  ASSERT_OK(ac_run(refused_main, &c, NULL));
-  st_rmdir(c.dir);
-}
+TEST_IMPL(store_sqlite_refused_document_acked_with_error) { run_in_scratch(refused_main); }
