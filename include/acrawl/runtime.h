@@ -339,6 +339,22 @@ AC_EXTERN int ac_as_completed_next(ac_as_completed_t *it, ac_task_t **task);
 AC_EXTERN int ac_sleep(uint64_t ms);
 
 /**
+ * Microseconds of the monotonic clock that every runtime deadline uses (not
+ * cached: read at each call). Only differences mean anything; it does not
+ * jump when the wall clock is set (asyncio's loop.time(), in microseconds).
+ */
+AC_EXTERN uint64_t ac_now_us(void);
+
+/**
+ * AWAITS. Suspend the current task until ac_now_us() reaches when_us (a
+ * deadline computed from an earlier moment, such as the arrival of a request:
+ * ac_server_req_arrival_us). A moment already past behaves as ac_sleep(0).
+ * Returns 0, AC_ECANCELED or AC_ETIMEDOUT (a timeout scope's deadline came
+ * first); never wakes early.
+ */
+AC_EXTERN int ac_sleep_until(uint64_t when_us);
+
+/**
  * A timeout around any sequence of awaits (asyncio.timeout, trio's
  * move_on_after): between enter and leave, every await of the current task
  * returns AC_ETIMEDOUT once the deadline has passed, whatever it waits for.

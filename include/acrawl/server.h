@@ -82,6 +82,14 @@ typedef struct ac_server_opts {
   size_t stack_size;
   /** listen() backlog. Default 511. */
   int backlog;
+  /** Nonzero: take each request's arrival time (ac_server_req_arrival_us)
+   * from the kernel's receive timestamp of its first bytes (SO_TIMESTAMPNS,
+   * read with one extra recvmsg(MSG_PEEK) before each read that starts a
+   * request; Linux). A server that is busy when a request comes in then
+   * still knows when it came: a handler that answers a fixed time after
+   * arrival (the replica's --delay) does not add its own queueing to every
+   * answer. 0 (the default): the arrival is when the server read the bytes. */
+  int stamp_arrival;
 } ac_server_opts_t;
 
 /** Set every field of opts to its default. */
@@ -239,6 +247,10 @@ AC_EXTERN int ac_server_req_header_at(const ac_server_req_t *req, size_t i, cons
 AC_EXTERN const void *ac_server_req_body(const ac_server_req_t *req, size_t *len);
 /** The client's IP address as text. */
 AC_EXTERN const char *ac_server_req_remote_addr(const ac_server_req_t *req);
+/** When the request's first bytes arrived, in ac_now_us's microseconds: the
+ * kernel's receive time with opts.stamp_arrival (where the kernel gives one),
+ * else when the server read them. Never later than the handler's start. */
+AC_EXTERN uint64_t ac_server_req_arrival_us(const ac_server_req_t *req);
 /** HTTP minor version: 0 or 1. */
 AC_EXTERN int ac_server_req_http_minor(const ac_server_req_t *req);
 

@@ -55,7 +55,7 @@ static const struct opt opts[] = {
     {"dump", OPT_STR, F(dump), 0, "FILE|-", "write the data set as JSON Lines and exit"},
     {"gzip-ahead", OPT_FLAG, F(gzip_ahead), 0, "",
      "gzip every body at start, not at its first gzip request (benchmarks)"},
-    {"delay", OPT_U64, F(delay), 600000, "MS", "delay every book API answer"},
+    {"delay", OPT_U64, F(delay), 600000, "MS", "answer each book API request MS after it arrived"},
     {"jitter", OPT_U64, F(jitter), 600000, "MS", "plus a random 0..MS"},
     {"fail-first", OPT_U64, F(fail_first), 1000, "K", "every book URL fails its first K tries (5xx)"},
     {"p429", OPT_PROB, F(p429), 0, "P", "share of 429 Too Many Requests"},

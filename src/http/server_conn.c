@@ -12,6 +12,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/socket.h>
+#include <time.h>
+#endif
 
 #include "http/server_internal.h"
 
@@ -53,6 +57,64 @@ void ac__conn_kill(struct ac__conn *c, int reset) {
   if (c->reader != NULL) wake_reader(c, AC_ECLOSED);
 }
 
+/* ----------------------------------------------------- arrival stamps */
+
+#if defined(__linux__) && defined(SO_TIMESTAMPNS)
+#define CAN_STAMP 1
+
+static void stamp_enable(struct ac__conn *c) {
+  uv_os_fd_t fd;
+  int on = 1;
+  /* Without it the peek finds no stamp, and the read time stands in. */
+  if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+}
+
+/* The kernel's receive time of the first queued byte, on ac_now_us's clock,
+ * or 0. It comes on the wall clock: its age now is moved to the monotonic
+ * one (a wall clock set meanwhile could only make it the read time). */
+static uint64_t stamp_peek(struct ac__conn *c) {
+  union {
+    char buf[CMSG_SPACE(sizeof(struct timespec))];
+    struct cmsghdr align;
+  } ctl;
+  char one;
+  struct iovec iov = {&one, 1};
+  struct msghdr m;
+  struct cmsghdr *cm;
+  uv_os_fd_t fd;
+
+  if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0) return 0;
+  memset(&m, 0, sizeof(m));
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = ctl.buf;
+  m.msg_controllen = sizeof(ctl.buf);
+  if (recvmsg(fd, &m, MSG_PEEK | MSG_DONTWAIT) <= 0) return 0;
+  for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
+    struct timespec at, wall;
+    int64_t age_us;
+    uint64_t now;
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_TIMESTAMPNS) continue;
+    memcpy(&at, CMSG_DATA(cm), sizeof(at));
+    clock_gettime(CLOCK_REALTIME, &wall);
+    now = ac_now_us();
+    age_us = ((int64_t)wall.tv_sec - (int64_t)at.tv_sec) * 1000000 +
+             ((int64_t)wall.tv_nsec - (int64_t)at.tv_nsec) / 1000;
+    if (age_us <= 0 || (uint64_t)age_us > now) return now;
+    return now - (uint64_t)age_us;
+  }
+  return 0;
+}
+#else
+#define CAN_STAMP 0
+static void stamp_enable(struct ac__conn *c) { (void)c; }
+static uint64_t stamp_peek(struct ac__conn *c) {
+  (void)c;
+  return 0;
+}
+#endif
+
 /* ------------------------------------------------------------ reading */
 
 struct read_wait {
@@ -75,6 +137,10 @@ void ac__conn_wake_idle(struct ac__conn *c) {
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct ac__conn *c = h->data;
   (void)suggested;
+  /* Only a read that can start a request is stamped (the task waits for
+   * one, and no byte of it is here): the bytes of a request already begun
+   * do not move its arrival. */
+  c->peek_us = CAN_STAMP && c->idle && c->server->opts.stamp_arrival ? stamp_peek(c) : 0;
   buf->base = c->in + c->in_len;
   buf->len = c->in_cap - c->in_len;
 }
@@ -83,6 +149,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   struct ac__conn *c = stream->data;
   (void)buf;
   if (nread > 0) {
+    /* Never later than the truth: the kernel's stamp, else now. */
+    c->read_us = c->peek_us != 0 ? c->peek_us : ac_now_us();
     c->in_len += (size_t)nread;
   } else if (nread < 0 && nread != UV_ENOBUFS) {
     c->read_status = (int)nread;
@@ -270,6 +338,7 @@ static int read_request(struct ac__conn *c) {
       if (phase == PHASE_IDLE) {
         phase = PHASE_HEAD;
         c->idle = 0;
+        c->arrival_us = c->read_us;
         deadline = ac_loop_now(s->loop) + s->opts.head_timeout_ms;
       }
       st = ac__reqparse_feed(p, c->in + c->in_off, c->in_len - c->in_off, &n);
@@ -400,6 +469,7 @@ int ac__conn_start(ac_server_t *s) {
   }
   ac_task_release(task); /* it runs to its end; conn_main keeps c->task */
   uv_tcp_nodelay(&c->tcp, 1);
+  if (s->opts.stamp_arrival) stamp_enable(c);
   if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
     if (ss.ss_family == AF_INET6)
       uv_ip6_name((struct sockaddr_in6 *)&ss, c->addr, sizeof(c->addr));
@@ -414,3 +484,5 @@ int ac__conn_start(ac_server_t *s) {
   s->stats.connections_now++;
   return 0;
 }
+
+uint64_t ac_server_req_arrival_us(const ac_server_req_t *req) { return req->conn->arrival_us; }

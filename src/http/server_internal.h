@@ -136,6 +136,9 @@ struct ac__conn {
   size_t scratch_cap;
   struct ac__srv_client *client;
   uint64_t nrequests;            /* requests handled on this connection */
+  uint64_t peek_us;              /* kernel stamp of the bytes on_alloc saw queued, or 0 */
+  uint64_t read_us;              /* when the latest read's bytes arrived */
+  uint64_t arrival_us;           /* when the current request's first bytes did */
   char addr[46];
   unsigned reading : 1;
   unsigned handle_closing : 1;   /* uv_close called */

@@ -79,6 +79,8 @@ void ac__loop_soon(ac_loop_t *loop, struct ac__soon *s);
 
 void ac__timer_init(struct ac__timer *t, void (*cb)(struct ac__timer *t));
 void ac__timer_start(ac_loop_t *loop, struct ac__timer *t, uint64_t timeout_ms);
+/* The same with an absolute deadline in ac_now_us's microseconds. */
+void ac__timer_start_at(ac_loop_t *loop, struct ac__timer *t, uint64_t due_us);
 void ac__timer_stop(ac_loop_t *loop, struct ac__timer *t);
 /* Sets up the loop's timer handle; returns 0 or an AC_E* code. */
 int ac__timers_init(ac_loop_t *loop);

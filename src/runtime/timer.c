@@ -182,9 +182,13 @@ void ac__timer_init(struct ac__timer *t, void (*cb)(struct ac__timer *t)) {
 
 void ac__timer_start(ac_loop_t *loop, struct ac__timer *t, uint64_t timeout_ms) {
   uint64_t now = now_us();
+  ac__timer_start_at(loop, t,
+                     timeout_ms > (UINT64_MAX - now) / 1000u ? UINT64_MAX : now + timeout_ms * 1000u);
+}
 
+void ac__timer_start_at(ac_loop_t *loop, struct ac__timer *t, uint64_t due_us) {
   if (t->active) ac__timer_stop(loop, t);
-  t->due = timeout_ms > (UINT64_MAX - now) / 1000u ? UINT64_MAX : now + timeout_ms * 1000u;
+  t->due = due_us;
   t->seq = ++loop->timer_seq;
   t->active = 1;
   ac__heap_insert(&loop->timers, &t->node);
@@ -217,22 +221,33 @@ static enum ac__abort_result abort_sleep(struct ac__wait *w) {
   return AC__ABORT_NOW;
 }
 
-int ac_sleep(uint64_t ms) {
+uint64_t ac_now_us(void) { return now_us(); }
+
+/* Both sleeps: until the absolute due_us, or a yield when it has passed. */
+static int sleep_until(uint64_t due_us) {
   struct sleep_wait s = {0};
   int rc;
   ac_task_t *task = ac__task_require(&rc);
 
   if (task == NULL) return rc;
-  if (ms == 0) return ac_yield();
+  if (due_us <= now_us()) return ac_yield();
   rc = ac__wait_check(task);
   if (rc != 0) return rc;
   s.w.task = task;
   s.w.abort = abort_sleep;
   ac__list_init(&s.w.node);
   ac__timer_init(&s.timer, on_sleep_done);
-  ac__timer_start(task->loop, &s.timer, ms);
+  ac__timer_start_at(task->loop, &s.timer, due_us);
   return ac__task_suspend(&s.w);
 }
+
+int ac_sleep(uint64_t ms) {
+  uint64_t now = now_us();
+  if (ms == 0) return sleep_until(0);
+  return sleep_until(ms > (UINT64_MAX - now) / 1000u ? UINT64_MAX : now + ms * 1000u);
+}
+
+int ac_sleep_until(uint64_t when_us) { return sleep_until(when_us); }
 
 /* ------------------------------------------------------- timeout scopes */
 

@@ -7,10 +7,11 @@
  *   GET /api/book/{id}                a detail, or 404 {"detail":"Not found."}
  *
  * Each book request asks the fault planner for its fate, keyed by method,
- * path and query, then waits the planned delay and answers: the planned error
- * status, or the body, whole or damaged (reset mid-body, short, truncated
- * JSON). Bodies are never copied on the clean path: the prebuilt range goes
- * out in the server's single writev with the head.
+ * path and query, then waits the planned delay (counted from the request's
+ * arrival) and answers: the planned error status, or the body, whole or
+ * damaged (reset mid-body, short, truncated JSON). Bodies are never copied on
+ * the clean path: the prebuilt range goes out in the server's single writev
+ * with the head.
  */
 #include "site/site.h"
 
@@ -101,7 +102,9 @@ static int plan(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp
     *rc = send_static_json(resp, 503, "{\"detail\":\"Service temporarily unavailable.\"}");
     return 1;
   }
-  if (f->delay_ms > 0 && (*rc = ac_sleep(f->delay_ms)) != 0) return 1;
+  if (f->delay_ms > 0 &&
+      (*rc = ac_sleep_until(ac_server_req_arrival_us(req) + (uint64_t)f->delay_ms * 1000u)) != 0)
+    return 1;
   if (f->kind == AC__FAULT_5XX) {
     *rc = send_static_json(resp, f->status, "{\"detail\":\"A server error occurred.\"}");
     return 1;
@@ -323,7 +326,14 @@ int ac__site_new(ac_loop_t *loop, const struct ac__site_options *o, struct ac__s
   rc = ac__books_build(&o->books, &s->books);
   if (rc == 0) rc = ac__faults_new(&o->faults, &s->faults);
   if (rc == 0) rc = pick_gone(s, o->gone);
-  if (rc == 0) rc = ac_server_new(loop, &o->server, &s->server);
+  if (rc == 0) {
+    /* A delay counts from each request's arrival: the kernel's stamp, so
+     * that the site's own queue (a wave of requests read one after another)
+     * is not added to every answer. */
+    ac_server_opts_t so = o->server;
+    if (o->faults.delay_ms > 0 || o->faults.jitter_ms > 0) so.stamp_arrival = 1;
+    rc = ac_server_new(loop, &so, &s->server);
+  }
   if (rc == 0) rc = add_routes(s);
   if (rc != 0) {
     ac__site_free(s);

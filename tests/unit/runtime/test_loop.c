@@ -126,6 +126,96 @@ TEST_IMPL(sleep_zero_yields_round_robin) {
   ASSERT_OK(ac_loop_close(loop));
 }
 
+/* ac_sleep_until: a deadline computed before the work that led to it (the
+ * replica answers a fixed time after a request arrived, however long the
+ * loop took to read it). Task 1 takes its deadline (now + 4 ms), works 2 ms,
+ * then sleeps until it; task 2, spawned after, sleeps 3 ms once task 1 has
+ * worked: it starts 2 ms in and is due at 5 ms. With the deadline taken as
+ * a duration when the sleep starts (ac_sleep(4) at 2 ms: due at 6 ms),
+ * task 2 would wake first. */
+struct until_sleeper {
+  struct log *log;
+  uint64_t due_us, woke_us;
+  int rc;
+};
+
+static int until_first(void *arg, void **result) {
+  struct until_sleeper *s = arg;
+  (void)result;
+  s->due_us = ac_now_us() + 4000;
+  busy_ms(2);
+  s->rc = ac_sleep_until(s->due_us);
+  s->woke_us = ac_now_us();
+  s->log->order[s->log->n++] = 1;
+  return 0;
+}
+
+static int until_second(void *arg, void **result) {
+  struct log *log = arg;
+  (void)result;
+  ASSERT_OK(ac_sleep(3));
+  log->order[log->n++] = 2;
+  return 0;
+}
+
+/* A moment already past is a yield: the task spawned next runs meanwhile. */
+static int until_past(void *arg, void **result) {
+  struct log *log = arg;
+  (void)result;
+  log->rc[0] = ac_sleep_until(ac_now_us() - 1);
+  log->rc[1] = log->cleanup;
+  return 0;
+}
+
+static int mark_ran(void *arg, void **result) {
+  (void)result;
+  ((struct log *)arg)->cleanup = 1;
+  return 0;
+}
+
+static int until_in_scope(void *arg, void **result) {
+  struct log *log = arg;
+  ac_timeout_t t;
+  (void)result;
+  ASSERT_OK(ac_timeout_enter(&t, 5));
+  log->rc[2] = ac_sleep_until(ac_now_us() + 10000000u);
+  log->rc[3] = ac_timeout_leave(&t);
+  return 0;
+}
+
+TEST_IMPL(sleep_until_an_earlier_deadline) {
+  ac_loop_t *loop;
+  struct log log = {{0}, 0, {-1, -1, -1, -1}, 0};
+  struct until_sleeper a = {&log, 0, 0, -1};
+  uint64_t t0;
+
+  ASSERT_ERR(ac_sleep_until(ac_now_us()), AC_ENOTASK);
+  ASSERT_OK(ac_loop_new(&loop));
+  ASSERT_OK(ac_task_spawn(loop, until_first, &a, NULL, NULL));
+  ASSERT_OK(ac_task_spawn(loop, until_second, &log, NULL, NULL));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_OK(a.rc);
+  ASSERT_EQ(log.n, 2);
+  ASSERT_EQ(log.order[0], 1);
+  ASSERT_EQ(log.order[1], 2);
+  ASSERT_GE(a.woke_us, a.due_us); /* never early */
+
+  ASSERT_OK(ac_task_spawn(loop, until_past, &log, NULL, NULL));
+  ASSERT_OK(ac_task_spawn(loop, mark_ran, &log, NULL, NULL));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_OK(log.rc[0]);
+  ASSERT_EQ(log.rc[1], 1);
+
+  /* A timeout scope still bounds it. */
+  t0 = ac_now_us();
+  ASSERT_OK(ac_task_spawn(loop, until_in_scope, &log, NULL, NULL));
+  ASSERT_OK(ac_loop_run(loop));
+  ASSERT_ERR(log.rc[2], AC_ETIMEDOUT);
+  ASSERT_ERR(log.rc[3], AC_ETIMEDOUT);
+  ASSERT_LT(ac_now_us() - t0, 5000000u);
+  ASSERT_OK(ac_loop_close(loop));
+}
+
 /* ------------------------------------------------------ timeout scopes */
 
 static int scoped(void *arg, void **result) {
