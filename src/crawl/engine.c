@@ -11,7 +11,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "acrawl/version.h"
@@ -446,12 +445,6 @@ static int schedule_retry(ac_crawl_t *c, ac__creq_t *r, int cause, uint64_t ra_m
   return 1;
 }
 
-static uint64_t now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* One attempt of one request, and what follows from it. */
 static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
   ac_request_opts_t o;
@@ -477,9 +470,9 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
   o.decompress = c->opts.decompress;
   c->st.requests++;
   c->st.in_flight++;
-  t0 = now_us();
+  t0 = ac_now_us();
   rc = ac_session_request(c->session, &o, &resp, &err);
-  lat_us = now_us() - t0;
+  lat_us = ac_now_us() - t0;
   c->st.in_flight--;
   if (rc == AC_ECANCELED) {
     ac__host_release(c, r->host, -1, 0);
@@ -679,7 +672,7 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
   c->tty = isatty(fileno(c->out));
   if (c->opts.progress == AC_PROGRESS_AUTO)
     c->opts.progress = c->tty ? AC_PROGRESS_LINE : AC_PROGRESS_LOG;
-  c->rng = (uint64_t)now_us() | 1;
+  c->rng = (uint64_t)ac_now_us() | 1;
   ac__heap_init(&c->ready, ready_less);
   ac__heap_init(&c->delayed, delayed_less);
   ac__list_init(&c->done_list);
@@ -780,7 +773,7 @@ int ac_crawl_run(ac_crawl_t *c) {
   if (c->running) return AC_EBUSY;
   c->running = 1;
   c->t0_ms = ac_loop_now(c->loop);
-  c->started_us = now_us();
+  c->started_us = ac_now_us();
 
   if (c->state_path != NULL) {
     if (c->opts.resume && (rc = ac__state_load(c)) != 0) goto out;
@@ -834,7 +827,7 @@ wind_down:
     c->state = NULL;
   }
   finish_task(&c->progress_task, 1);
-  c->st.elapsed_s = (double)(now_us() - c->started_us) / 1e6;
+  c->st.elapsed_s = (double)(ac_now_us() - c->started_us) / 1e6;
   if (c->opts.progress != AC_PROGRESS_QUIET) ac__crawl_progress_line(c, 1);
   if (c->opts.summary) ac__crawl_print_summary(c);
   if (rc == 0) {
@@ -867,7 +860,7 @@ void ac_crawl_stats(const ac_crawl_t *c, ac_crawl_stats_t *s) {
   *s = c->st;
   s->items_stored = c->opts.nstores > 0 ? c->acks_ok / c->opts.nstores : 0;
   s->queued = c->nready + c->ndelayed;
-  if (c->running) s->elapsed_s = (double)(now_us() - c->started_us) / 1e6;
+  if (c->running) s->elapsed_s = (double)(ac_now_us() - c->started_us) / 1e6;
   s->latency_p50_ms = ac__latency_quantile_ms(&c->lat, 0.50);
   s->latency_p99_ms = ac__latency_quantile_ms(&c->lat, 0.99);
 }
