@@ -241,6 +241,10 @@ int ac__json_scan_each(const char *buf, size_t len, const char *key, ac__json_ty
       if (in_outer == -1) {
         if (outer_type != NULL) *outer_type = type;
         in_outer = depth == 1 && type == AC__JSON_ARRAY && open;
+      } else if (in_outer == 1 && depth == 2 && type != AC__JSON_OBJECT && each != NULL) {
+        /* An element that is not an object has no inner member either. */
+        ac__json_span_t none = {AC__JSON_NONE, (const char *)vstart, 0};
+        if ((rc = each(&none, ud)) != 0) return rc;
       }
       if (open) {
         if (depth == AC__JSON_MAX_DEPTH) goto bad;
@@ -262,6 +266,11 @@ int ac__json_scan_each(const char *buf, size_t len, const char *key, ac__json_ty
     if (*s.p != (in_object ? '}' : ']')) goto bad;
     s.p++;
   closed:
+    if (depth == 3 && in_outer == 1 && stack[2] && !inner_done && each != NULL) {
+      /* An element object without the inner member: reported, not skipped. */
+      ac__json_span_t none = {AC__JSON_NONE, (const char *)s.p - 1, 0};
+      if ((rc = each(&none, ud)) != 0) return rc;
+    }
     if (--depth == 1) in_outer = 0; /* outer's array (or another member) is over */
     if (depth == 0) break;
     goto after_value;

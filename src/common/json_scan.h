@@ -48,9 +48,11 @@ int ac__json_scan(const char *buf, size_t len, const char *key, ac__json_type_t 
 /*
  * ac__json_scan, and on the way: *outer_type (if not NULL) gets the type of
  * the top-level object's (first) member named outer (AC__JSON_NONE if
- * absent); when that is an array, for each of its object elements the span
- * of the element's first member named inner goes to each(span, ud)
- * (containers: just the bracket, as for found). each returns 0 to go on;
+ * absent); when that is an array, each(span, ud) is called once for every
+ * element, in order: for an object element, the span of its first member
+ * named inner (containers: just the bracket, as for found); for an object
+ * without that member, or an element that is not an object, a span of type
+ * AC__JSON_NONE (so that no element goes unseen). each returns 0 to go on;
  * anything else ends the scan and is returned. The spans point into buf;
  * they are passed as they are met, before the rest of buf is checked: a
  * caller that must not act on a document that turns out invalid keeps them

@@ -134,7 +134,9 @@ static int collect(const ac__json_span_t *span, void *ud) {
   if (s->n == s->stop_at) return AC_ECANCELED;
   if (s->n == 8) return AC_ENOMEM;
   s->type[s->n] = span->type;
-  if (span->type == AC__JSON_ARRAY || span->type == AC__JSON_OBJECT)
+  if (span->type == AC__JSON_NONE)
+    s->text[s->n][0] = '\0';
+  else if (span->type == AC__JSON_ARRAY || span->type == AC__JSON_OBJECT)
     snprintf(s->text[s->n], sizeof(s->text[0]), "%.*s", (int)span->len, span->start);
   else if (ac__json_span_text(span, s->text[s->n], sizeof(s->text[0])) < 0)
     return AC_EINVAL;
@@ -160,16 +162,34 @@ TEST_IMPL(json_scan_each_inner_member_of_outer_array) {
   ASSERT_EQ(top, AC__JSON_OBJECT);
   ASSERT_EQ(count.type, AC__JSON_NUMBER);
   ASSERT_EQ(outer, AC__JSON_ARRAY);
-  /* Only the first "results" array's object elements, one id each, the first:
-   * not the nested one, not 5 or the inner array's, not the later duplicates. */
-  ASSERT_EQ(s.n, 4);
+  /* One call per element of the first "results" array, the first id of each
+   * object: not the nested one, not the inner array's, not the later
+   * duplicates; NONE for 5, the inner array and the object without an id. */
+  ASSERT_EQ(s.n, 7);
   ASSERT_EQ(s.type[0], AC__JSON_NUMBER);
   ASSERT_STR_EQ(s.text[0], "1");
   ASSERT_EQ(s.type[1], AC__JSON_STRING);
   ASSERT_STR_EQ(s.text[1], "s\xc3\xa9");
-  ASSERT_EQ(s.type[2], AC__JSON_ARRAY);
-  ASSERT_STR_EQ(s.text[2], "[");
-  ASSERT_STR_EQ(s.text[3], "2");
+  ASSERT_EQ(s.type[2], AC__JSON_NONE);
+  ASSERT_EQ(s.type[3], AC__JSON_NONE);
+  ASSERT_EQ(s.type[4], AC__JSON_NONE);
+  ASSERT_EQ(s.type[5], AC__JSON_ARRAY);
+  ASSERT_STR_EQ(s.text[5], "[");
+  ASSERT_EQ(s.type[6], AC__JSON_NUMBER);
+  ASSERT_STR_EQ(s.text[6], "2");
+
+  /* An empty object element, and an empty array: one NONE, then nothing. */
+  memset(&s, 0, sizeof(s));
+  s.stop_at = -1;
+  ASSERT_OK(ac__json_scan_each("{\"results\":[{}]}", 16, NULL, NULL, NULL, "results", NULL, "id",
+                               collect, &s, NULL));
+  ASSERT_EQ(s.n, 1);
+  ASSERT_EQ(s.type[0], AC__JSON_NONE);
+  memset(&s, 0, sizeof(s));
+  s.stop_at = -1;
+  ASSERT_OK(ac__json_scan_each("{\"results\":[]}", 14, NULL, NULL, NULL, "results", NULL, "id",
+                               collect, &s, NULL));
+  ASSERT_EQ(s.n, 0);
 
   /* The callback's code ends the scan. */
   memset(&s, 0, sizeof(s));
