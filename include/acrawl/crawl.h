@@ -106,7 +106,8 @@ typedef struct ac_crawl_opts {
   size_t concurrency;
   /** The most requests in flight to one host (0: concurrency). */
   size_t per_host;
-  /** Requests per second to one host; 0: no rate limit (default 0). */
+  /** Requests per second to one host, from 0.001 to 1e6 (AC_EINVAL
+   * otherwise); 0: no rate limit (default 0). */
   double rate;
   /** Back off per host when latency or errors rise (AIMD on its slots). */
   int throttle;
@@ -236,9 +237,38 @@ AC_EXTERN size_t ac_crawl_concurrency(const ac_crawl_t *crawl);
  * the ETA): the books spider knows it from the first list page's count. */
 AC_EXTERN void ac_crawl_set_expected(ac_crawl_t *crawl, uint64_t requests);
 
-/** From a callback: a readable reason for the permanent failure it is about
- * to return ("no `results` array in the list page"). Copied. */
+/** From a callback: a readable reason for the failure it is about to return
+ * ("no `results` array in the list page"), kept with the failure record when
+ * the request fails for good. Copied. */
 AC_EXTERN void ac_crawl_fail_reason(ac_crawl_t *crawl, const char *why);
+
+/**
+ * From a callback: one record of this response can be neither followed nor
+ * stored (a list result without a usable id). The request itself goes on;
+ * the record is a failure of the crawl: counted in `failures`, listed with
+ * the request's URL and `why` (copied), and the crawl ends incomplete
+ * (AC_EFAILED). No record is ever dropped silently.
+ */
+AC_EXTERN void ac_crawl_fail_record(ac_crawl_t *crawl, const char *why);
+
+/** A line for the user about the crawl as a whole ("page 503 is empty: the
+ * listing ends there"): printed on the progress stream (unless progress is
+ * quiet), like a verbose log line. printf-style. */
+AC_EXTERN void ac_crawl_note(ac_crawl_t *crawl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/**
+ * For a producer that waits for answers before following more (a listing
+ * that stops at its first empty page): 1 when the crawl has no work left but
+ * its producers' (nothing queued, waiting for a retry or held by a consumer),
+ * so no answer will ever come; 0 otherwise.
+ */
+AC_EXTERN int ac_crawl_quiet(const ac_crawl_t *crawl);
+
+/** Set ev (borrowed) each time the crawl becomes quiet (see ac_crawl_quiet)
+ * until called again with NULL: what such a producer waits on besides its
+ * own signal. One event at a time; the last call wins. */
+AC_EXTERN void ac_crawl_notify_quiet(ac_crawl_t *crawl, ac_event_t *ev);
 
 typedef struct ac_crawl_stats {
   uint64_t requests;       /* attempts sent */

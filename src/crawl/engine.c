@@ -9,6 +9,7 @@
  *   nready, ndelayed  requests in the two heaps.
  * When all four are zero no one can ever add work again: the crawl is over.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@ static int delayed_less(const struct ac__heap_node *a, const struct ac__heap_nod
 
 static void creq_free(ac__creq_t *r) {
   if (r == NULL) return;
+  ac__free(r->refusal);
   ac__free(r->key);
   ac__free(r->fetch);
   ac__free(r->meta);
@@ -86,11 +88,24 @@ static void wake_everyone(ac_crawl_t *c) {
   ac_event_set(c->done_ev);
 }
 
+int ac_crawl_quiet(const ac_crawl_t *c) {
+  return c->busy == 0 && c->nready == 0 && c->ndelayed == 0;
+}
+
+void ac_crawl_notify_quiet(ac_crawl_t *c, ac_event_t *ev) {
+  c->quiet_ev = ev;
+  if (ev != NULL && ac_crawl_quiet(c)) ac_event_set(ev);
+}
+
 static void check_finished(ac_crawl_t *c) {
   if (c->finished || c->stopping) return;
-  if (c->busy == 0 && c->producers == 0 && c->nready == 0 && c->ndelayed == 0) {
+  if (!ac_crawl_quiet(c)) return;
+  if (c->producers == 0) {
     c->finished = 1;
     wake_everyone(c);
+  } else if (c->quiet_ev != NULL) {
+    /* A producer waiting for answers that will never come. */
+    ac_event_set(c->quiet_ev);
   }
 }
 
@@ -269,6 +284,18 @@ static void record_failure(ac_crawl_t *c, ac__creq_t *r, int cause, int code, in
             why != NULL ? why : "", r->pub.attempt, r->pub.attempt == 1 ? "" : "s");
 }
 
+/* Record how a request ended in the crawl state, if it has one. A mark that
+ * cannot even be queued is a state error like a write that fails later. */
+static void state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
+  int rc;
+  if (c->state == NULL || r->again) return;
+  rc = ac__state_mark(c, r, status);
+  if (rc != 0 && !c->hard && !c->state_error) {
+    c->state_error = 1;
+    c->state_why = ac__strdup(ac_strerror(rc));
+  }
+}
+
 /* The request is over for this run without being done or failed (the
  * crawl stops): the state still says pending. */
 static void abandon(ac__creq_t *r) {
@@ -277,18 +304,19 @@ static void abandon(ac__creq_t *r) {
 }
 
 static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
-  if (r->refused_by != NULL) {
-    /* The store's own words say what to fix (a full disk, a bad path). */
-    ac_store_stats_t st;
-    char why[320];
-    ac_store_stats(r->refused_by, &st);
-    snprintf(why, sizeof(why), "a store refused an item of this page%s%s",
-             st.last_error[0] != '\0' ? ": " : "", st.last_error);
+  if (r->acks_refused > 0) {
+    /* Which store, and its own words (a full disk, a bad path). The page is
+     * marked failed, so --resume fetches it again and puts its items in
+     * every store: the ones that kept them upsert the same document. */
+    char why[640];
+    snprintf(why, sizeof(why), "%s%s",
+             r->refusal != NULL ? r->refusal : "a store refused an item of this page",
+             r->acks_refused < r->acks_total ? " (the other stores kept it)" : "");
     record_failure(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, why);
-    if (c->state != NULL && !r->again) (void)ac__state_mark(c, r, 'f');
+    state_mark(c, r, 'f');
   } else {
     c->st.pages_done++;
-    if (c->state != NULL && !r->again && ac__state_mark(c, r, 'd') != 0) c->state_error = 1;
+    state_mark(c, r, 'd');
   }
   creq_free(r);
 }
@@ -296,7 +324,7 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
 static void fail(ac_crawl_t *c, ac__creq_t *r, int cause, int code, int status,
                  const char *why) {
   record_failure(c, r, cause, code, status, why);
-  if (c->state != NULL && !r->again) (void)ac__state_mark(c, r, 'f');
+  state_mark(c, r, 'f');
   r->finished = 1;
   if (r->acks_pending == 0) creq_free(r);
 }
@@ -304,8 +332,22 @@ static void fail(ac_crawl_t *c, ac__creq_t *r, int cause, int code, int status,
 static void on_item_ack(ac_store_t *store, int status, void *userdata) {
   ac__creq_t *r = userdata;
   ac_crawl_t *c = r->crawl;
-  if (status != 0) r->refused_by = store;
-  else c->acks_ok++;
+  r->acks_total++;
+  if (status != 0) {
+    r->acks_refused++;
+    if (r->refusal == NULL) {
+      /* The store's last error is this item's: acks come right after the
+       * write that refused it. */
+      ac_store_stats_t st;
+      char why[600];
+      ac_store_stats(store, &st);
+      snprintf(why, sizeof(why), "the store %s refused an item of this page%s%s",
+               ac_store_uri(store), st.last_error[0] != '\0' ? ": " : "", st.last_error);
+      r->refusal = ac__strdup(why); /* NULL on ENOMEM: mark_done says less */
+    }
+  } else {
+    c->acks_ok++;
+  }
   if (--r->acks_pending > 0) return;
   if (r->finished) {
     creq_free(r);
@@ -368,6 +410,22 @@ void ac_crawl_fail_reason(ac_crawl_t *c, const char *why) {
   char **slot = me != NULL ? &me->fail_reason : &c->fail_reason;
   ac__free(*slot);
   *slot = why != NULL ? ac__strdup(why) : NULL;
+}
+
+void ac_crawl_fail_record(ac_crawl_t *c, const char *why) {
+  ac__consumer_t *me = current_consumer(c);
+  if (me == NULL || me->req == NULL) return;
+  record_failure(c, me->req, AC_CAUSE_OTHER, AC_EPROTO, 0, why);
+}
+
+void ac_crawl_note(ac_crawl_t *c, const char *fmt, ...) {
+  va_list ap;
+  if (c->opts.progress == AC_PROGRESS_QUIET) return;
+  if (c->tty) fputs("\r\033[K", c->out);
+  va_start(ap, fmt);
+  vfprintf(c->out, fmt, ap);
+  va_end(ap);
+  fputc('\n', c->out);
 }
 
 /* ------------------------------------------------------- classification */
@@ -658,7 +716,7 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
     opts = &defaults;
   }
   if (opts->concurrency == 0 || opts->frontier_cap == 0 || opts->retry_cap == 0 ||
-      opts->retries < 0 || opts->rate < 0 || (opts->nstores > 0 && opts->stores == NULL) ||
+      opts->retries < 0 || !(opts->rate == 0 || (opts->rate >= 0.001 && opts->rate <= 1e6)) || (opts->nstores > 0 && opts->stores == NULL) ||
       (opts->resume && opts->state_path == NULL))
     return AC_EINVAL;
   c = ac__calloc(1, sizeof(*c));
@@ -747,6 +805,7 @@ void ac_crawl_free(ac_crawl_t *c) {
     ac__free(c->consumers[i].fail_reason);
   ac__free(c->consumers);
   ac__free(c->fail_reason);
+  ac__free(c->state_why);
   ac__free(c->user_agent);
   ac__free(c->state_path);
   ac__free(c);
@@ -760,9 +819,40 @@ static int spawn(ac_crawl_t *c, ac_task_fn fn, void *arg, const char *name, ac_t
 static void finish_task(ac_task_t **t, int cancel) {
   if (*t == NULL) return;
   if (cancel) (void)ac_task_cancel(*t);
-  (void)ac_task_await(*t, NULL);
+  /* The awaiting task may be cancelled (a hard stop while closing): the
+   * awaited one still touches the crawl until it ends. */
+  while (!ac_task_is_finished(*t)) (void)ac_task_await(*t, NULL);
   ac_task_release(*t);
   *t = NULL;
+}
+
+/* The end of every run: items become durable, their acks queue the done
+ * marks, the marker writes them, then the state itself is closed. On a task
+ * of its own, so that a hard stop can cancel its waits: a store that keeps
+ * failing (a locked database, a full disk) must not hold the stop. A hard
+ * stop does not wait for the item stores at all (the caller aborts them),
+ * and aborts the state: marks not yet written only make a resumed crawl
+ * fetch those requests again. */
+static int closing_main(void *arg, void **result) {
+  ac_crawl_t *c = arg;
+  (void)result;
+  for (size_t i = 0; i < c->opts.nstores && !c->hard; i++) (void)ac_store_flush(c->opts.stores[i]);
+  c->marker_stop = 1;
+  ac_event_set(c->marker_wake);
+  finish_task(&c->marker_task, c->hard);
+  if (c->state != NULL) {
+    if (c->hard) {
+      ac_store_abort(c->state);
+    } else {
+      int rc = ac_store_close(c->state);
+      if (rc != 0 && !c->hard) {
+        c->state_error = 1;
+        if (c->state_why == NULL) c->state_why = ac__strdup(ac_strerror(rc));
+      }
+    }
+    c->state = NULL;
+  }
+  return 0;
 }
 
 int ac_crawl_run(ac_crawl_t *c) {
@@ -814,22 +904,18 @@ wind_down:
   if (!c->stopping) c->stopping = c->finished ? 0 : 1;
   ac_event_set(c->pump_wake);
   finish_task(&c->pump_task, 1);
-  /* Items become durable, their acks queue the done marks, the marker
-   * writes them, then the state itself is flushed. A hard stop does not
-   * wait for the item stores (one may be down): the caller aborts them. */
-  if (!c->hard)
-    for (size_t i = 0; i < c->opts.nstores; i++) (void)ac_store_flush(c->opts.stores[i]);
-  c->marker_stop = 1;
-  ac_event_set(c->marker_wake);
-  finish_task(&c->marker_task, 0);
-  if (c->state != NULL) {
-    if (ac_store_close(c->state) != 0) c->state_error = 1;
-    c->state = NULL;
-  }
+  c->closing = 1;
+  if (spawn(c, closing_main, c, "crawl-close", &c->closing_task) == 0)
+    finish_task(&c->closing_task, 0);
+  else
+    (void)closing_main(c, NULL); /* no task (ENOMEM): the same, without a hard stop */
   finish_task(&c->progress_task, 1);
   c->st.elapsed_s = (double)(ac_now_us() - c->started_us) / 1e6;
   if (c->opts.progress != AC_PROGRESS_QUIET) ac__crawl_progress_line(c, 1);
   if (c->opts.summary) ac__crawl_print_summary(c);
+  if (c->state_error && c->state_why != NULL)
+    fprintf(c->out, "the crawl state %s could not be written (%s): --resume may fetch again "
+            "what this run did\n", c->state_path, c->state_why);
   if (rc == 0) {
     if (c->state_error) rc = AC_ESTORE;
     else if (c->stopping) rc = AC_ECANCELED;
@@ -837,11 +923,23 @@ wind_down:
   }
 out:
   c->running = 0;
+  c->closing = 0;
   return rc;
 }
 
 void ac_crawl_stop(ac_crawl_t *c, int hard) {
-  if (c == NULL || !c->running || c->finished) return;
+  if (c == NULL || !c->running) return;
+  if (c->closing) {
+    /* Over but for its stores: only a hard stop has something to cut short. */
+    if (hard && !c->hard) {
+      c->hard = 1;
+      c->stopping = 1;
+      if (c->closing_task != NULL) (void)ac_task_cancel(c->closing_task);
+      if (c->marker_task != NULL) (void)ac_task_cancel(c->marker_task);
+    }
+    return;
+  }
+  if (c->finished) return;
   if (c->stopping && (!hard || c->hard)) return;
   c->stopping = 1;
   if (hard) c->hard = 1;

@@ -107,7 +107,8 @@ typedef struct ac__creq {
   size_t acks_pending;   /* store acknowledgements still to come */
   int parsed;            /* the callback returned 0 */
   int finished;          /* failed for good or abandoned: free once acks are in */
-  ac_store_t *refused_by; /* the store that refused an item of it, or NULL */
+  char *refusal;         /* the first store refusal of one of its items, or NULL */
+  size_t acks_total, acks_refused;
   int last_cause;
   int last_code;
   int last_status;
@@ -164,11 +165,14 @@ struct ac_crawl {
   ac_task_t *progress_task;
   ac_task_t *marker_task;
   ac_task_t *run_task;
+  ac_task_t *closing_task; /* flushes the stores and closes the state at the end */
+  int closing;             /* the run is in that last phase */
   int running;
   int stopping;
   int hard;
   int finished;
   int state_error;
+  char *state_why; /* the first state write error, for the user */
   int start_error;
   ac_event_t *done_ev;
 
@@ -189,6 +193,7 @@ struct ac_crawl {
   ac__failure_t *failures;
   size_t nfailures;
   char *fail_reason; /* set outside any consumer (a producer) */
+  ac_event_t *quiet_ev; /* ac_crawl_notify_quiet */
   int tty;
 };
 

@@ -88,12 +88,27 @@ static size_t put_json_string(char *out, const char *s) {
   return n;
 }
 
+/* A mark the state's store refused (a disk that went read-only, an I/O
+ * error) is lost: a resumed crawl would redo or skip work. Never silent. */
+static void on_state_ack(ac_store_t *store, int status, void *userdata) {
+  ac_crawl_t *c = userdata;
+  /* A hard stop aborts the state: marks it drops are not errors. */
+  if (status == 0 || c->state_error || (status == AC_ECANCELED && c->hard)) return;
+  c->state_error = 1;
+  if (c->state_why == NULL) {
+    ac_store_stats_t st;
+    ac_store_stats(store, &st);
+    c->state_why = ac__strdup(st.last_error[0] != '\0' ? st.last_error : ac_strerror(status));
+  }
+}
+
 int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
   size_t cap, n = 0;
   char *doc;
   int rc;
   /* A done request is never loaded again: its status is all it needs. */
-  if (status == 'd') return ac_store_put(c->state, r->key, "{\"s\":\"d\"}", 9, NULL, NULL);
+  if (status == 'd')
+    return ac_store_put(c->state, r->key, "{\"s\":\"d\"}", 9, on_state_ack, c);
   cap = 6 * (strlen(r->fetch) + strlen(r->meta)) + 96;
   doc = ac__malloc(cap);
   if (doc == NULL) return AC_ENOMEM;
@@ -104,7 +119,7 @@ int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
                         r->pub.priority);
   n += put_json_string(doc + n, r->meta);
   n += (size_t)snprintf(doc + n, cap - n, ",\"s\":\"%c\"}", status);
-  rc = ac_store_put(c->state, r->key, doc, n, NULL, NULL);
+  rc = ac_store_put(c->state, r->key, doc, n, on_state_ack, c);
   ac__free(doc);
   return rc;
 }
@@ -112,7 +127,7 @@ int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
 int ac__state_expected(ac_crawl_t *c, uint64_t expected) {
   char doc[64];
   int n = snprintf(doc, sizeof(doc), "{\"s\":\"m\",\"n\":%llu}", (unsigned long long)expected);
-  return ac_store_put(c->state, EXPECTED_KEY, doc, (size_t)n, NULL, NULL);
+  return ac_store_put(c->state, EXPECTED_KEY, doc, (size_t)n, on_state_ack, c);
 }
 
 /* ----------------------------------------------------------- reading */
