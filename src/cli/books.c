@@ -6,7 +6,9 @@
  * Exit status: 0 complete; 1 nothing could be crawled (bad store, site
  * unreachable or not the book API, state unreadable); 2 bad usage;
  * 3 incomplete (some pages failed for good: listed in the summary);
- * 130 / 143 stopped by SIGINT / SIGTERM (--resume continues).
+ * 4 the crawl state could not be written (--resume may fetch again what
+ * this run did); 130 / 143 stopped by SIGINT / SIGTERM (--resume continues;
+ * a second signal stops at once, even while the stores are being flushed).
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,7 +23,7 @@
 
 #define MAX_STORES 8
 
-enum { EXIT_COMPLETE = 0, EXIT_FATAL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
+enum { EXIT_COMPLETE = 0, EXIT_FATAL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3, EXIT_STATE = 4 };
 
 typedef struct books_cfg {
   ac_books_opts_t books;
@@ -32,6 +34,7 @@ typedef struct books_cfg {
   const char *stats;
   int quiet;
   ac_crawl_t *c;
+  ac_store_t *closing_store; /* the store books_main is closing now */
   int signals;
   int last_signal;
   int exit_code;
@@ -59,13 +62,14 @@ static void usage(FILE *out) {
           "  --resume            continue from the state instead of starting afresh\n"
           "  --concurrency N     requests in flight (default 16)\n"
           "  --per-host N        requests in flight to one host (default: concurrency)\n"
-          "  --rate R            requests per second to one host (default: no limit)\n"
+          "  --rate R            requests per second to one host, 0.001 to 1e6\n"
+          "                      (default 0: no limit)\n"
           "  --throttle          back off when the site answers 429/503 or times out\n"
           "  --retry-after-host  a Retry-After pauses the whole host, not just that request\n"
           "  --page-size N       books per list page (default 18)\n"
           "  --pages FIRST-LAST  only these list pages (1-based; default: all, from count)\n"
           "  --retries N         retries of a failed request (default 4)\n"
-          "  --timeout S         seconds for one request (default 30)\n"
+          "  --timeout S         seconds for one request, 0.001 to 86400 (default 30)\n"
           "  --max-body BYTES    fail a response bigger than this (default 16 MiB)\n"
           "  --no-compression    do not ask for gzip (saves CPU on a fast link)\n"
           "  --user-agent UA     the User-Agent header\n"
@@ -75,7 +79,8 @@ static void usage(FILE *out) {
           "  -h, --help          print this help\n"
           "\n"
           "Exit status: 0 complete, 1 nothing could be crawled (the error says why),\n"
-          "2 bad usage, 3 incomplete (failed pages listed), 130/143 stopped by a signal.\n");
+          "2 bad usage, 3 incomplete (failed pages listed), 4 the crawl state could not\n"
+          "be written (--resume may fetch again), 130/143 stopped by a signal.\n");
 }
 
 static int parse_size(const char *opt, const char *v, long min, long max, long *out) {
@@ -92,13 +97,22 @@ static int parse_size(const char *opt, const char *v, long min, long max, long *
   return 0;
 }
 
-static int parse_double(const char *opt, const char *v, double min, double *out) {
+/* A number in [min, max] (finite: "inf" and "nan" are refused, and so are
+ * values so small that strtod reports an underflow), or exactly 0 where
+ * zero_ok (an option's "none"). */
+static int parse_double(const char *opt, const char *v, double min, double max, int zero_ok,
+                        double *out) {
   char *end;
   double x;
   errno = 0;
   x = strtod(v, &end);
-  if (errno != 0 || end == v || *end != '\0' || !(x >= min)) {
-    fprintf(stderr, "acrawl books: %s wants a number >= %g, not '%s'\n", opt, min, v);
+  if (end != v && *end == '\0' && zero_ok && x == 0 && errno == 0) {
+    *out = 0;
+    return 0;
+  }
+  if (errno != 0 || end == v || *end != '\0' || !(x >= min && x <= max)) {
+    fprintf(stderr, "acrawl books: %s wants %sa number from %g to %g, not '%s'\n", opt,
+            zero_ok ? "0 or " : "", min, max, v);
     return -1;
   }
   *out = x;
@@ -147,7 +161,8 @@ static int parse_args(books_cfg_t *cfg, int argc, char **argv) {
       cfg->crawl.per_host = (size_t)n;
     } else if (strcmp(a, "--rate") == 0) {
       NEED_VALUE;
-      if (parse_double(a, v, 0, &d) != 0) return -1;
+      /* Slower than one request in 1,000 s is a stopped crawl, not a rate. */
+      if (parse_double(a, v, 0.001, 1e6, 1, &d) != 0) return -1;
       cfg->crawl.rate = d;
     } else if (strcmp(a, "--throttle") == 0) {
       cfg->crawl.throttle = 1;
@@ -177,7 +192,7 @@ static int parse_args(books_cfg_t *cfg, int argc, char **argv) {
       cfg->crawl.retries = (int)n;
     } else if (strcmp(a, "--timeout") == 0) {
       NEED_VALUE;
-      if (parse_double(a, v, 0.001, &d) != 0) return -1;
+      if (parse_double(a, v, 0.001, 86400, 0, &d) != 0) return -1;
       cfg->crawl.timeout_ms = (uint64_t)(d * 1000);
     } else if (strcmp(a, "--max-body") == 0) {
       NEED_VALUE;
@@ -208,19 +223,27 @@ static int parse_args(books_cfg_t *cfg, int argc, char **argv) {
   return 0;
 }
 
+/* A second signal while a store is being closed: a close that keeps
+ * retrying (a locked database, a full disk) waits for nothing now. */
+static int abort_closing(void *arg, void **result) {
+  books_cfg_t *cfg = arg;
+  (void)result;
+  if (cfg->closing_store != NULL) ac_store_abort(cfg->closing_store);
+  return 0;
+}
+
 static void on_signal(ac_loop_t *loop, int signum, void *userdata) {
   books_cfg_t *cfg = userdata;
-  (void)loop;
   cfg->last_signal = signum;
-  if (cfg->c == NULL) return;
   if (++cfg->signals == 1) {
     if (!cfg->quiet)
       fprintf(stderr, "\nstopping: requests in flight finish, the state is saved "
                       "(Ctrl-C again to stop at once)\n");
-    ac_crawl_stop(cfg->c, 0);
-  } else {
+    if (cfg->c != NULL) ac_crawl_stop(cfg->c, 0);
+  } else if (cfg->signals == 2) {
     if (!cfg->quiet) fprintf(stderr, "\nstopping now\n");
-    ac_crawl_stop(cfg->c, 1);
+    if (cfg->c != NULL) ac_crawl_stop(cfg->c, 1);
+    if (cfg->closing_store != NULL) (void)ac_task_spawn(loop, abort_closing, cfg, NULL, NULL);
   }
 }
 
@@ -308,6 +331,14 @@ static int books_main(void *arg, void **result) {
   case 0: cfg->exit_code = EXIT_COMPLETE; break;
   case AC_ECANCELED: cfg->exit_code = 128 + (cfg->last_signal ? cfg->last_signal : SIGINT); break;
   case AC_EFAILED: cfg->exit_code = explain_fatal(cfg->c, cfg) ? EXIT_FATAL : EXIT_INCOMPLETE; break;
+  case AC_ESTORE: {
+    /* The crawl said why: a state it could not open or read (nothing was
+     * crawled), or one it could not write while crawling. */
+    ac_crawl_stats_t s;
+    ac_crawl_stats(cfg->c, &s);
+    cfg->exit_code = s.requests == 0 ? EXIT_FATAL : EXIT_STATE;
+    break;
+  }
   default:
     fprintf(stderr, "acrawl books: the crawl failed: %s\n", ac_strerror(rc));
     cfg->exit_code = EXIT_FATAL;
@@ -322,7 +353,15 @@ out:
       /* The close frees the store: its last error is read before. */
       ac_store_stats_t st;
       ac_store_stats(stores[i], &st);
-      if (ac_store_close(stores[i]) == 0) continue;
+      cfg->closing_store = stores[i];
+      rc = ac_store_close(stores[i]);
+      cfg->closing_store = NULL;
+      if (rc == 0) continue;
+      if (cfg->signals >= 2) {
+        fprintf(stderr, "acrawl books: stopped before %s was flushed: --resume fetches again "
+                        "what is missing there\n", cfg->stores[i]);
+        continue;
+      }
       if (st.last_error[0] != '\0')
         fprintf(stderr, "acrawl books: closing %s failed: books may be missing there (%s)\n",
                 cfg->stores[i], st.last_error);
@@ -332,6 +371,8 @@ out:
       if (cfg->exit_code == EXIT_COMPLETE) cfg->exit_code = EXIT_FATAL;
     }
   }
+  /* Stopped at once, even if the crawl itself had finished. */
+  if (cfg->signals >= 2) cfg->exit_code = 128 + cfg->last_signal;
   ac_crawl_free(cfg->c);
   cfg->c = NULL;
   ac_spider_books_free(&spider);

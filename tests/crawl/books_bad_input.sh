@@ -22,7 +22,13 @@ expect 2 "unknown option '--bogus'" --bogus
 expect 2 "--concurrency wants a whole number" --concurrency 0
 expect 2 "--concurrency wants a whole number" --concurrency lots
 expect 2 "--pages wants FIRST-LAST" --pages 5-2
-expect 2 "--rate wants a number" --rate -1
+expect 2 "--rate wants 0 or a number from 0.001" --rate -1
+# Numbers that would overflow a rate's gap or a timeout: refused, not "no limit".
+expect 2 "--rate wants 0 or a number from 0.001" --rate 1e-300
+expect 2 "--rate wants 0 or a number from 0.001" --rate inf
+expect 2 "--rate wants 0 or a number from 0.001" --rate nan
+expect 2 "--timeout wants a number from 0.001 to 86400" --timeout inf
+expect 2 "--timeout wants a number from 0.001 to 86400" --timeout 1e300
 expect 2 "--base needs a value" --base
 expect 2 "bad --base 'ftp://example.com'" --base ftp://example.com
 expect 2 "bad --base 'example.com'" --base example.com
@@ -44,14 +50,14 @@ for mode in html loop huge; do
   PIDS="$PIDS $!"
   for _ in $(seq 100); do [ -s "$T/$mode.port" ] && break; sleep 0.05; done
 done
-expect 1 "answered text/html; charset=utf-8, not JSON" --base "http://127.0.0.1:$(cat "$T/html.port")"
+expect 1 "the list page is not JSON: the site answered text/html; charset=utf-8 with 57 bytes: \"<!doctype html>.*is the base URL the book API's site?" --base "http://127.0.0.1:$(cat "$T/html.port")"
 expect 1 "cannot crawl.*redirect" --base "http://127.0.0.1:$(cat "$T/loop.port")"
 expect 1 "cannot crawl.*\(larger\|limit\|max\)" --base "http://127.0.0.1:$(cat "$T/huge.port")"
 
 # A store that refuses every item: each page is recorded with the store's own
 # words (here the device's), the crawl goes on to the end and exits 3.
 start_site s --books 40
-expect 3 'a store refused an item of this page: writing to "/dev/full": No space left' \
+expect 3 'the store jsonl:/dev/full refused an item of this page: writing to "/dev/full": No space left' \
   --base "$SITE_s" --store jsonl:/dev/full
 grep -q "failures 40" "$T/out.txt" || fail "every detail not recorded: $(cat "$T/out.txt")"
 # /dev/null is a stream, not a file to sync or cut: a complete crawl.
