@@ -91,6 +91,32 @@ wait $crawl_pid || fail "re-crawl into MongoDB: exit $?"
 check "$base_uri" acrawl $coll
 [ ! -e "/dev/shm/mongoc-$crawl_pid" ] || fail "/dev/shm/mongoc-$crawl_pid left behind"
 
+# One store refuses an item the others keep (BSON keys cannot hold NUL): the
+# failure names that store and says the others kept it; --resume fetches
+# exactly that page again (and the first list page, for the count).
+$PY "$HERE/odd_site.py" nulkey "$T/nulkey.port" "$T/nulkey.truth" &
+PIDS="$PIDS $!"
+for _ in $(seq 100); do [ -s "$T/nulkey.port" ] && break; sleep 0.05; done
+odd=http://127.0.0.1:$(cat "$T/nulkey.port")
+for run in first resume; do
+  set +e
+  "$ACRAWL" books --base "$odd" --store "sqlite:$T/nulkey.db" --store "$base_uri/acrawl.nulkey_$$" \
+    $([ $run = resume ] && echo --resume) >"$T/nulkey.txt" 2>&1
+  rc=$?
+  set -e
+  [ $rc -eq 3 ] || fail "a refused item ($run): exit $rc: $(tail -5 "$T/nulkey.txt")"
+  grep -q "api/book/k3  the store $base_uri/acrawl.nulkey_$$ refused an item of this page: .*NUL.*(the other stores kept it)" \
+    "$T/nulkey.txt" || fail "the refusal is not said ($run): $(tail -5 "$T/nulkey.txt")"
+done
+$PY "$TOOLS/store_compare.py" "$T/nulkey.truth" "sqlite:$T/nulkey.db" --table books ||
+  fail "the store that kept the item"
+curl -s "$odd/__seen" | $PY -c "import json,sys
+seen = json.load(sys.stdin)
+details = {p: n for p, n in seen.items() if '?' not in p}
+again = sorted(p for p, n in details.items() if n > 1)
+assert len(details) == 45 and again == ['/api/book/k3'], (len(details), again)" ||
+  fail "--resume did not fetch exactly the refused page again"
+
 [ $restart -eq 1 ] || { echo "ok: mongo (no restart test against a real server)"; exit 0; }
 
 # Killed and restarted mid-crawl (on the same port, empty: the stand-in

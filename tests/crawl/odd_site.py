@@ -17,6 +17,9 @@ MODE:
              on its first request, with an empty body on its second
   shapes     bodies pretty-printed (CRLF, tabs), with a BOM, \\u and \\/
              escapes, chunked, under several JSON content types
+  nulkey     book k3 has a member named "x\\u0000y": valid JSON that SQLite
+             and JSON Lines keep and MongoDB (BSON) cannot
+/__seen answers how many times each path was asked, as a JSON object.
 """
 import http.server
 import json
@@ -47,6 +50,8 @@ elif MODE == "mismatch":
 else:
     BOOKS = [book(i, "k%d" % i) for i in range(45)]
     RESULTS = [{"id": b["id"]} for b in BOOKS]
+if MODE == "nulkey":
+    BOOKS[3]["x\u0000y"] = 1
 BY_ID = {str(b["id"]): b for b in BOOKS}
 SEEN = Counter()
 
@@ -78,6 +83,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
+        if url.path == "/__seen":
+            return self.answer(200, json.dumps(SEEN).encode())
         SEEN[self.path] += 1
         n = SEEN[self.path]
         if MODE == "transient" and n == 1:
