@@ -11,8 +11,10 @@
  *
  * Hostile input never crashes or stalls the server: a malformed request line,
  * a bad Content-Length or both Content-Length and Transfer-Encoding get 400,
- * a request head over the limit 431, a body over the limit 413, a client too
- * slow to send its head or body 408; each closes the connection.
+ * so do an HTTP/1.1 request without Host and any request with two (RFC 9112
+ * 3.2), a version other than HTTP/1.x 505, a request head over the limit
+ * 431, a body over the limit 413, a client too slow to send its head or body
+ * 408; each closes the connection.
  *
  * Everything here runs on the loop's thread. Functions marked AWAITS suspend
  * the calling task (they must be called from inside one: handlers are).
@@ -184,7 +186,7 @@ typedef struct ac_server_stats {
   uint64_t in_flight_max;        /* the most seen at once */
   uint64_t not_found;            /* 404 answered by the router */
   uint64_t method_not_allowed;   /* 405 answered by the router */
-  uint64_t bad_requests;         /* 400, 408, 413, 431 answered by the parser */
+  uint64_t bad_requests;         /* 400, 408, 413, 417, 431, 505 answered by the parser */
   uint64_t timeouts;             /* 408 among them */
   uint64_t resets;               /* ac_server_resp_reset calls */
   uint64_t aborts;               /* responses cut short (abort, or a failed handler) */

@@ -52,7 +52,7 @@ struct ac__reqparse {
   char *body;                    /* grows by doubling up to max_body */
   size_t body_len, body_cap;
   size_t nbytes;                 /* bytes fed for the current message */
-  int error_status;              /* 400, 413, 431, or 500 (out of memory) */
+  int error_status;              /* 400, 413, 417, 431, 505, or 500 (out of memory) */
   unsigned started : 1;          /* a byte of the message was seen */
   unsigned headers_done : 1;
   unsigned done : 1;

@@ -117,13 +117,28 @@ static int on_header_value(http_parser *hp, const char *at, size_t len) {
   return append(p, ELEM_VALUE, at, len);
 }
 
+static size_t count_headers(const struct ac__reqparse *p, const char *name) {
+  size_t i, n = 0;
+  for (i = 0; i < p->nhdrs; i++) n += strcasecmp(p->head + p->hdrs[i].name, name) == 0;
+  return n;
+}
+
 static int on_headers_complete(http_parser *hp) {
   struct ac__reqparse *p = hp->data;
   const char *expect;
+  size_t nhost;
   int rc = close_elem(p);
 
   if (rc != 0) return fail_rc(p, rc);
   if (p->url_len == 0) return fail(p, 400);
+  /* RFC 9112 2.3: a server answers a major version it does not speak with
+   * 505 rather than guessing at the framing of HTTP/2 or HTTP/9 bytes. */
+  if (hp->http_major != 1) return fail(p, 505);
+  /* RFC 9112 3.2: an HTTP/1.1 request without Host, and any request with
+   * more than one, gets 400 (two Hosts make the target ambiguous, which is
+   * what request smuggling through a proxy relies on). */
+  nhost = count_headers(p, "Host");
+  if (nhost > 1 || (nhost == 0 && hp->http_minor >= 1)) return fail(p, 400);
   /* Refuse a declared body over the cap before reading it. */
   if ((hp->flags & F_CONTENTLENGTH) && hp->content_length > p->max_body) return fail(p, 413);
   p->headers_done = 1;

@@ -65,8 +65,8 @@ static void hostile_client(struct srv_fixture *fx) {
   ASSERT_EQ(ONE_SHOT(p, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 400);
   ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/1.1\r\nBad Header\r\n\r\n"), 400);
   /* A body announced over the cap: refused before it is read. */
-  ASSERT_EQ(ONE_SHOT(p, "POST /x HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"), 413);
-  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/1.1\r\nExpect: magic\r\n\r\n"), 417);
+  ASSERT_EQ(ONE_SHOT(p, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"), 413);
+  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n"), 417);
 
   /* Oversized heads: a long URL, a long header, too many headers. */
   big = malloc(70000);
@@ -85,7 +85,7 @@ static void hostile_client(struct srv_fixture *fx) {
   ASSERT_EQ(ONE_SHOT(p, big), 431);
 
   /* A chunked body over the cap: 413 once it passes it. */
-  strcpy(big, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  strcpy(big, "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
   for (i = 0; i < 6; i++) {
     size_t n = strlen(big);
     memcpy(big + n, "400\r\n", 5);
@@ -100,7 +100,8 @@ static void hostile_client(struct srv_fixture *fx) {
   {
     char buf[1024];
     int err, fd = raw_connect(p);
-    raw_send_str(fd, "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    raw_send_str(fd, "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     "Connection: close\r\n\r\n"
                      "5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n");
     raw_read_all(fd, buf, sizeof(buf), &err);
     close(fd);
@@ -109,7 +110,7 @@ static void hostile_client(struct srv_fixture *fx) {
     ASSERT_NOT_NULL(strstr(buf, "Connection: close\r\n"));
   }
   /* The server is still fine. */
-  ASSERT_EQ(ONE_SHOT(p, "GET /fine HTTP/1.1\r\nConnection: close\r\n\r\n"), 200);
+  ASSERT_EQ(ONE_SHOT(p, "GET /fine HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 200);
 }
 
 TEST_IMPL(server_hostile_requests) {
@@ -125,6 +126,36 @@ TEST_IMPL(server_hostile_requests) {
   ASSERT_OK(fx.shutdown_rc);
   ac_server_stats(fx.server, &st);
   ASSERT_EQ(st.bad_requests, 15);
+  ASSERT_EQ(st.requests_total, 2);
+  srv_done(&fx);
+}
+
+/* ---------------------------------------------------- Host and version */
+
+static void host_version_client(struct srv_fixture *fx) {
+  int p = fx->port;
+
+  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/1.1\r\nConnection: close\r\n\r\n"), 400);
+  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"), 400);
+  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/9.9\r\nHost: a\r\n\r\n"), 505);
+  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/2.0\r\nHost: a\r\n\r\n"), 505);
+  /* HTTP/1.0 needs no Host; HTTP/1.1 with one is served. */
+  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/1.0\r\n\r\n"), 200);
+  ASSERT_EQ(ONE_SHOT(p, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"), 200);
+}
+
+TEST_IMPL(server_host_and_version_checked) {
+  struct srv_fixture fx = {0};
+  ac_server_stats_t st;
+
+  srv_init(&fx, NULL);
+  ASSERT_OK(ac_server_route(fx.server, NULL, "/*", h_ok, NULL));
+  fx.client = host_version_client;
+  srv_run(&fx);
+  ASSERT_OK(fx.shutdown_rc);
+  ac_server_stats(fx.server, &st);
+  ASSERT_EQ(st.bad_requests, 5);
   ASSERT_EQ(st.requests_total, 2);
   srv_done(&fx);
 }

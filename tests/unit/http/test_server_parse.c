@@ -30,7 +30,7 @@ static void assert_headers_in_head(const struct ac__reqparse *p) {
  * request's headers are its own (the fuzzer found stale offsets here). */
 TEST_IMPL(server_parse_chunked_trailers_are_discarded) {
   static const char in[] =
-      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n0\r\nX-Trailer: yes\r\nAnother: 1\r\n\r\n"
       "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
   struct ac__reqparse p;
@@ -53,4 +53,35 @@ TEST_IMPL(server_parse_chunked_trailers_are_discarded) {
   ASSERT_NULL(ac__reqparse_header(&p, "Another"));
   assert_headers_in_head(&p);
   ac__reqparse_free(&p);
+}
+
+/* The status a whole request gets from the parser: 0 when it parses. */
+static int parse_status(const char *req) {
+  struct ac__reqparse p;
+  size_t used;
+  enum ac__parse_status st;
+  int status;
+
+  ac__reqparse_init(&p, 4096, 16, 4096);
+  st = feed_all(&p, req, strlen(req), &used);
+  status = st == AC__PARSE_DONE ? 0 : st == AC__PARSE_ERROR ? p.error_status : -1;
+  ac__reqparse_free(&p);
+  return status;
+}
+
+/* RFC 9112 3.2 and 2.3: Host is required in HTTP/1.1 and never repeated; a
+ * major version other than 1 is not guessed at. */
+TEST_IMPL(server_parse_host_and_version) {
+  ASSERT_EQ(parse_status("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+  ASSERT_EQ(parse_status("GET / HTTP/1.1\r\nhOsT: a\r\n\r\n"), 0);
+  ASSERT_EQ(parse_status("GET / HTTP/1.1\r\n\r\n"), 400);
+  ASSERT_EQ(parse_status("GET / HTTP/1.1\r\nX-Host: a\r\n\r\n"), 400);
+  ASSERT_EQ(parse_status("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"), 400);
+  ASSERT_EQ(parse_status("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), 400);
+  /* HTTP/1.0 had no Host requirement; two are still ambiguous. */
+  ASSERT_EQ(parse_status("GET / HTTP/1.0\r\n\r\n"), 0);
+  ASSERT_EQ(parse_status("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
+  ASSERT_EQ(parse_status("GET / HTTP/9.9\r\nHost: a\r\n\r\n"), 505);
+  ASSERT_EQ(parse_status("GET / HTTP/2.0\r\nHost: a\r\n\r\n"), 505);
+  ASSERT_EQ(parse_status("GET / HTTP/0.9\r\n\r\n"), 505);
 }
