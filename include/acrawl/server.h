@@ -69,8 +69,12 @@ typedef struct ac_server_opts {
    * past it, the connection is closed and the write returns AC_ETIMEDOUT.
    * Default 30000. */
   uint64_t write_timeout_ms;
-  /** Connections open at once: past it, the server stops accepting (the
-   * kernel's backlog holds the rest) until one closes. Default 1024. Each
+  /** Connections open at once. A client that connects past it makes the
+   * server close the keep-alive connection idle longest (silently, as the
+   * idle timeout would) and takes its place; with none idle, the server
+   * stops accepting (the kernel's backlog holds the rest) until one closes
+   * or goes idle. A connection that has not sent its first request is never
+   * closed for another. Default 1024. Each
    * takes a descriptor: a server for thousands should call
    * ac_reserve_fds(max_connections + a margin) first (runtime.h), or the
    * open-files limit caps it and growing the descriptor table stalls the
@@ -190,6 +194,7 @@ typedef struct ac_server_stats {
   uint64_t timeouts;             /* 408 among them */
   uint64_t resets;               /* ac_server_resp_reset calls */
   uint64_t aborts;               /* responses cut short (abort, or a failed handler) */
+  uint64_t connections_shed;     /* idle keep-alive ones closed to admit a newcomer */
 } ac_server_stats_t;
 
 AC_EXTERN void ac_server_stats(const ac_server_t *server, ac_server_stats_t *out);

@@ -5,7 +5,11 @@
  * Past max_connections the connection callback simply does not accept:
  * libuv then stops polling the listening socket until uv_accept is called,
  * so pending clients wait in the kernel's backlog (backpressure) instead of
- * costing memory here. A closing connection accepts the one waiting.
+ * costing memory here. A closing connection accepts the one waiting. So
+ * that clients holding idle keep-alive connections cannot keep a newcomer
+ * out until their idle timeout, one of them (the idle longest) is closed for
+ * each newcomer that finds the server full, as nginx reuses its keep-alive
+ * connections when it runs out.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +59,7 @@ int ac_server_new(ac_loop_t *loop, const ac_server_opts_t *opts, ac_server_t **o
   s->magic = SERVER_MAGIC;
   s->loop = loop;
   ac__list_init(&s->conns);
+  ac__list_init(&s->idle_conns);
   ac__list_init(&s->drain_waiters);
   s->routes_tail = &s->routes;
   snprintf(s->other.addr, sizeof(s->other.addr), "other");
@@ -236,8 +241,10 @@ static void on_connection(uv_stream_t *listener, int status) {
   ac_server_t *s = listener->data;
   if (status != 0 || s->closing) return;
   if (s->stats.connections_now >= s->opts.max_connections) {
-    /* Not accepting makes libuv stop polling the socket: backpressure. */
+    /* Not accepting makes libuv stop polling the socket: backpressure,
+     * unless an idle connection can make room. */
     s->accept_pending = 1;
+    ac__server_make_room(s);
     return;
   }
   /* Out of memory leaves the connection in the kernel: retried when another
@@ -324,6 +331,27 @@ void ac_server_close(ac_server_t *s) {
     next = it->next;
     ac__conn_wake_idle(ac__container_of(it, struct ac__conn, node));
   }
+}
+
+void ac__server_make_room(ac_server_t *s) {
+  struct ac__list *n;
+  struct ac__conn *c;
+
+  /* One closing connection makes room for one newcomer; the next newcomer
+   * finds the server full again and makes its own. */
+  if (!s->accept_pending || s->closing || s->shedding > 0 ||
+      s->stats.connections_now < s->opts.max_connections)
+    return;
+  n = ac__list_head(&s->idle_conns);
+  if (n == NULL) return;
+  c = ac__container_of(n, struct ac__conn, idle_node);
+  ac__list_remove(n);
+  c->shed = 1;
+  s->shedding++;
+  s->stats.connections_shed++;
+  /* Silently, as the idle timeout does: the client sent nothing to answer.
+   * Its task wakes from the idle wait and ends. */
+  ac__conn_kill(c, 0);
 }
 
 void ac__server_conn_gone(ac_server_t *s) {

@@ -29,6 +29,8 @@ enum { PHASE_IDLE, PHASE_HEAD, PHASE_BODY };
 static void conn_free(struct ac__conn *c) {
   ac_server_t *s = c->server;
   ac__list_remove(&c->node);
+  ac__list_remove(&c->idle_node);
+  if (c->shed) s->shedding--;
   ac__reqparse_free(&c->parse);
   ac__free(c->in);
   ac__free(c->hdrs);
@@ -370,7 +372,15 @@ static int read_request(struct ac__conn *c) {
       deadline = ac_loop_now(s->loop) +
                  (c->nrequests == 0 ? s->opts.head_timeout_ms : s->opts.idle_timeout_ms);
     }
+    if (phase == PHASE_IDLE && c->nrequests > 0) {
+      /* An idle keep-alive connection: the first to go when a newcomer
+       * finds the server full. One waiting for its first request is not:
+       * closing it would only swap one waiting client for another. */
+      ac__list_insert_tail(&s->idle_conns, &c->idle_node);
+      ac__server_make_room(s);
+    }
     rc = wait_data(c, deadline);
+    ac__list_remove(&c->idle_node);
     if (rc == AC_ETIMEDOUT && (phase != PHASE_IDLE || c->nrequests == 0)) {
       respond_error(c, 408);
       return -1;
@@ -451,6 +461,7 @@ int ac__conn_start(ac_server_t *s) {
   c->in_cap = s->opts.read_buffer_size;
   c->server = s;
   ac__list_init(&c->node);
+  ac__list_init(&c->idle_node);
   ac__reqparse_init(&c->parse, s->opts.max_head_size, s->opts.max_headers,
                     s->opts.max_body_size);
   uv_tcp_init(&s->loop->uv, &c->tcp);

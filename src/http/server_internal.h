@@ -102,6 +102,10 @@ struct ac_server {
   ac_server_opts_t opts;
   uv_tcp_t listener;
   struct ac__list conns;         /* struct ac__conn */
+  /* Keep-alive connections waiting for their next request, the one idle
+   * longest first: closed to admit a newcomer when the cap is reached. */
+  struct ac__list idle_conns;
+  size_t shedding;               /* closed to make room, not gone yet */
   struct ac__srv_route *routes, **routes_tail;
   size_t nroutes;
   struct ac__list drain_waiters; /* tasks in ac_server_shutdown */
@@ -123,6 +127,7 @@ struct ac__conn {
   uv_tcp_t tcp;
   uv_shutdown_t shutdown_req;
   struct ac__list node;          /* in server->conns */
+  struct ac__list idle_node;     /* in server->idle_conns while it waits */
   ac_server_t *server;
   ac_task_t *task;               /* while it runs (no reference held) */
   struct ac__reqparse parse;
@@ -146,6 +151,7 @@ struct ac__conn {
   unsigned task_done : 1;
   unsigned idle : 1;             /* waiting for a request, no byte of it yet */
   unsigned in_flight : 1;
+  unsigned shed : 1;             /* closed to admit a newcomer */
 };
 
 struct ac_server_req {
@@ -177,6 +183,10 @@ struct ac_server_resp {
 /* server.c */
 int ac__server_dispatch(ac_server_t *s, ac_server_req_t *req, ac_server_resp_t *resp);
 void ac__server_conn_gone(ac_server_t *s);
+/* At the cap with a client waiting in the backlog: close the keep-alive
+ * connection idle longest, if any (and none is closing for that already),
+ * so that the waiting client gets its place. */
+void ac__server_make_room(ac_server_t *s);
 void ac__server_date(ac_server_t *s, const char **line, size_t *len);
 
 /* server_conn.c */

@@ -8,7 +8,7 @@
  *    "faults":{"none":..,"5xx":..,"429":..,"reset":..,"short":..,
  *              "badjson":..,"overload":..},
  *    "in_flight":{"now":..,"max":..},
- *    "connections":{"now":..,"total":..},
+ *    "connections":{"now":..,"total":..,"shed":..},
  *    "clients":[{"addr":"127.0.0.1","requests":..,"in_flight_max":..},...]}
  *
  * "not_found" counts unknown and gone ids plus the router's 404s. "now"
@@ -68,6 +68,7 @@ static int h_stats(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
   ac__jbuf_puts(&b, "},\"connections\":{");
   key_u64(&b, "now", st.connections_now, 0);
   key_u64(&b, "total", st.connections_total, 1);
+  key_u64(&b, "shed", st.connections_shed, 1);
   ac__jbuf_puts(&b, "},\"clients\":[");
   for (size_t i = 0; i < ncl; i++) {
     if (i > 0) ac__jbuf_putc(&b, ',');

@@ -339,6 +339,155 @@ TEST_IMPL(server_connection_cap) {
   srv_done(&fx);
 }
 
+/* ------------------------------------ idle keep-alive connections make room */
+
+/* Raw sockets give up after 10 s; the idle timeout is far longer, so only a
+ * closed idle connection can let a newcomer in before that. */
+static void shed_opts(ac_server_opts_t *o) {
+  ac_server_opts_init(o);
+  o->max_connections = 2;
+  o->idle_timeout_ms = 120000;
+}
+
+static void shed_client(struct srv_fixture *fx) {
+  int idle[2], fd, i, err;
+  char buf[2048];
+
+  /* The cap filled with idle keep-alive connections, one request each. */
+  for (i = 0; i < 2; i++) {
+    idle[i] = raw_connect(fx->port);
+    raw_send_str(idle[i], "GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw_read_response(idle[i], buf, sizeof(buf));
+    ASSERT_EQ(resp_status(buf), 200);
+  }
+  /* A newcomer is answered. */
+  fd = raw_connect(fx->port);
+  raw_send_str(fd, "GET /new HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  raw_read_all(fd, buf, sizeof(buf), &err);
+  close(fd);
+  ASSERT_EQ(err, 0);
+  ASSERT_EQ(resp_status(buf), 200);
+  /* The one idle longest was closed for it, silently; the other serves on. */
+  ASSERT_EQ(raw_read_all(idle[0], buf, sizeof(buf), &err), 0);
+  ASSERT_EQ(err, 0);
+  close(idle[0]);
+  raw_send_str(idle[1], "GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  raw_read_all(idle[1], buf, sizeof(buf), &err);
+  close(idle[1]);
+  ASSERT_EQ(resp_status(buf), 200);
+}
+
+TEST_IMPL(server_cap_sheds_idle_keepalive) {
+  struct srv_fixture fx = {0};
+  ac_server_opts_t o;
+  ac_server_stats_t st;
+
+  shed_opts(&o);
+  srv_init(&fx, &o);
+  ASSERT_OK(ac_server_route(fx.server, NULL, "/*", h_ok, NULL));
+  fx.client = shed_client;
+  srv_run(&fx);
+  ASSERT_OK(fx.shutdown_rc);
+  ac_server_stats(fx.server, &st);
+  ASSERT_EQ(st.connections_total, 3);
+  ASSERT_EQ(st.connections_shed, 1);
+  ASSERT_EQ(st.requests_total, 4);
+  srv_done(&fx);
+}
+
+/* The server full of busy connections when the newcomer comes: the first
+ * that goes idle makes room for it. */
+static atomic_int newcomer_sent;
+
+static int h_hold(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
+  (void)ud;
+  /* Answer once the newcomer waits in the backlog (and a little after, so
+   * that the loop has seen it), so that no connection is idle before. */
+  if (strcmp(ac_server_req_path(req), "/hold") == 0) {
+    while (!atomic_load(&newcomer_sent)) ASSERT_OK(ac_sleep(1));
+    ASSERT_OK(ac_sleep(20));
+  }
+  return h_ok(req, resp, NULL);
+}
+
+static void shed_later_client(struct srv_fixture *fx) {
+  int busy[2], fd, i, err;
+  char buf[2048];
+
+  for (i = 0; i < 2; i++) {
+    busy[i] = raw_connect(fx->port);
+    raw_send_str(busy[i], "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+  }
+  fd = raw_connect(fx->port);
+  raw_send_str(fd, "GET /new HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  atomic_store(&newcomer_sent, 1);
+  raw_read_all(fd, buf, sizeof(buf), &err);
+  close(fd);
+  ASSERT_EQ(err, 0);
+  ASSERT_EQ(resp_status(buf), 200);
+  /* Both busy ones got their answers; one of them was closed after it. */
+  for (i = 0; i < 2; i++) {
+    raw_read_response(busy[i], buf, sizeof(buf));
+    ASSERT_EQ(resp_status(buf), 200);
+    close(busy[i]);
+  }
+}
+
+TEST_IMPL(server_cap_sheds_connection_going_idle) {
+  struct srv_fixture fx = {0};
+  ac_server_opts_t o;
+  ac_server_stats_t st;
+
+  shed_opts(&o);
+  srv_init(&fx, &o);
+  ASSERT_OK(ac_server_route(fx.server, NULL, "/*", h_hold, NULL));
+  fx.client = shed_later_client;
+  srv_run(&fx);
+  ASSERT_OK(fx.shutdown_rc);
+  ac_server_stats(fx.server, &st);
+  ASSERT_EQ(st.connections_total, 3);
+  ASSERT_EQ(st.connections_shed, 1);
+  ASSERT_EQ(st.requests_total, 3);
+  srv_done(&fx);
+}
+
+/* A connection that has not sent its first request is not closed for a
+ * newcomer: the newcomer waits for room. */
+static void no_shed_fresh_client(struct srv_fixture *fx) {
+  int fresh[2], fd, i, err;
+  char buf[2048];
+
+  for (i = 0; i < 2; i++) fresh[i] = raw_connect(fx->port);
+  fd = raw_connect(fx->port);
+  raw_send_str(fd, "GET /new HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  /* The fresh ones still get answers; the first to finish makes room. */
+  for (i = 0; i < 2; i++) {
+    raw_send_str(fresh[i], "GET /fresh HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    raw_read_all(fresh[i], buf, sizeof(buf), &err);
+    ASSERT_EQ(resp_status(buf), 200);
+    close(fresh[i]);
+  }
+  raw_read_all(fd, buf, sizeof(buf), &err);
+  close(fd);
+  ASSERT_EQ(resp_status(buf), 200);
+}
+
+TEST_IMPL(server_cap_keeps_fresh_connections) {
+  struct srv_fixture fx = {0};
+  ac_server_opts_t o;
+  ac_server_stats_t st;
+
+  shed_opts(&o);
+  srv_init(&fx, &o);
+  ASSERT_OK(ac_server_route(fx.server, NULL, "/*", h_ok, NULL));
+  fx.client = no_shed_fresh_client;
+  srv_run(&fx);
+  ac_server_stats(fx.server, &st);
+  ASSERT_EQ(st.connections_shed, 0);
+  ASSERT_EQ(st.requests_total, 3);
+  srv_done(&fx);
+}
+
 /* ------------------------------------------------------- silent client */
 
 static void silent_client(struct srv_fixture *fx) {
