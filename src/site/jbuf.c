@@ -7,6 +7,7 @@
 
 #include "acrawl/errno.h"
 #include "common/alloc.h"
+#include "site/rng.h"
 
 void ac__jbuf_init(struct ac__jbuf *b, size_t max) {
   b->p = NULL;
@@ -178,4 +179,139 @@ int ac__jbuf_copy(const struct ac__jbuf *b, char **out) {
   memcpy(p, b->p, b->len);
   *out = p;
   return 0;
+}
+
+/* ------------------------------------------------------------ reshape */
+
+struct reshape {
+  struct ac__jbuf *b;
+  enum ac__json_style style;
+  enum ac__json_escape esc;
+  struct ac__rng rng;
+  unsigned depth;
+};
+
+/* The runs AC__STYLE_MIXED draws from: every kind of JSON whitespace, alone
+ * and mixed, the empty run most often (real mixed files are mostly tight). */
+static const char *const mixed_runs[] = {"",   "",     "",   " ",    "  ",     "\t",
+                                         "\n", "\r\n", "\n\t", "\r\n    ", " \t\r\n "};
+
+static void mixed_gap(struct reshape *r) {
+  const char *run = mixed_runs[ac__rng_below(&r->rng, sizeof mixed_runs / sizeof mixed_runs[0])];
+  ac__jbuf_puts(r->b, run);
+}
+
+/* A line break and the indentation of the current depth (PRETTY). */
+static void newline(struct reshape *r) {
+  ac__jbuf_putc(r->b, '\n');
+  for (unsigned i = 0; i < r->depth; i++) ac__jbuf_put(r->b, "  ", 2);
+}
+
+/* Copy the string at s[0..n) (s[0] is its opening quote); returns the bytes
+ * it spans. Escapes already there are kept as they are. */
+static size_t reshape_string(struct reshape *r, const char *s, size_t n) {
+  const unsigned char *u = (const unsigned char *)s;
+  int ascii = r->esc == AC__ESCAPE_ASCII || r->esc == AC__ESCAPE_PHP;
+  int slash = r->esc == AC__ESCAPE_SLASH || r->esc == AC__ESCAPE_PHP;
+  size_t i = 1;
+
+  ac__jbuf_putc(r->b, '"');
+  while (i < n && r->b->err == 0) {
+    size_t run = i;
+    while (run < n && u[run] != '"' && u[run] != '\\' && !(slash && u[run] == '/') &&
+           !(ascii && u[run] >= 0x80))
+      run++;
+    ac__jbuf_put(r->b, u + i, run - i);
+    i = run;
+    if (i == n) break;
+    if (u[i] == '"') {
+      ac__jbuf_putc(r->b, '"');
+      return i + 1;
+    }
+    if (u[i] == '\\') {
+      /* An escape goes out whole; \uXXXX's digits are plain characters. */
+      size_t len = i + 1 < n ? 2 : 1;
+      ac__jbuf_put(r->b, u + i, len);
+      i += len;
+    } else if (u[i] == '/') {
+      ac__jbuf_put(r->b, "\\/", 2);
+      i++;
+    } else {
+      unsigned cp;
+      size_t len = utf8_decode(u + i, n - i, &cp);
+      if (cp == 0xFFFD && len == 1) {
+        ac__jbuf_putc(r->b, (char)u[i]); /* malformed: left as it was */
+      } else if (cp >= 0x10000) {
+        cp -= 0x10000;
+        put_u_escape(r->b, 0xD800 | (cp >> 10));
+        put_u_escape(r->b, 0xDC00 | (cp & 0x3FF));
+      } else {
+        put_u_escape(r->b, cp);
+      }
+      i += len;
+    }
+  }
+  return i;
+}
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+void ac__json_reshape(struct ac__jbuf *b, const char *src, size_t n, enum ac__json_style style,
+                      enum ac__json_escape esc, uint64_t seed) {
+  struct reshape r;
+  size_t i = 0;
+
+  r.b = b;
+  r.style = style;
+  r.esc = esc;
+  r.depth = 0;
+  ac__rng_seed(&r.rng, seed);
+  if (style == AC__STYLE_MIXED) mixed_gap(&r);
+  while (i < n && b->err == 0) {
+    char c = src[i];
+    if (is_ws(c)) {
+      i++;
+      continue;
+    }
+    if (c == '"') {
+      i += reshape_string(&r, src + i, n - i);
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      size_t k = i + 1;
+      while (k < n && is_ws(src[k])) k++;
+      ac__jbuf_putc(b, c);
+      if (k < n && (src[k] == '}' || src[k] == ']')) {
+        /* An empty container: written tight, as json.dumps writes it. */
+        if (style == AC__STYLE_MIXED) mixed_gap(&r);
+        ac__jbuf_putc(b, src[k]);
+        i = k + 1;
+        continue;
+      }
+      r.depth++;
+      if (style == AC__STYLE_PRETTY) newline(&r);
+      if (style == AC__STYLE_MIXED) mixed_gap(&r);
+    } else if (c == '}' || c == ']') {
+      if (r.depth > 0) r.depth--;
+      if (style == AC__STYLE_PRETTY) newline(&r);
+      if (style == AC__STYLE_MIXED) mixed_gap(&r);
+      ac__jbuf_putc(b, c);
+    } else if (c == ',' || c == ':') {
+      if (style == AC__STYLE_MIXED) mixed_gap(&r);
+      ac__jbuf_putc(b, c);
+      if (c == ',' && style == AC__STYLE_PRETTY) newline(&r);
+      else if (style == AC__STYLE_PRETTY || style == AC__STYLE_SPACED) ac__jbuf_putc(b, ' ');
+      if (style == AC__STYLE_MIXED) mixed_gap(&r);
+    } else {
+      /* A number or a literal: up to the next structural character. */
+      size_t k = i;
+      while (k < n && !is_ws(src[k]) && !strchr(",:]}", src[k])) k++;
+      ac__jbuf_put(b, src + i, k - i);
+      i = k;
+      continue;
+    }
+    i++;
+  }
+  if (style == AC__STYLE_PRETTY) ac__jbuf_putc(b, '\n');
+  if (style == AC__STYLE_MIXED) mixed_gap(&r);
 }

@@ -58,6 +58,44 @@ enum ac__json_mode {
  */
 void ac__json_str(struct ac__jbuf *b, const char *s, size_t n, enum ac__json_mode mode);
 
+/*
+ * How ac__json_reshape lays a JSON text out. Every layout is the same JSON
+ * value: only whitespace between tokens changes (RFC 8259 allows space, tab,
+ * LF and CR there), never a string's contents.
+ */
+enum ac__json_style {
+  AC__STYLE_COMPACT = 0, /* no whitespace: the site's own bodies */
+  /* Python's json.dumps(indent=2), plus a final '\n' as a file served by
+   * nginx usually has: a newline and two spaces per level after '{', '['
+   * and ',', ": " after keys; empty containers stay "[]" and "{}". */
+  AC__STYLE_PRETTY,
+  /* Python's json.dumps default separators: ", " and ": ", one line. */
+  AC__STYLE_SPACED,
+  /* Every gap between tokens, and before and after the text, gets a run
+   * drawn from the seed: nothing, spaces, tabs, LF, CRLF, or a mix. */
+  AC__STYLE_MIXED,
+  AC__STYLE_KINDS
+};
+
+/* How ac__json_reshape rewrites the strings' escapes; each is the same value. */
+enum ac__json_escape {
+  AC__ESCAPE_NONE = 0, /* as they are */
+  AC__ESCAPE_ASCII,    /* non-ASCII as \uXXXX (json.dumps(ensure_ascii=True)) */
+  AC__ESCAPE_SLASH,    /* '/' as \/ */
+  AC__ESCAPE_PHP,      /* both, as PHP's json_encode does by default */
+  AC__ESCAPE_KINDS
+};
+
+/*
+ * Append the JSON text src[0..n) to b laid out in style, its strings'
+ * escapes rewritten as esc; seed drives AC__STYLE_MIXED (the same seed gives
+ * the same bytes). src must be valid JSON; whitespace already in it is
+ * dropped. With AC__ESCAPE_ASCII or _PHP, malformed UTF-8 in a string is
+ * copied as it is (it cannot be escaped into the same value).
+ */
+void ac__json_reshape(struct ac__jbuf *b, const char *src, size_t n, enum ac__json_style style,
+                      enum ac__json_escape esc, uint64_t seed);
+
 /* Copies the contents into a new exact-size allocation (ac__malloc) that the
  * caller frees with ac__free. Returns 0, b->err, or AC_ENOMEM. An empty
  * buffer is an error (AC_EINVAL): bodies are never empty. */

@@ -5,6 +5,7 @@
  */
 #include "books_test.h"
 #include "site/jbuf.h"
+#include "site/site_internal.h"
 
 static void expect_json(const char *in, size_t n, enum ac__json_mode mode, const char *want) {
   struct ac__jbuf b;
@@ -129,5 +130,82 @@ TEST_IMPL(books_jbuf_cap_and_oom) {
   ac__alloc_fail_after(1);
   ASSERT_ERR(ac__jbuf_copy(&b, &copy), AC_ENOMEM);
   ac__alloc_fail_after(0);
+  ac__jbuf_free(&b);
+}
+
+static void expect_reshape(const char *in, enum ac__json_style style, enum ac__json_escape esc,
+                           uint64_t seed, const char *want) {
+  struct ac__jbuf b;
+  ac__jbuf_init(&b, 4096);
+  ac__json_reshape(&b, in, strlen(in), style, esc, seed);
+  ASSERT_OK(b.err);
+  if (b.len != strlen(want) || memcmp(b.p, want, b.len) != 0)
+    AC__FAIL("reshaped to\n%.*s\nwant\n%s", (int)b.len, b.p, want);
+  ac__jbuf_free(&b);
+}
+
+/* The layouts and escapes of ac__json_reshape, written out: pretty is
+ * json.dumps(indent=2) plus a newline, spaced its default separators, the
+ * PHP escapes json_encode's; a string's bytes are never respaced. */
+TEST_IMPL(books_jbuf_reshape) {
+  static const char doc[] =
+      "{\"a\":[1,{\"b\":[]},{}],\"c\":\"x/y, z: \\\"q\\\" \\\\/ \\u00e9\",\"d\":-1.5e+2,"
+      "\"e\":[true,false,null]}";
+  static const char utf8[] = "[\"é中📚/\\/\\u4e2d\",\"\x7f\"]";
+  struct ac__jbuf a, b;
+  int saw_cr = 0, saw_tab = 0, saw_lead = 0;
+
+  expect_reshape(doc, AC__STYLE_COMPACT, AC__ESCAPE_NONE, 1, doc);
+  expect_reshape(doc, AC__STYLE_PRETTY, AC__ESCAPE_NONE, 1,
+                 "{\n  \"a\": [\n    1,\n    {\n      \"b\": []\n    },\n    {}\n  ],\n"
+                 "  \"c\": \"x/y, z: \\\"q\\\" \\\\/ \\u00e9\",\n  \"d\": -1.5e+2,\n"
+                 "  \"e\": [\n    true,\n    false,\n    null\n  ]\n}\n");
+  expect_reshape(doc, AC__STYLE_SPACED, AC__ESCAPE_NONE, 1,
+                 "{\"a\": [1, {\"b\": []}, {}], \"c\": \"x/y, z: \\\"q\\\" \\\\/ \\u00e9\", "
+                 "\"d\": -1.5e+2, \"e\": [true, false, null]}");
+  /* Whitespace already there is dropped: a pretty text comes back compact. */
+  expect_reshape(" {\r\n\t\"a\" : [ 1 , { } ] }\n", AC__STYLE_COMPACT, AC__ESCAPE_NONE, 1,
+                 "{\"a\":[1,{}]}");
+  /* Escapes: existing ones are kept, raw characters rewritten. */
+  expect_reshape(utf8, AC__STYLE_COMPACT, AC__ESCAPE_NONE, 1, utf8);
+  expect_reshape(utf8, AC__STYLE_COMPACT, AC__ESCAPE_ASCII, 1,
+                 "[\"\\u00e9\\u4e2d\\ud83d\\udcda/\\/\\u4e2d\",\"\x7f\"]");
+  expect_reshape(utf8, AC__STYLE_COMPACT, AC__ESCAPE_SLASH, 1,
+                 "[\"é中📚\\/\\/\\u4e2d\",\"\x7f\"]");
+  expect_reshape(utf8, AC__STYLE_COMPACT, AC__ESCAPE_PHP, 1,
+                 "[\"\\u00e9\\u4e2d\\ud83d\\udcda\\/\\/\\u4e2d\",\"\x7f\"]");
+  /* Malformed UTF-8 cannot be escaped into the same value: left as it is. */
+  expect_reshape("[\"a\xff\"]", AC__STYLE_COMPACT, AC__ESCAPE_ASCII, 1, "[\"a\xff\"]");
+
+  /* Mixed: the same seed, the same bytes; another seed, others; every
+   * layout valid JSON that compacts back to the input. */
+  ac__jbuf_init(&a, 4096);
+  ac__jbuf_init(&b, 4096);
+  ac__json_reshape(&a, doc, strlen(doc), AC__STYLE_MIXED, AC__ESCAPE_NONE, 7);
+  ac__json_reshape(&b, doc, strlen(doc), AC__STYLE_MIXED, AC__ESCAPE_NONE, 7);
+  ASSERT_EQ(a.len, b.len);
+  ASSERT(memcmp(a.p, b.p, a.len) == 0);
+  ac__jbuf_reset(&b);
+  ac__json_reshape(&b, doc, strlen(doc), AC__STYLE_MIXED, AC__ESCAPE_NONE, 8);
+  ASSERT(a.len != b.len || memcmp(a.p, b.p, a.len) != 0);
+  for (uint64_t seed = 0; seed < 200; seed++) {
+    for (int style = 0; style < AC__STYLE_KINDS; style++) {
+      ac__jbuf_reset(&a);
+      ac__jbuf_reset(&b);
+      ac__json_reshape(&a, doc, strlen(doc), (enum ac__json_style)style, AC__ESCAPE_NONE, seed);
+      ASSERT_OK(a.err);
+      ASSERT(ac__json_valid(a.p, a.len));
+      if (style == AC__STYLE_MIXED) {
+        saw_cr |= memchr(a.p, '\r', a.len) != NULL;
+        saw_tab |= memchr(a.p, '\t', a.len) != NULL;
+        saw_lead |= a.p[0] != '{';
+      }
+      ac__json_reshape(&b, a.p, a.len, AC__STYLE_COMPACT, AC__ESCAPE_NONE, 0);
+      ASSERT_EQ(b.len, strlen(doc));
+      ASSERT(memcmp(b.p, doc, b.len) == 0);
+    }
+  }
+  ASSERT(saw_cr && saw_tab && saw_lead);
+  ac__jbuf_free(&a);
   ac__jbuf_free(&b);
 }
