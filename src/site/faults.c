@@ -21,7 +21,7 @@
 struct slot {
   uint64_t hash;            /* 0 marks an empty slot (real hashes are forced odd) */
   uint32_t attempts;
-  uint32_t badjson_done;
+  uint32_t bad_body_done;   /* the key had its bad 200 body */
 };
 
 struct ac__faults {
@@ -33,7 +33,7 @@ struct ac__faults {
   uint64_t counts[AC__FAULT_KINDS];
 };
 
-enum purpose { DRAW_DELAY = 1, DRAW_FAULT, DRAW_STATUS, DRAW_GONE };
+enum purpose { DRAW_DELAY = 1, DRAW_FAULT, DRAW_STATUS, DRAW_GONE, DRAW_KEY };
 
 static uint64_t mix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -65,8 +65,8 @@ void ac__faults_config_init(struct ac__faults_config *cfg) {
 }
 
 const char *ac__fault_name(enum ac__fault_kind kind) {
-  static const char *const names[AC__FAULT_KINDS] = {"none",  "5xx",     "429",     "reset",
-                                                     "short", "badjson", "overload"};
+  static const char *const names[AC__FAULT_KINDS] = {
+      "none", "5xx", "429", "reset", "short", "badjson", "overload", "html200", "empty200"};
   return (unsigned)kind < AC__FAULT_KINDS ? names[kind] : "unknown";
 }
 
@@ -78,7 +78,10 @@ int ac__faults_new(const struct ac__faults_config *cfg, struct ac__faults **out)
 
   *out = NULL;
   if (!valid_share(cfg->p429) || !valid_share(cfg->preset) || !valid_share(cfg->pshort) ||
-      !valid_share(cfg->pbadjson) || cfg->p429 + cfg->preset + cfg->pshort + cfg->pbadjson > 1.0)
+      !valid_share(cfg->pbadjson) || !valid_share(cfg->phtml200) ||
+      !valid_share(cfg->pempty200) ||
+      cfg->p429 + cfg->preset + cfg->pshort + cfg->pbadjson + cfg->phtml200 + cfg->pempty200 >
+          1.0)
     return AC_EINVAL;
   f = ac__calloc(1, sizeof(*f));
   if (f == NULL) return AC_ENOMEM;
@@ -144,12 +147,30 @@ static void decide(struct ac__faults *f, uint64_t key, struct slot *s, struct ac
     out->kind = AC__FAULT_RESET;
   } else if ((u -= c->preset) < c->pshort) {
     out->kind = AC__FAULT_SHORT;
-  } else if ((u -= c->pshort) < c->pbadjson && s != NULL && !s->badjson_done) {
+  } else if ((u -= c->pshort) < c->pbadjson + c->phtml200 + c->pempty200 && s != NULL &&
+             !s->bad_body_done) {
     /* Once per key: a crawler that retries a bad parse must then succeed.
      * A key past the table's cap is never given one, for the same reason. */
-    s->badjson_done = 1;
-    out->kind = AC__FAULT_BADJSON;
+    s->bad_body_done = 1;
+    if (u < c->pbadjson) {
+      out->kind = AC__FAULT_BADJSON;
+    } else if (u - c->pbadjson < c->phtml200) {
+      out->kind = AC__FAULT_HTML200;
+      out->variant = (uint32_t)(draw(f, key, salt, DRAW_STATUS) >> 32);
+    } else {
+      out->kind = AC__FAULT_EMPTY200;
+    }
   }
+}
+
+int ac__fault_is_body(enum ac__fault_kind kind) {
+  return kind == AC__FAULT_RESET || kind == AC__FAULT_SHORT || kind == AC__FAULT_BADJSON ||
+         kind == AC__FAULT_HTML200 || kind == AC__FAULT_EMPTY200;
+}
+
+uint64_t ac__faults_key_draw(const struct ac__faults *f, const char *key, size_t key_len,
+                             unsigned purpose) {
+  return draw(f, hash_bytes(f->cfg.seed, key, key_len), purpose, DRAW_KEY);
 }
 
 void ac__faults_decide(struct ac__faults *f, const char *key, size_t key_len,

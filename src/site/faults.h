@@ -1,7 +1,8 @@
 /*
  * Fault injection for the book-site replica: what each request gets (a
  * delay, a 5xx, a 429 with Retry-After, a reset mid-body, a short body,
- * invalid JSON, a 503 past the in-flight cap) decided from the seed, the
+ * invalid JSON, an HTML error page or an empty body under a 200, a 503 past
+ * the in-flight cap) decided from the seed, the
  * request's key and how many times that key was asked before. A run is
  * therefore reproducible whatever the order and timing of the requests: the
  * third attempt at /api/book/42 gets the same answer in every run with the
@@ -9,7 +10,7 @@
  *
  * Memory is bounded: attempts are counted per key in a table of at most
  * max_keys entries; keys past that cap are answered as if seen many times
- * (no "first K fail" faults, no bad JSON; the other random faults still
+ * (no "first K fail" faults, no bad 200 bodies; the other random faults still
  * apply, drawn afresh each time, so not reproducibly).
  *
  * Not thread-safe: one planner per server loop.
@@ -29,7 +30,12 @@ struct ac__faults_config {
   uint32_t retry_after_s;   /* ... with this Retry-After */
   double preset;            /* share of connections reset mid-body */
   double pshort;            /* share of bodies shorter than their Content-Length */
-  double pbadjson;          /* share of 200s with invalid JSON (once per key at most) */
+  /* Shares of 200s whose body is not the JSON: invalid JSON (cut in half),
+   * an HTML error page (a proxy's or a framework's), nothing at all. A key
+   * gets at most one of them, once: its retry is answered right. */
+  double pbadjson;
+  double phtml200;
+  double pempty200;
   uint32_t max_in_flight;   /* past this many requests in flight: 503; 0 = no cap */
   size_t max_keys;          /* attempt table cap; 0 = 1,048,576 */
 };
@@ -45,15 +51,19 @@ enum ac__fault_kind {
   AC__FAULT_SHORT,
   AC__FAULT_BADJSON,
   AC__FAULT_OVERLOAD,
+  AC__FAULT_HTML200,
+  AC__FAULT_EMPTY200,
   AC__FAULT_KINDS
 };
 
-/* "none", "5xx", "429", "reset", "short", "badjson", "overload". Static. */
+/* "none", "5xx", "429", "reset", "short", "badjson", "overload", "html200",
+ * "empty200". Static. */
 const char *ac__fault_name(enum ac__fault_kind kind);
 
 struct ac__fault {
   enum ac__fault_kind kind;
-  int status;               /* the status to answer with (0 for NONE/RESET/SHORT/BADJSON: the normal one) */
+  int status;               /* the status to answer with (0 for the body faults: the normal one) */
+  uint32_t variant;         /* HTML200: which error page (any number; the site reduces it) */
   uint32_t delay_ms;        /* wait this long before answering */
   uint32_t retry_after_s;   /* for 429 */
   uint32_t attempt;         /* 0 for the key's first request */
@@ -61,7 +71,8 @@ struct ac__fault {
 
 struct ac__faults;
 
-/* Returns 0, AC_EINVAL (a probability outside [0,1] or summing past 1), AC_ENOMEM. */
+/* Returns 0, AC_EINVAL (a probability outside [0,1], or the shares of 429,
+ * reset, short and the bad 200 bodies summing past 1), AC_ENOMEM. */
 int ac__faults_new(const struct ac__faults_config *cfg, struct ac__faults **out);
 void ac__faults_free(struct ac__faults *f);
 
@@ -73,6 +84,18 @@ void ac__faults_free(struct ac__faults *f);
  */
 void ac__faults_decide(struct ac__faults *f, const char *key, size_t key_len,
                        unsigned in_flight, struct ac__fault *out);
+
+/* 1 for the faults that replace or damage a 200's body (RESET, SHORT,
+ * BADJSON, HTML200, EMPTY200). */
+int ac__fault_is_body(enum ac__fault_kind kind);
+
+/*
+ * A draw from the seed, the key and `purpose` alone: the same on every
+ * attempt, for what a URL always gets (the site's body shapes) rather than a
+ * fault. Distinct purposes give independent draws.
+ */
+uint64_t ac__faults_key_draw(const struct ac__faults *f, const char *key, size_t key_len,
+                             unsigned purpose);
 
 /* A decided fault that was not applied after all (a body fault on a 404):
  * move one count from `from` to `to`. */

@@ -144,6 +144,66 @@ TEST_IMPL(faults_bad_json_at_most_once_per_key) {
   ac__faults_free(f);
 }
 
+/* The three bad 200 bodies share the once-per-key rule: a key gets at most
+ * one of them, on one attempt, and each appears in its share; the choice and
+ * the HTML page are the same in every run with the seed. */
+TEST_IMPL(faults_bad_bodies_once_per_key) {
+  struct ac__faults_config c;
+  struct ac__faults *f, *g;
+  struct ac__fault d, e;
+  uint64_t counts[AC__FAULT_KINDS];
+  unsigned i, a, bad;
+
+  ac__faults_config_init(&c);
+  c.seed = 5;
+  c.pbadjson = 0.2;
+  c.phtml200 = 0.3;
+  c.pempty200 = 0.3;
+  ASSERT_OK(ac__faults_new(&c, &f));
+  ASSERT_OK(ac__faults_new(&c, &g));
+  for (i = 0; i < 3000; i++) {
+    for (a = 0, bad = 0; a < 8; a++) {
+      decide_i(f, i, &d);
+      decide_i(g, i, &e);
+      ASSERT_EQ(d.kind, e.kind);
+      ASSERT(d.kind == AC__FAULT_NONE || ac__fault_is_body(d.kind));
+      ASSERT(d.kind != AC__FAULT_RESET && d.kind != AC__FAULT_SHORT);
+      if (d.kind == AC__FAULT_HTML200) ASSERT_EQ(d.variant, e.variant);
+      bad += d.kind != AC__FAULT_NONE;
+    }
+    ASSERT_LE(bad, 1);
+  }
+  ac__faults_counts(f, counts);
+  /* 80% per attempt until one comes: nearly every key gets one, split
+   * 2:3:3 (loose bounds: the split is what is checked). */
+  ASSERT_GT(counts[AC__FAULT_BADJSON], 500);
+  ASSERT_GT(counts[AC__FAULT_HTML200], 850);
+  ASSERT_GT(counts[AC__FAULT_EMPTY200], 850);
+  ASSERT_LT(counts[AC__FAULT_BADJSON], 900);
+  ASSERT_STR_EQ(ac__fault_name(AC__FAULT_HTML200), "html200");
+  ASSERT_STR_EQ(ac__fault_name(AC__FAULT_EMPTY200), "empty200");
+  ac__faults_free(f);
+  ac__faults_free(g);
+  /* With the other shares they may not add up past 1. */
+  c.p429 = 0.3;
+  ASSERT_ERR(ac__faults_new(&c, &f), AC_EINVAL);
+}
+
+/* A key's own draw is the same on every attempt and in every planner with
+ * the seed, and differs between purposes and keys. */
+TEST_IMPL(faults_key_draw_is_per_key) {
+  struct ac__faults *f = make(11, 0, 0, 0, 0, 0), *g = make(11, 0, 0, 0, 0, 0);
+  struct ac__fault d;
+  uint64_t x = ac__faults_key_draw(f, "GET /a", 6, 1);
+  decide_i(f, 1, &d);
+  ASSERT_UEQ(ac__faults_key_draw(f, "GET /a", 6, 1), x);
+  ASSERT_UEQ(ac__faults_key_draw(g, "GET /a", 6, 1), x);
+  ASSERT(ac__faults_key_draw(f, "GET /a", 6, 2) != x);
+  ASSERT(ac__faults_key_draw(f, "GET /b", 6, 1) != x);
+  ac__faults_free(f);
+  ac__faults_free(g);
+}
+
 TEST_IMPL(faults_overload_past_cap_does_not_count_an_attempt) {
   struct ac__faults_config c;
   struct ac__faults *f;
