@@ -17,16 +17,18 @@
 #include "cli/cli.h"
 #include "site/site.h"
 
-enum opt_kind { OPT_STR, OPT_U64, OPT_PROB, OPT_FLAG };
+enum opt_kind { OPT_STR, OPT_U64, OPT_PROB, OPT_FLAG, OPT_ENUM };
 
 struct site_cli {
   const char *host;
   const char *portfile;
   const char *dump;
+  const char *content_type;
+  int json_style, json_escape;
   uint64_t port, books, seed, page_size, delay, jitter, fail_first, retry_after, gone,
       max_in_flight, fault_seed, max_limit, max_connections;
   int gzip_ahead;
-  double p429, preset, pshort, pbadjson;
+  double p429, preset, pshort, pbadjson, phtml200, pempty200, pbom;
 };
 
 struct opt {
@@ -34,7 +36,9 @@ struct opt {
   enum opt_kind kind;
   size_t off;        /* of the field in struct site_cli */
   uint64_t max;      /* OPT_U64: the largest value accepted */
-  const char *arg;   /* the argument's name in --help */
+  /* The argument's name in --help. OPT_ENUM: the accepted words between
+   * '|'; the i-th sets the int field to i, but "any" sets AC__SITE_ANY. */
+  const char *arg;
   const char *help;
 };
 
@@ -62,7 +66,22 @@ static const struct opt opts[] = {
     {"retry-after", OPT_U64, F(retry_after), 86400, "S", "Retry-After of a 429 (1)"},
     {"preset", OPT_PROB, F(preset), 0, "P", "share of connections reset mid-body"},
     {"pshort", OPT_PROB, F(pshort), 0, "P", "share of bodies shorter than announced"},
-    {"pbadjson", OPT_PROB, F(pbadjson), 0, "P", "share of 200s with invalid JSON (once per URL)"},
+    {"pbadjson", OPT_PROB, F(pbadjson), 0, "P",
+     "share of 200s with invalid JSON (the body cut in half)"},
+    {"phtml200", OPT_PROB, F(phtml200), 0, "P",
+     "share of 200s with an HTML error page as the body (a proxy's 502, ...)"},
+    {"pempty200", OPT_PROB, F(pempty200), 0, "P",
+     "share of 200s with an empty body; a URL gets at most one of these three, once"},
+    /* The words in the order of enum ac__json_style and ac__json_escape. */
+    {"json-style", OPT_ENUM, F(json_style), 0, "compact|pretty|spaced|mixed|any",
+     "200 list/detail bodies laid out with no whitespace, indented by 2, with \", \" and "
+     "\": \", with any JSON whitespace, one of these per URL (compact)"},
+    {"json-escape", OPT_ENUM, F(json_escape), 0, "none|ascii|slash|php|any",
+     "their strings' escapes: as they are, \\uXXXX for non-ASCII, \\/ for /, both (as "
+     "PHP), one of these per URL (none)"},
+    {"pbom", OPT_PROB, F(pbom), 0, "P", "share of URLs whose 200 bodies start with a UTF-8 BOM"},
+    {"content-type", OPT_STR, F(content_type), 0, "TYPE",
+     "Content-Type of the book API's JSON (application/json); any: one per URL"},
     {"gone", OPT_U64, F(gone), AC__BOOKS_MAX_N, "N", "N ids answer 404 forever"},
     {"max-in-flight", OPT_U64, F(max_in_flight), UINT32_MAX, "N",
      "past N requests in flight, the book API answers 503 (0: no cap)"},
@@ -76,9 +95,12 @@ void ac_cli_site_usage(FILE *out) {
                "Serve the tutorial's book site (a deterministic replica) with httpbin-style\n"
                "endpoints and seeded faults. Stops cleanly on SIGINT or SIGTERM.\n\noptions:\n");
   for (size_t i = 0; i < NOPTS; i++) {
-    char left[40];
+    char left[80];
     snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, *opts[i].arg ? " " : "", opts[i].arg);
-    fprintf(out, "  %-24s %s\n", left, opts[i].help);
+    if (strlen(left) > 24) /* a list of words: the help goes under it */
+      fprintf(out, "  %s\n  %-24s %s\n", left, "", opts[i].help);
+    else
+      fprintf(out, "  %-24s %s\n", left, opts[i].help);
   }
   fprintf(out, "  %-24s %s\n", "--help", "print this help");
 }
@@ -94,6 +116,20 @@ static int set_opt(struct site_cli *c, const struct opt *o, const char *text) {
   if (o->kind == OPT_FLAG) {
     *(int *)(void *)p = 1;
     return 0;
+  }
+  if (o->kind == OPT_ENUM) {
+    const char *w = o->arg;
+    size_t tlen = strlen(text);
+    for (int i = 0; *w != '\0'; i++) {
+      size_t wlen = strcspn(w, "|");
+      if (wlen == tlen && strncmp(w, text, tlen) == 0) {
+        *(int *)(void *)p = strcmp(text, "any") == 0 ? AC__SITE_ANY : i;
+        return 0;
+      }
+      w += wlen + (w[wlen] == '|');
+    }
+    fprintf(stderr, "acrawl site: --%s: '%s' is not one of %s\n", o->name, text, o->arg);
+    return -1;
   }
   errno = 0;
   if (o->kind == OPT_U64) {
@@ -168,9 +204,18 @@ static int parse(struct site_cli *c, int argc, char **argv) {
     fprintf(stderr, "acrawl site: --page-size: must be at least 1\n");
     return -1;
   }
-  if (c->p429 + c->preset + c->pshort + c->pbadjson > 1.0 + 1e-9) {
-    fprintf(stderr, "acrawl site: --p429, --preset, --pshort and --pbadjson add up past 1\n");
+  if (c->p429 + c->preset + c->pshort + c->pbadjson + c->phtml200 + c->pempty200 > 1.0 + 1e-9) {
+    fprintf(stderr, "acrawl site: --p429, --preset, --pshort, --pbadjson, --phtml200 and "
+                    "--pempty200 add up past 1\n");
     return -1;
+  }
+  if (c->content_type != NULL) {
+    for (const char *t = c->content_type; *t; t++) {
+      if ((unsigned char)*t < 0x20 || (unsigned char)*t >= 0x7F) {
+        fprintf(stderr, "acrawl site: --content-type: only printable ASCII\n");
+        return -1;
+      }
+    }
   }
   return 0;
 }
@@ -326,6 +371,12 @@ int ac_cli_site(int argc, char **argv) {
   so.faults.preset = c.preset;
   so.faults.pshort = c.pshort;
   so.faults.pbadjson = c.pbadjson;
+  so.faults.phtml200 = c.phtml200;
+  so.faults.pempty200 = c.pempty200;
+  so.shapes.style = c.json_style;
+  so.shapes.escape = c.json_escape;
+  so.shapes.pbom = c.pbom;
+  so.shapes.content_type = c.content_type;
   so.faults.max_in_flight = (uint32_t)c.max_in_flight;
   so.gone = (size_t)c.gone;
   /* The site must never be what limits a benchmark (10,000 clients at once

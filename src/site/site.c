@@ -9,9 +9,15 @@
  * Each book request asks the fault planner for its fate, keyed by method,
  * path and query, then waits the planned delay (counted from the request's
  * arrival) and answers: the planned error status, or the body, whole or
- * damaged (reset mid-body, short, truncated JSON). Bodies are never copied on
- * the clean path: the prebuilt range goes out in the server's single writev
- * with the head.
+ * damaged (reset mid-body, short, truncated JSON), or a 200 with an HTML
+ * error page or nothing in place of the body. Bodies are never copied on the
+ * clean path: the prebuilt range goes out in the server's single writev with
+ * the head.
+ *
+ * The same key also fixes the URL's shape (struct ac__site_shapes): its
+ * Content-Type label, and for a 200 list or detail a layout, escapes and a
+ * BOM. A shaped body is rewritten (and gzip'd) for each request: shapes are
+ * for tests, where copying a body costs nothing that matters.
  */
 #include "site/site.h"
 
@@ -22,6 +28,22 @@
 
 #include "common/alloc.h"
 #include "site/site_internal.h"
+
+/* What the URL of one request looks like (see struct ac__site_shapes). */
+struct shape {
+  enum ac__json_style style;
+  enum ac__json_escape escape;
+  int bom;
+  const char *ctype;
+  uint64_t seed;          /* AC__STYLE_MIXED's whitespace */
+};
+
+/* Independent per-key draws for the shapes (ac__faults_key_draw). */
+enum { SHAPE_DRAW_STYLE = 1, SHAPE_DRAW_ESCAPE, SHAPE_DRAW_BOM, SHAPE_DRAW_CTYPE,
+       SHAPE_DRAW_SEED };
+
+static const char *const content_types[] = {AC__SITE_CONTENT_TYPES};
+#define NCONTENT_TYPES (sizeof(content_types) / sizeof(content_types[0]))
 
 /* The planner's key (method, path, query) is cut here: longer URLs share the
  * fate of their first bytes, which is enough for a test site. */
@@ -44,6 +66,16 @@ int ac__site_is_gone(const struct ac__site *s, size_t i) {
 
 uint64_t ac__site_count(const struct ac__site *s, enum ac__site_kind kind) {
   return (unsigned)kind < AC__SITE_KINDS ? s->kinds[kind] : 0;
+}
+
+uint64_t ac__site_shape_count(const struct ac__site *s, enum ac__site_shape shape) {
+  return (unsigned)shape < AC__SHAPE_KINDS ? s->shape_counts[shape] : 0;
+}
+
+const char *ac__site_shape_name(enum ac__site_shape shape) {
+  static const char *const names[AC__SHAPE_KINDS] = {
+      "pretty", "spaced", "mixed", "escape_ascii", "escape_slash", "escape_php", "bom"};
+  return (unsigned)shape < AC__SHAPE_KINDS ? names[shape] : "unknown";
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -72,11 +104,50 @@ int ac__site_send_json(ac_server_resp_t *resp, int status, const struct ac__jbuf
   return rc;
 }
 
-static int send_static_json(ac_server_resp_t *resp, int status, const char *body) {
+static int send_static_json(ac_server_resp_t *resp, int status, const struct shape *sh,
+                            const char *body) {
   int rc = ac_server_resp_status(resp, status, NULL);
-  if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", "application/json");
+  if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", sh->ctype);
   if (rc == 0) rc = ac_server_resp_send(resp, body, strlen(body));
   return rc;
+}
+
+/* The shape of the URL whose planner key is key[0..klen). Only what the
+ * options leave open is drawn: the defaults cost no hashing per request. */
+static void decide_shape(const struct ac__site *s, const char *key, size_t klen,
+                         struct shape *sh) {
+  const struct ac__site_shapes *o = &s->shapes;
+
+  memset(sh, 0, sizeof(*sh));
+  sh->style = o->style == AC__SITE_ANY
+                  ? (enum ac__json_style)(ac__faults_key_draw(s->faults, key, klen,
+                                                              SHAPE_DRAW_STYLE) %
+                                          AC__STYLE_KINDS)
+                  : (enum ac__json_style)o->style;
+  sh->escape = o->escape == AC__SITE_ANY
+                   ? (enum ac__json_escape)(ac__faults_key_draw(s->faults, key, klen,
+                                                                SHAPE_DRAW_ESCAPE) %
+                                            AC__ESCAPE_KINDS)
+                   : (enum ac__json_escape)o->escape;
+  if (o->pbom > 0.0) {
+    /* The top 53 bits as a double in [0, 1), as the planner draws shares. */
+    double u = (double)(ac__faults_key_draw(s->faults, key, klen, SHAPE_DRAW_BOM) >> 11) *
+               (1.0 / 9007199254740992.0);
+    sh->bom = u < o->pbom;
+  }
+  if (o->content_type == NULL)
+    sh->ctype = "application/json";
+  else if (strcmp(o->content_type, "any") == 0)
+    sh->ctype = content_types[ac__faults_key_draw(s->faults, key, klen, SHAPE_DRAW_CTYPE) %
+                              NCONTENT_TYPES];
+  else
+    sh->ctype = o->content_type;
+  if (sh->style == AC__STYLE_MIXED)
+    sh->seed = ac__faults_key_draw(s->faults, key, klen, SHAPE_DRAW_SEED);
+}
+
+static int shaped(const struct shape *sh) {
+  return sh->style != AC__STYLE_COMPACT || sh->escape != AC__ESCAPE_NONE || sh->bom;
 }
 
 /*
@@ -86,7 +157,7 @@ static int send_static_json(ac_server_resp_t *resp, int status, const char *body
  * body fault, if any, in *f.
  */
 static int plan(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp,
-                struct ac__fault *f, int *rc) {
+                struct ac__fault *f, struct shape *sh, int *rc) {
   char key[SITE_KEY_MAX];
   const char *q = ac_server_req_query(req);
   int n = snprintf(key, sizeof(key), "%s %s%s%s", ac_server_req_method(req),
@@ -96,17 +167,18 @@ static int plan(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp
   /* The cap counts the book API's requests in flight (this one included),
    * not the server's: httpbin routes and /__stats must not trip it. */
   ac__faults_decide(s->faults, key, klen, s->book_in_flight, f);
+  decide_shape(s, key, klen, sh);
   /* An overload answers at once: holding a slot for the delay would make the
    * overload worse, which is what the client is being told about. */
   if (f->kind == AC__FAULT_OVERLOAD) {
-    *rc = send_static_json(resp, 503, "{\"detail\":\"Service temporarily unavailable.\"}");
+    *rc = send_static_json(resp, 503, sh, "{\"detail\":\"Service temporarily unavailable.\"}");
     return 1;
   }
   if (f->delay_ms > 0 &&
       (*rc = ac_sleep_until(ac_server_req_arrival_us(req) + (uint64_t)f->delay_ms * 1000u)) != 0)
     return 1;
   if (f->kind == AC__FAULT_5XX) {
-    *rc = send_static_json(resp, f->status, "{\"detail\":\"A server error occurred.\"}");
+    *rc = send_static_json(resp, f->status, sh, "{\"detail\":\"A server error occurred.\"}");
     return 1;
   }
   if (f->kind == AC__FAULT_429) {
@@ -116,7 +188,7 @@ static int plan(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp
              "{\"detail\":\"Request was throttled. Expected available in %u seconds.\"}",
              (unsigned)f->retry_after_s);
     *rc = ac_server_resp_header(resp, "Retry-After", ra);
-    if (*rc == 0) *rc = send_static_json(resp, 429, body);
+    if (*rc == 0) *rc = send_static_json(resp, 429, sh, body);
     return 1;
   }
   return 0;
@@ -128,15 +200,16 @@ static int plan(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp
  * (reset, or a clean close), BADJSON sends the first half as the whole body
  * (a cut JSON text never parses), uncompressed. gz says the parts are gzip'd.
  */
-static int send_parts(ac_server_resp_t *resp, int status, const struct ac__books_bytes *parts,
-                      size_t n, int gz, const struct ac__fault *f) {
+static int send_parts(ac_server_resp_t *resp, int status, const struct shape *sh,
+                      const struct ac__books_bytes *parts, size_t n, int gz,
+                      const struct ac__fault *f) {
   size_t total = 0, half, left;
   int rc;
 
   for (size_t i = 0; i < n; i++) total += parts[i].len;
   half = total / 2;
   rc = ac_server_resp_status(resp, status, NULL);
-  if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", "application/json");
+  if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", sh->ctype);
   if (rc == 0) rc = ac_server_resp_header(resp, "Vary", "Accept-Encoding");
   if (rc == 0 && gz) rc = ac_server_resp_header(resp, "Content-Encoding", "gzip");
   if (rc != 0) return rc;
@@ -156,25 +229,100 @@ static int send_parts(ac_server_resp_t *resp, int status, const struct ac__books
   return ac_server_resp_end(resp);
 }
 
-/* A list page that is not prebuilt (an odd limit or offset), gzip'd for
- * this one request: rare enough that caching it would not pay. */
-static int send_list_gzip(ac_server_resp_t *resp, const struct ac__books_bytes parts[3],
-                          const struct ac__fault *f) {
-  struct ac__jbuf b;
-  struct ac__books_bytes gz;
+/* Send b's bytes as the 200 body, gzip'd for this one request when gz. */
+static int send_built(ac_server_resp_t *resp, const struct shape *sh, const struct ac__jbuf *b,
+                      int gz, const struct ac__fault *f) {
+  struct ac__books_bytes body;
   unsigned char *z = NULL;
   size_t zlen = 0;
   int rc;
 
-  ac__jbuf_init(&b, AC__BOOKS_MAX_BODY);
-  for (int i = 0; i < 3; i++) ac__jbuf_put(&b, parts[i].base, parts[i].len);
-  rc = b.err != 0 ? b.err : ac__site_gzip(b.p, b.len, &z, &zlen);
-  ac__jbuf_free(&b);
+  if (b->err != 0) return b->err;
+  if (!gz) {
+    body.base = b->p;
+    body.len = b->len;
+    return send_parts(resp, 200, sh, &body, 1, 0, f);
+  }
+  rc = ac__site_gzip(b->p, b->len, &z, &zlen);
   if (rc != 0) return rc;
-  gz.base = (const char *)z;
-  gz.len = zlen;
-  rc = send_parts(resp, 200, &gz, 1, 1, f);
+  body.base = (const char *)z;
+  body.len = zlen;
+  rc = send_parts(resp, 200, sh, &body, 1, 1, f);
   ac__free(z);
+  return rc;
+}
+
+/*
+ * The 200 body of parts (a list page's pieces or a detail), as the shape
+ * says and gzip'd when the client takes it. Clean bodies go out from the
+ * set's prebuilt bytes when the caller has them (the compact shape); the
+ * others are built for this request. BADJSON is never gzip'd: its cut text
+ * is meant to reach the JSON parser.
+ */
+static int send_body(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp,
+                     const struct shape *sh, const struct ac__books_bytes *parts, size_t n,
+                     const struct ac__fault *f) {
+  int gz = f->kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req);
+  struct ac__jbuf src, out;
+  int rc;
+
+  /* A compact body with no gzip'd form at hand (a gzip that failed for
+   * want of memory, too) goes out uncompressed, without a copy. */
+  if (!shaped(sh) && (n == 1 || !gz)) return send_parts(resp, 200, sh, parts, n, 0, f);
+  ac__jbuf_init(&src, AC__BOOKS_MAX_BODY);
+  if (n > 1)
+    for (size_t i = 0; i < n; i++) ac__jbuf_put(&src, parts[i].base, parts[i].len);
+  if (!shaped(sh)) { /* an odd list page, gzip'd for this one request */
+    rc = send_built(resp, sh, &src, gz, f);
+    ac__jbuf_free(&src);
+    return rc;
+  }
+  /* A reshaped body is at most a few times the compact one (PHP escapes turn
+   * 3 bytes of CJK into 6, pretty printing adds indentation). */
+  ac__jbuf_init(&out, 8 * AC__BOOKS_MAX_BODY);
+  if (sh->bom) ac__jbuf_put(&out, "\xEF\xBB\xBF", 3);
+  if (n > 1)
+    ac__json_reshape(&out, src.p, src.len, sh->style, sh->escape, sh->seed);
+  else
+    ac__json_reshape(&out, parts[0].base, parts[0].len, sh->style, sh->escape, sh->seed);
+  ac__jbuf_free(&src);
+  if (out.err == 0) {
+    if (sh->style == AC__STYLE_PRETTY) s->shape_counts[AC__SHAPE_PRETTY]++;
+    if (sh->style == AC__STYLE_SPACED) s->shape_counts[AC__SHAPE_SPACED]++;
+    if (sh->style == AC__STYLE_MIXED) s->shape_counts[AC__SHAPE_MIXED]++;
+    if (sh->escape == AC__ESCAPE_ASCII) s->shape_counts[AC__SHAPE_ESCAPE_ASCII]++;
+    if (sh->escape == AC__ESCAPE_SLASH) s->shape_counts[AC__SHAPE_ESCAPE_SLASH]++;
+    if (sh->escape == AC__ESCAPE_PHP) s->shape_counts[AC__SHAPE_ESCAPE_PHP]++;
+    if (sh->bom) s->shape_counts[AC__SHAPE_BOM]++;
+  }
+  rc = send_built(resp, sh, &out, gz, f);
+  ac__jbuf_free(&out);
+  return rc;
+}
+
+/* Error pages that proxies, CDNs and frameworks put under a 200 when the
+ * JSON behind them failed: what HTML200 serves in place of the body. */
+static const char *const html_pages[] = {
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n",
+    "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
+    "<title>503 Service Unavailable</title>\n</head><body>\n<h1>Service Unavailable</h1>\n"
+    "<p>The server is temporarily unable to service your\nrequest due to maintenance "
+    "downtime or capacity\nproblems. Please try again later.</p>\n</body></html>\n",
+    "<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title>"
+    "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF-8\"></head>"
+    "<body><noscript>Enable JavaScript and cookies to continue</noscript></body></html>"};
+
+/* HTML200 and EMPTY200: a 200 with the URL's JSON label and no JSON. */
+static int send_bad_200(ac_server_resp_t *resp, const struct shape *sh,
+                        const struct ac__fault *f) {
+  const char *page =
+      f->kind == AC__FAULT_HTML200 ? html_pages[f->variant % (sizeof html_pages /
+                                                             sizeof html_pages[0])] : "";
+  int rc = ac_server_resp_status(resp, 200, NULL);
+  if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", sh->ctype);
+  if (rc == 0) rc = ac_server_resp_send(resp, page, strlen(page));
   return rc;
 }
 
@@ -184,23 +332,24 @@ static int list_answer(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
   struct ac__site *s = ud;
   struct ac__books_bytes parts[3];
   struct ac__fault f;
+  struct shape sh;
   size_t limit, offset;
   int rc;
 
   s->kinds[AC__SITE_LIST]++;
-  if (plan(s, req, resp, &f, &rc)) return rc;
+  if (plan(s, req, resp, &f, &sh, &rc)) return rc;
+  if (f.kind == AC__FAULT_HTML200 || f.kind == AC__FAULT_EMPTY200)
+    return send_bad_200(resp, &sh, &f);
   limit = query_size(req, "limit", s->page_size);
   if (limit > s->max_limit) limit = s->max_limit;
   offset = query_size(req, "offset", 0);
-  if (f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req) &&
+  if (!shaped(&sh) && f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req) &&
       ac__books_list_page_gzip(s->books, limit, offset, &parts[0]) == 0)
-    return send_parts(resp, 200, parts, 1, 1, &f);
+    return send_parts(resp, 200, &sh, parts, 1, 1, &f);
   if (ac__books_list_page(s->books, limit, offset, &parts[0]) == 0)
-    return send_parts(resp, 200, parts, 1, 0, &f);
+    return send_body(s, req, resp, &sh, parts, 1, &f);
   ac__books_list_iov(s->books, limit, offset, parts);
-  if (f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req))
-    return send_list_gzip(resp, parts, &f);
-  return send_parts(resp, 200, parts, 3, 0, &f);
+  return send_body(s, req, resp, &sh, parts, 3, &f);
 }
 
 /* /api/book?... : the browser's first hit, answered like the real site. */
@@ -233,10 +382,11 @@ static int detail_answer(ac_server_req_t *req, ac_server_resp_t *resp, void *ud)
   const char *id = ac_server_req_param(req, "id");
   struct ac__books_bytes body;
   struct ac__fault f;
+  struct shape sh;
   size_t i;
   int rc;
 
-  if (plan(s, req, resp, &f, &rc)) {
+  if (plan(s, req, resp, &f, &sh, &rc)) {
     s->kinds[AC__SITE_DETAIL]++;
     return rc;
   }
@@ -246,18 +396,20 @@ static int detail_answer(ac_server_req_t *req, ac_server_resp_t *resp, void *ud)
     body.len = sizeof(AC__BOOKS_NOT_FOUND_BODY) - 1;
     /* Body faults damage 200 answers only: a 404 goes out whole, and the
      * counts say no fault was injected. */
-    if (f.kind == AC__FAULT_RESET || f.kind == AC__FAULT_SHORT || f.kind == AC__FAULT_BADJSON) {
+    if (ac__fault_is_body(f.kind)) {
       ac__faults_recount(s->faults, f.kind, AC__FAULT_NONE);
       f.kind = AC__FAULT_NONE;
     }
-    return send_parts(resp, 404, &body, 1, 0, &f);
+    return send_parts(resp, 404, &sh, &body, 1, 0, &f);
   }
   s->kinds[AC__SITE_DETAIL]++;
-  if (f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req) &&
+  if (f.kind == AC__FAULT_HTML200 || f.kind == AC__FAULT_EMPTY200)
+    return send_bad_200(resp, &sh, &f);
+  if (!shaped(&sh) && f.kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req) &&
       ac__books_detail_gzip(s->books, i, &body) == 0)
-    return send_parts(resp, 200, &body, 1, 1, &f);
+    return send_parts(resp, 200, &sh, &body, 1, 1, &f);
   ac__books_detail(s->books, i, &body);
-  return send_parts(resp, 200, &body, 1, 0, &f);
+  return send_body(s, req, resp, &sh, &body, 1, &f);
 }
 
 /* The book API's handlers, counted while they answer (--max-in-flight). */
@@ -306,6 +458,21 @@ static int add_routes(struct ac__site *s) {
   return rc;
 }
 
+static int shapes_valid(const struct ac__site_shapes *sh) {
+  const char *ct = sh->content_type;
+  if (sh->style != AC__SITE_ANY && (sh->style < 0 || sh->style >= AC__STYLE_KINDS)) return 0;
+  if (sh->escape != AC__SITE_ANY && (sh->escape < 0 || sh->escape >= AC__ESCAPE_KINDS)) return 0;
+  if (!(sh->pbom >= 0.0 && sh->pbom <= 1.0)) return 0;
+  /* A header value: printable ASCII and spaces (the server refuses CR/LF,
+   * and an empty label is no label). */
+  if (ct != NULL) {
+    if (*ct == '\0') return 0;
+    for (; *ct != '\0'; ct++)
+      if ((unsigned char)*ct < 0x20 || (unsigned char)*ct >= 0x7F) return 0;
+  }
+  return 1;
+}
+
 int ac__site_new(ac_loop_t *loop, const struct ac__site_options *o, struct ac__site **out) {
   struct ac__site_options dflt;
   struct ac__site *s;
@@ -316,9 +483,17 @@ int ac__site_new(ac_loop_t *loop, const struct ac__site_options *o, struct ac__s
     ac__site_options_init(&dflt);
     o = &dflt;
   }
-  if (o->max_limit == 0 || o->books.page_size == 0) return AC_EINVAL;
+  if (o->max_limit == 0 || o->books.page_size == 0 || !shapes_valid(&o->shapes))
+    return AC_EINVAL;
   s = ac__calloc(1, sizeof(*s));
   if (s == NULL) return AC_ENOMEM;
+  s->shapes = o->shapes;
+  s->shapes.content_type = NULL;
+  if (o->shapes.content_type != NULL &&
+      (s->shapes.content_type = ac__strdup(o->shapes.content_type)) == NULL) {
+    ac__free(s);
+    return AC_ENOMEM;
+  }
   s->loop = loop;
   s->page_size = o->books.page_size;
   s->max_limit = o->max_limit < s->page_size ? s->page_size : o->max_limit;
@@ -352,6 +527,7 @@ int ac__site_free(struct ac__site *s) {
   ac__faults_free(s->faults);
   ac__books_free(s->books);
   ac__free(s->gone);
+  ac__free((char *)s->shapes.content_type);
   ac__free(s);
   return 0;
 }

@@ -28,13 +28,56 @@
 /* /redirect/{n} chains at most this many hops. */
 #define AC__SITE_MAX_REDIRECTS 100
 
+/* A shape option's value meaning "one per URL, drawn from the fault seed". */
+#define AC__SITE_ANY (-1)
+
+/*
+ * What the book API's answers look like beyond the bytes of the data set,
+ * decided per URL from the fault seed (the same on every attempt). Each is
+ * something real servers send; the 200 list and detail bodies stay equal in
+ * value to the data set's.
+ */
+struct ac__site_shapes {
+  int style;    /* enum ac__json_style (jbuf.h), or AC__SITE_ANY */
+  int escape;   /* enum ac__json_escape (jbuf.h), or AC__SITE_ANY */
+  double pbom;  /* share of URLs whose 200 bodies start with a UTF-8 BOM */
+  /* The Content-Type of every JSON answer of the book API (copied); NULL
+   * for "application/json", "any" for one per URL from a list of labels
+   * real servers put on JSON (AC__SITE_CONTENT_TYPES). */
+  const char *content_type;
+};
+
+/* The labels "any" draws from, in this order. */
+#define AC__SITE_CONTENT_TYPES                                                             \
+  "application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8", \
+      "text/json", "text/javascript; charset=utf-8", "text/plain; charset=utf-8",          \
+      "text/html; charset=UTF-8"
+
 struct ac__site_options {
   struct ac__books_options books;
   struct ac__faults_config faults;
+  struct ac__site_shapes shapes;
   size_t gone;        /* ids answering 404 forever, picked from faults.seed */
   size_t max_limit;   /* cap on ?limit= (default AC__SITE_DEFAULT_MAX_LIMIT) */
   ac_server_opts_t server;
 };
+
+/* 200 list and detail bodies counted by /__stats, by what was done to
+ * them (a body can count under several). */
+enum ac__site_shape {
+  AC__SHAPE_PRETTY = 0,
+  AC__SHAPE_SPACED,
+  AC__SHAPE_MIXED,
+  AC__SHAPE_ESCAPE_ASCII,
+  AC__SHAPE_ESCAPE_SLASH,
+  AC__SHAPE_ESCAPE_PHP,
+  AC__SHAPE_BOM,
+  AC__SHAPE_KINDS
+};
+
+/* "pretty", "spaced", "mixed", "escape_ascii", "escape_slash", "escape_php",
+ * "bom". Static. */
+const char *ac__site_shape_name(enum ac__site_shape shape);
 
 /* Requests counted by /__stats, by what they asked for. */
 enum ac__site_kind {
@@ -49,7 +92,8 @@ enum ac__site_kind {
 
 struct ac__site;
 
-/* Defaults: 9,040 books, no faults, the server's default limits. */
+/* Defaults: 9,040 books, no faults, compact bodies as application/json, the
+ * server's default limits. */
 void ac__site_options_init(struct ac__site_options *o);
 
 /*
@@ -67,6 +111,8 @@ const struct ac__books *ac__site_books(const struct ac__site *s);
 int ac__site_is_gone(const struct ac__site *s, size_t i);
 /* Requests of one kind so far. */
 uint64_t ac__site_count(const struct ac__site *s, enum ac__site_kind kind);
+/* 200 bodies of one shape so far. */
+uint64_t ac__site_shape_count(const struct ac__site *s, enum ac__site_shape shape);
 
 /*
  * Free the site. Its server must have no connection left (after

@@ -17,6 +17,8 @@ struct ac__site {
   size_t page_size;
   size_t max_limit;
   uint64_t kinds[AC__SITE_KINDS];
+  struct ac__site_shapes shapes;  /* content_type owned (NULL: the default) */
+  uint64_t shape_counts[AC__SHAPE_KINDS];
   /* Book-API requests (list and detail) being answered now: what
    * --max-in-flight caps, whatever the httpbin routes or /__stats carry. */
   unsigned book_in_flight;

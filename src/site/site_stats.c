@@ -6,13 +6,16 @@
  *   {"requests":{"list":..,"detail":..,"redirect":..,"not_found":..,
  *                "httpbin":..,"stats":..,"total":..},
  *    "faults":{"none":..,"5xx":..,"429":..,"reset":..,"short":..,
- *              "badjson":..,"overload":..},
+ *              "badjson":..,"overload":..,"html200":..,"empty200":..},
+ *    "shapes":{"pretty":..,"spaced":..,"mixed":..,"escape_ascii":..,
+ *              "escape_slash":..,"escape_php":..,"bom":..},
  *    "in_flight":{"now":..,"max":..},
  *    "connections":{"now":..,"total":..,"shed":..},
  *    "clients":[{"addr":"127.0.0.1","requests":..,"in_flight_max":..},...]}
  *
- * "not_found" counts unknown and gone ids plus the router's 404s. "now"
- * includes the /__stats request itself.
+ * "not_found" counts unknown and gone ids plus the router's 404s. "shapes"
+ * counts the 200 list and detail bodies sent reshaped (a body under
+ * several). "now" includes the /__stats request itself.
  */
 #include <string.h>
 
@@ -62,6 +65,9 @@ static int h_stats(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
   ac__jbuf_puts(&b, "},\"faults\":{");
   for (int k = 0; k < AC__FAULT_KINDS; k++)
     key_u64(&b, ac__fault_name((enum ac__fault_kind)k), faults[k], k > 0);
+  ac__jbuf_puts(&b, "},\"shapes\":{");
+  for (int k = 0; k < AC__SHAPE_KINDS; k++)
+    key_u64(&b, ac__site_shape_name((enum ac__site_shape)k), s->shape_counts[k], k > 0);
   ac__jbuf_puts(&b, "},\"in_flight\":{");
   key_u64(&b, "now", st.in_flight_now, 0);
   key_u64(&b, "max", st.in_flight_max, 1);

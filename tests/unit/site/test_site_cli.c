@@ -67,6 +67,13 @@ TEST_IMPL(site_bad_options) {
   bad("--host 999.1.1.1 --port 0", "999.1.1.1");
   bad("--dump /nonexistent/dir/file", "--dump");
   bad("--gzip-ahead=1", "takes no value");
+  bad("--json-style ugly", "--json-style");
+  bad("--json-style=", "--json-style");
+  bad("--json-escape html", "--json-escape");
+  bad("--pbom 2", "--pbom");
+  bad("--pbadjson 0.5 --phtml200 0.3 --pempty200 0.3", "add up past 1");
+  bad("--content-type=", "--content-type");
+  bad("--content-type \"$(printf 'a\\tb')\"", "--content-type");
   {
     char cmd[256];
     int st;
@@ -75,6 +82,7 @@ TEST_IMPL(site_bad_options) {
     out = site_sh(cmd, &st, NULL);
     ASSERT_EQ(st, 0);
     ASSERT(strstr(out, "--max-in-flight") != NULL);
+    ASSERT(strstr(out, "--json-style compact|pretty|spaced|mixed|any") != NULL);
     free(out);
     snprintf(cmd, sizeof(cmd), "'%s' --help", site_bin());
     out = site_sh(cmd, &st, NULL);
