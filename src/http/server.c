@@ -342,9 +342,13 @@ void ac__server_make_room(ac_server_t *s) {
   if (!s->accept_pending || s->closing || s->shedding > 0 ||
       s->stats.connections_now < s->opts.max_connections)
     return;
-  n = ac__list_head(&s->idle_conns);
-  if (n == NULL) return;
-  c = ac__container_of(n, struct ac__conn, idle_node);
+  /* The one idle longest whose client is not sending a request right now:
+   * closing that one would lose the request. */
+  for (n = s->idle_conns.next;; n = n->next) {
+    if (n == &s->idle_conns) return;
+    c = ac__container_of(n, struct ac__conn, idle_node);
+    if (ac__conn_quiet(c)) break;
+  }
   ac__list_remove(n);
   c->shed = 1;
   s->shedding++;

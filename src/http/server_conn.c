@@ -12,8 +12,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#ifdef __linux__
+#ifndef _WIN32
 #include <sys/socket.h>
+#endif
+#ifdef __linux__
 #include <time.h>
 #endif
 
@@ -132,6 +134,17 @@ static void wake_reader(struct ac__conn *c, int status) {
   ac__task_wake(rw->w.task, status);
 }
 
+int ac__conn_quiet(struct ac__conn *c) {
+#ifndef _WIN32
+  uv_os_fd_t fd;
+  char one;
+  if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 &&
+      recv(fd, &one, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+    return 0;
+#endif
+  return c->in_len == c->in_off;
+}
+
 void ac__conn_wake_idle(struct ac__conn *c) {
   if (c->idle && c->reader != NULL) wake_reader(c, AC_ECLOSED);
 }
@@ -159,6 +172,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   } else if (nread == 0) {
     return; /* EAGAIN: nothing happened */
   }
+  /* Bytes (or the end) came: no longer a connection to close for a
+   * newcomer, even before its task has run. */
+  ac__list_remove(&c->idle_node);
   /* Full (or a read error): stop until the task has made room. */
   if (c->in_len == c->in_cap || c->read_status != 0) {
     uv_read_stop(stream);

@@ -195,6 +195,9 @@ int ac__conn_start(ac_server_t *s);
 int ac__conn_write(struct ac__conn *c, uv_buf_t *bufs, unsigned nbufs);
 /* Close the connection now; reset: send RST (SO_LINGER 0). */
 void ac__conn_kill(struct ac__conn *c, int reset);
+/* 1 if no byte of a request waits for the connection, read or in the kernel
+ * (a request may be coming in the moment its idle connection is chosen). */
+int ac__conn_quiet(struct ac__conn *c);
 /* Wake an idle connection's task so it closes (server closing). */
 void ac__conn_wake_idle(struct ac__conn *c);
 

@@ -451,6 +451,64 @@ TEST_IMPL(server_cap_sheds_connection_going_idle) {
   srv_done(&fx);
 }
 
+/* An idle connection whose client is sending a request at that moment is
+ * not the one closed: the request would be lost. The loop is held in a
+ * handler while the newcomer connects and then the idle client sends, so
+ * that the server sees both at once, the newcomer first. */
+static atomic_int holding;
+
+static int h_block_loop(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
+  (void)ud;
+  if (strcmp(ac_server_req_path(req), "/block") == 0) {
+    atomic_store(&holding, 1);
+    usleep(300 * 1000); /* the whole loop waits: nothing is read meanwhile */
+  }
+  return h_ok(req, resp, NULL);
+}
+
+static void sending_idle_client(struct srv_fixture *fx) {
+  int a, b, c, err;
+  char buf[2048];
+
+  a = raw_connect(fx->port);
+  raw_send_str(a, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+  raw_read_response(a, buf, sizeof(buf));
+  ASSERT_EQ(resp_status(buf), 200);
+  b = raw_connect(fx->port);
+  raw_send_str(b, "GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
+  while (!atomic_load(&holding)) usleep(1000);
+  c = raw_connect(fx->port);
+  raw_send_str(c, "GET /new HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  raw_send_str(a, "GET /two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  /* A's request is answered; B, idle once answered, made room for C. */
+  raw_read_all(a, buf, sizeof(buf), &err);
+  ASSERT_EQ(resp_status(buf), 200);
+  ASSERT_NOT_NULL(strstr(buf, "ok /two"));
+  raw_read_all(c, buf, sizeof(buf), &err);
+  ASSERT_EQ(resp_status(buf), 200);
+  raw_read_all(b, buf, sizeof(buf), &err);
+  ASSERT_EQ(resp_status(buf), 200); /* its answer, then EOF */
+  close(a);
+  close(b);
+  close(c);
+}
+
+TEST_IMPL(server_cap_spares_idle_connection_sending) {
+  struct srv_fixture fx = {0};
+  ac_server_opts_t o;
+  ac_server_stats_t st;
+
+  shed_opts(&o);
+  srv_init(&fx, &o);
+  ASSERT_OK(ac_server_route(fx.server, NULL, "/*", h_block_loop, NULL));
+  fx.client = sending_idle_client;
+  srv_run(&fx);
+  ac_server_stats(fx.server, &st);
+  ASSERT_EQ(st.connections_shed, 1);
+  ASSERT_EQ(st.requests_total, 4);
+  srv_done(&fx);
+}
+
 /* A connection that has not sent its first request is not closed for a
  * newcomer: the newcomer waits for room. */
 static void no_shed_fresh_client(struct srv_fixture *fx) {
