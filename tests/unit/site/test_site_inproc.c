@@ -55,6 +55,21 @@ TEST_IMPL(site_new_out_of_memory) {
   ac__site_options_init(&o);
   o.books.n = 64;
   o.gone = 3;
+  /* Shapes out of bounds are refused before anything is built. */
+  o.shapes.style = AC__STYLE_KINDS;
+  ASSERT_ERR(ac__site_new(loop, &o, &s), AC_EINVAL);
+  o.shapes.style = AC__SITE_ANY;
+  o.shapes.escape = -2;
+  ASSERT_ERR(ac__site_new(loop, &o, &s), AC_EINVAL);
+  o.shapes.escape = AC__ESCAPE_PHP;
+  o.shapes.pbom = 1.5;
+  ASSERT_ERR(ac__site_new(loop, &o, &s), AC_EINVAL);
+  o.shapes.pbom = 0.5;
+  o.shapes.content_type = "text/json\r\nX: y";
+  ASSERT_ERR(ac__site_new(loop, &o, &s), AC_EINVAL);
+  o.shapes.content_type = "";
+  ASSERT_ERR(ac__site_new(loop, &o, &s), AC_EINVAL);
+  o.shapes.content_type = "text/json"; /* copied: one more allocation to fail */
   for (n = 1;; n++) {
     ac__alloc_fail_after(n);
     rc = ac__site_new(loop, &o, &s);
