@@ -27,7 +27,11 @@
  *
  * An item is a JSON object (the bytes are stored as given where the store
  * keeps text) and a key: the text of its key field's value (for the book
- * site, the `id`). Stores upsert by key: putting a key again replaces its
+ * site, the `id`). Two exceptions, both keeping every value: a leading UTF-8
+ * byte order mark is not part of the JSON text and no store keeps it; and
+ * JSON Lines writes a document holding CR or LF (pretty-printed JSON) without
+ * the whitespace between its tokens, so that it is one line (strings are
+ * kept byte for byte). Stores upsert by key: putting a key again replaces its
  * document, so a re-crawl leaves one document per key.
  *
  * Writes never block the loop. ac_store_put hands the item to a bounded
@@ -57,8 +61,8 @@
  * database.collection; a key or document that is empty), AC_ESTORE (the
  * backend refused: cannot open the file, the MongoDB module not found or
  * not loadable, MongoDB unreachable at open, a
- * document MongoDB cannot take, a JSON Lines document holding a raw
- * newline), AC_ECLOSED (put after close began), AC_EPERM (a call that would
+ * document MongoDB cannot take, a JSON Lines document with a raw CR or LF
+ * inside a string, which is not JSON), AC_ECLOSED (put after close began), AC_EPERM (a call that would
  * wait on the store's writer, made from an ack callback), AC_ENOMEM. The
  * detail goes to an optional ac_store_error_t (open) or to
  * ac_store_stats().last_error (writes).
@@ -143,7 +147,8 @@ typedef void (*ac_store_ack_cb)(ac_store_t *store, int status, void *userdata);
 
 /**
  * AWAITS while the queue is full. Hand an item over: key (NUL-terminated)
- * and doc (len bytes of JSON text, an object) are copied. cb may be NULL.
+ * and doc (len bytes of JSON text, an object; a leading byte order mark is
+ * dropped) are copied. cb may be NULL.
  * Returns 0 (accepted: cb will fire), AC_EINVAL, AC_ECLOSED, AC_ENOMEM,
  * AC_ECANCELED / AC_ETIMEDOUT (the waiting task was cancelled or its timeout
  * scope expired; not accepted), AC_ENOTASK, AC_EPERM (from an ack callback).

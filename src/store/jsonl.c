@@ -12,6 +12,11 @@
  * A path that is not a regular file (/dev/null, /dev/stdout, a FIFO) is a
  * stream, like stdout: it cannot seek, be cut or be synced, so it is only
  * written, and --resume has nothing to read back from it.
+ *
+ * JSON allows CR and LF wherever it allows whitespace, so a pretty-printed
+ * document is valid JSON and still must be one line: a document holding CR
+ * or LF is written without the whitespace between its tokens (strings byte
+ * for byte); the others, nearly all, are copied as they are.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -188,6 +193,42 @@ static int jl_open(const ac__store_target_t *t, void **out, char *err, size_t er
   return 0;
 }
 
+/*
+ * doc[0..n) without the whitespace between its tokens, into out (n bytes at
+ * least); the length written. A raw CR or LF can only be whitespace in
+ * valid JSON: one inside a string (invalid JSON) cannot be taken out without
+ * changing the string, so that gives SIZE_MAX and its offset in *bad.
+ * A quote ends a string only when it is not escaped, so the byte after a
+ * backslash is copied as data (\" inside a string, \\ right before its end).
+ */
+static size_t one_line(const char *doc, size_t n, char *out, size_t *bad) {
+  size_t i = 0, o = 0;
+  while (i < n) {
+    char c = doc[i++];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
+    out[o++] = c;
+    if (c != '"') continue;
+    while (i < n) {
+      c = doc[i];
+      if (c == '\n' || c == '\r') {
+        *bad = i;
+        return SIZE_MAX;
+      }
+      out[o++] = c;
+      i++;
+      if (c == '"') break;
+      if (c == '\\' && i < n) {
+        if (doc[i] == '\n' || doc[i] == '\r') {
+          *bad = i;
+          return SIZE_MAX;
+        }
+        out[o++] = doc[i++];
+      }
+    }
+  }
+  return o;
+}
+
 static int write_all(int fd, const char *p, size_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, n);
@@ -206,27 +247,39 @@ static int jl_write(void *be, const ac__store_doc_t *docs, size_t n, uint64_t *s
   off_t start = 0;
   int rc = 0;
 
-  /* A raw newline would split the document: refuse the whole batch (store.c
-   * then writes its items one by one, so only this one is refused). */
-  for (size_t i = 0; i < n; i++)
-    if (memchr(docs[i].doc, '\n', docs[i].len) != NULL) {
-      snprintf(err, errlen, "document for key \"%s\" holds a raw newline (not one JSON line)",
-               docs[i].key);
-      return AC_ESTORE;
-    }
   if (grow((void **)&j->added, &j->added_cap, n, sizeof(*j->added)) != 0) rc = AC_ENOMEM;
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    size_t klen = strlen(docs[i].key);
+    const char *doc = docs[i].doc;
+    size_t klen = strlen(docs[i].key), dlen = docs[i].len, bad = 0;
     if (ac__keyset_has(&j->keys, docs[i].key, klen)) {
       (*skipped)++; /* in the file already, or earlier in this batch */
       continue;
     }
-    rc = grow((void **)&j->buf, &j->cap, len + docs[i].len + 1, 1);
-    if (rc == 0) rc = ac__keyset_add(&j->keys, docs[i].key, klen);
+    rc = grow((void **)&j->buf, &j->cap, len + dlen + 1, 1);
+    if (rc != 0) break;
+    /* Compact documents, nearly all, cost two memchr and a copy. */
+    if (memchr(doc, '\n', dlen) == NULL && memchr(doc, '\r', dlen) == NULL) {
+      memcpy(j->buf + len, doc, dlen);
+    } else {
+      dlen = one_line(doc, dlen, j->buf + len, &bad);
+      /* Refuse the whole batch: store.c then writes its items one by one,
+       * so only this one is refused. */
+      if (dlen == SIZE_MAX || dlen == 0) {
+        if (dlen == 0)
+          snprintf(err, errlen, "document for key \"%s\" is only whitespace", docs[i].key);
+        else
+          snprintf(err, errlen,
+                   "document for key \"%s\" holds a raw %s inside a string at byte %zu "
+                   "(not valid JSON, cannot be one line)",
+                   docs[i].key, doc[bad] == '\n' ? "newline" : "carriage return", bad);
+        rc = AC_ESTORE;
+        break;
+      }
+    }
+    rc = ac__keyset_add(&j->keys, docs[i].key, klen);
     if (rc != 0) break;
     j->added[nadded++] = i;
-    memcpy(j->buf + len, docs[i].doc, docs[i].len);
-    len += docs[i].len;
+    len += dlen;
     j->buf[len++] = '\n';
   }
   if (rc == 0 && len > 0) {

@@ -176,7 +176,15 @@ int ac_store_put(ac_store_t *s, const char *key, const void *doc, size_t len,
   size_t klen;
   int rc;
 
-  if (s == NULL || key == NULL || key[0] == '\0' || doc == NULL || len == 0) return AC_EINVAL;
+  if (s == NULL || key == NULL || key[0] == '\0' || doc == NULL) return AC_EINVAL;
+  /* A UTF-8 byte order mark is not part of the JSON text (RFC 8259 lets a
+   * reader ignore it, and a JSON Lines line must not start with one): no
+   * store keeps it. */
+  if (len >= 3 && memcmp(doc, "\xEF\xBB\xBF", 3) == 0) {
+    doc = (const char *)doc + 3;
+    len -= 3;
+  }
+  if (len == 0) return AC_EINVAL;
   if (self == NULL) return AC_ENOTASK;
   if (self == s->writer) return AC_EPERM; /* from an ack callback: it would wait on itself */
   if (s->closing || s->aborting) return AC_ECLOSED;
