@@ -12,6 +12,7 @@
 #define _GNU_SOURCE /* strtod_l */
 #include "store/json_bson.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -283,16 +284,35 @@ static int parse_number(struct parser *ps, bson_t *parent, const char *key, int 
                    : bson_append_int64(parent, key, keylen, v);
       return ok ? 0 : too_big(ps);
     }
-    /* Past int64: a double, like every JSON reader without big integers. */
   }
 
   size_t n = (size_t)(ps->p - s);
   ps->val.len = 0;
   if (scratch_put(&ps->val, s, n) != 0 || scratch_put(&ps->val, "", 1) != 0)
     return out_of_memory(ps);
-  pthread_once(&c_locale_once, c_locale_init);
-  double d = c_locale != (locale_t)0 ? strtod_l(ps->val.p, NULL, c_locale) : strtod(ps->val.p, NULL);
-  return bson_append_double(parent, key, keylen, d) ? 0 : too_big(ps);
+  if (!is_int) {
+    /* The nearest double: what RFC 8259 (section 6) says JSON readers can
+     * agree on, and what every one of them makes of 0.1 or 8.50. */
+    pthread_once(&c_locale_once, c_locale_init);
+    errno = 0;
+    double d = c_locale != (locale_t)0 ? strtod_l(ps->val.p, NULL, c_locale) : strtod(ps->val.p, NULL);
+    if (errno != ERANGE) return bson_append_double(parent, key, keylen, d) ? 0 : too_big(ps);
+    /* Out of a double's range (1e400 would be infinity, 1e-400 zero): on
+     * to Decimal128, exact or refused, like the big integers. */
+  }
+  /* An integer past int64, or a number out of a double's range. A double
+   * would change its value without a word (2^63 + 1 becomes 2^63), so it
+   * is a Decimal128 when that holds it exactly (34 significant digits,
+   * exponents to 6111), and else refused. */
+  bson_decimal128_t dec;
+  if (!bson_decimal128_from_string(ps->val.p, &dec)) {
+    ac__store_errf(ps->err, ps->errlen,
+                   "number at byte %zu (%.40s%s) is held exactly by no BSON number type "
+                   "(past int64 and over 34 significant digits, or out of Decimal128's range)",
+                   (size_t)(s - ps->start), ps->val.p, n > 40 ? "..." : "");
+    return AC_EINVAL;
+  }
+  return bson_append_decimal128(parent, key, keylen, &dec) ? 0 : too_big(ps);
 }
 
 static int parse_members(struct parser *ps, bson_t *doc);
@@ -529,6 +549,9 @@ int ac__json_to_bson(const char *json, size_t len, unsigned flags, bson_t *out, 
   if (errlen > 0) err[0] = '\0';
 
   int rc;
+  /* A UTF-8 byte order mark is no part of the JSON text (RFC 8259 lets a
+   * reader ignore it; ac_store_put drops it too). */
+  if (len >= 3 && memcmp(ps.p, "\xEF\xBB\xBF", 3) == 0) ps.p += 3;
   skip_ws(&ps);
   if (ps.p >= ps.end) {
     rc = bad_json(&ps, "empty document");

@@ -4,15 +4,21 @@
  * field, {"$numberLong": "5"} a document holding the string "5".
  *
  * Rules (docs/internals/store-mongo.md):
- *   - RFC 8259 JSON; the top level must be an object; nothing but whitespace
- *     after it; nesting at most AC__JSON_BSON_MAX_DEPTH objects and arrays.
+ *   - RFC 8259 JSON; the top level must be an object; whitespace (space,
+ *     tab, CR, LF) anywhere between tokens, before and after it; a leading
+ *     UTF-8 byte order mark is ignored; nesting at most
+ *     AC__JSON_BSON_MAX_DEPTH objects and arrays.
  *   - Strings must be valid UTF-8 (no overlong forms, no surrogates); \uXXXX
  *     escapes are decoded, surrogate pairs joined, a lone surrogate refused.
  *     \u0000 inside a string value is kept (BSON strings carry a length);
  *     inside a key it is refused (BSON keys end at NUL).
- *   - Integers (no fraction, no exponent) that fit in int32 become int32,
- *     in int64 become int64; every other number is a double (8.50 -> 8.5,
- *     numbers past int64 -> the nearest double).
+ *   - Integers (no fraction, no exponent) that fit in int32 become int32
+ *     (-0 -> 0), in int64 become int64; numbers with a fraction or an
+ *     exponent become the nearest double (8.50 -> 8.5, 1E+2 -> 100.0,
+ *     -0.0 keeps its sign). Never a silent change of value: an integer past
+ *     int64, or a number out of a double's range (1e400, 1e-400), becomes
+ *     a Decimal128 when that holds it exactly (34 significant digits) and
+ *     is refused (AC_EINVAL) when not.
  *   - Keys keep their order; an object with a key twice is refused.
  */
 #ifndef AC_STORE_JSON_BSON_H
@@ -35,7 +41,8 @@
  * err (errlen bytes, NUL-terminated; the byte offset for bad JSON, the key
  * path for a refused key) and returns:
  *   AC_EPARSE    not strict JSON, invalid UTF-8, not an object at the top
- *   AC_EINVAL    a key refused by the rules above (duplicate, NUL, MONGO_KEYS)
+ *   AC_EINVAL    a key refused by the rules above (duplicate, NUL, MONGO_KEYS),
+ *                or a number no BSON number type holds exactly
  *   AC_ETOOLARGE nested too deep, or larger than a BSON document can be
  *   AC_ENOMEM
  * On failure out holds a partial document: reinit or destroy it.

@@ -365,7 +365,7 @@ static int queue_doc(struct mongo_backend *be, mongoc_bulk_operation_t *bulk,
   /* The filter takes the value with its type: {"id": 7} matches 7, not "7". */
   bson_type_t type = bson_iter_type(&it);
   if (type != BSON_TYPE_UTF8 && type != BSON_TYPE_INT32 && type != BSON_TYPE_INT64 &&
-      type != BSON_TYPE_DOUBLE && type != BSON_TYPE_BOOL) {
+      type != BSON_TYPE_DOUBLE && type != BSON_TYPE_DECIMAL128 && type != BSON_TYPE_BOOL) {
     ac__store_errf(err, errlen,
             "MongoDB store %s: the document with key \"%.100s\" has a \"%s\" that is not a "
             "string, number or boolean",
