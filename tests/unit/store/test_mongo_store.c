@@ -16,6 +16,7 @@
 #include "runner.h"
 #include "store/internal.h"
 #include "store/json_bson.h"
+#include "store_test.h"
 
 static char err[512];
 
@@ -400,4 +401,87 @@ TEST_IMPL(mongo_store_server_killed_and_back) {
   ASSERT_OK(write_docs(be, batch[0], N, &transient));
   ASSERT_EQ(mongo_count(&s, coll), 2 * N);
   close_be(be);
+}
+
+/* ------------------------------------------- one document, three stores */
+
+/* Pretty-printed, with CRLF and tabs, a byte order mark, escapes and the
+ * numbers readers disagree on: every store takes it, each the way it keeps
+ * text (SQLite as given, JSON Lines one line), and each reads back to the
+ * BSON of its compact form. */
+static const char pretty_doc[] =
+    "\xEF\xBB\xBF{\r\n\t\"id\": \"pp1\",\r\n\t\"title\": \"a \\\"b\\\" \\\\ c\\/d \\u00e9"
+    " \\ud83d\\ude00\",\r\n\t\"n\": [ 1, -0, 1E+2, 8.50, 9223372036854775807 ],\r\n"
+    "\t\"o\": {\n\t\t\"e\": { },\n\t\t\"a\": [ ]\n\t}\r\n}\r\n";
+static const char pretty_compact[] =
+    "{\"id\":\"pp1\",\"title\":\"a \\\"b\\\" \\\\ c\\/d \\u00e9 \\ud83d\\ude00\","
+    "\"n\":[1,-0,1E+2,8.50,9223372036854775807],\"o\":{\"e\":{},\"a\":[]}}";
+
+struct three {
+  const struct mongo_server *srv;
+  char dir[256];
+  char uri[3][1200];
+};
+
+static void assert_same_bson(const char *what, const char *json, size_t len) {
+  bson_t want, got;
+  char why[256];
+  bson_init(&want);
+  bson_init(&got);
+  ASSERT_OK(ac__json_to_bson(pretty_compact, strlen(pretty_compact), 0, &want, why, sizeof(why)));
+  if (ac__json_to_bson(json, len, 0, &got, why, sizeof(why)) != 0)
+    AC__FAIL("%s: %s", what, why);
+  if (!bson_equal(&want, &got)) AC__FAIL("%s reads back other values", what);
+  bson_destroy(&want);
+  bson_destroy(&got);
+}
+
+static int three_main(void *arg, void **result) {
+  struct three *t = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  struct st_acks a = {0};
+  ac_store_error_t e;
+  (void)result;
+  for (int i = 0; i < 3; i++) {
+    ac_store_t *s;
+    if (ac_store_open(loop, t->uri[i], NULL, &s, &e) != 0) AC__FAIL("%s", e.message);
+    ASSERT_OK(st_put(s, &a, "pp1", pretty_doc));
+    ASSERT_OK(ac_store_close(s));
+  }
+  ASSERT_EQ(a.ok, 3);
+  return 0;
+}
+
+TEST_IMPL(mongo_store_pretty_printed_in_all_three_stores) {
+  struct mongo_server srv;
+  struct three t;
+  char path[300], coll[128], *got;
+  size_t len;
+  mongo_server_start(&srv);
+  t.srv = &srv;
+  st_mkdir(t.dir, sizeof(t.dir));
+  snprintf(t.uri[0], sizeof(t.uri[0]), "sqlite:%s/items.db", t.dir);
+  snprintf(t.uri[1], sizeof(t.uri[1]), "jsonl:%s/items.jsonl", t.dir);
+  mongo_store_uri(&srv, "pretty", t.uri[2], sizeof(t.uri[2]), coll, sizeof(coll));
+  ASSERT_OK(ac_run(three_main, &t, NULL));
+
+  /* SQLite: the text as given, but for the byte order mark. */
+  snprintf(path, sizeof(path), "%s/items.db", t.dir);
+  got = st_sqlite_get(path, "items", "pp1", &len);
+  ASSERT_NOT_NULL(got);
+  ASSERT_EQ(len, strlen(pretty_doc) - 3);
+  ASSERT(memcmp(got, pretty_doc + 3, len) == 0);
+  assert_same_bson("SQLite", got, len);
+  free(got);
+  /* JSON Lines: one line, the compact text. */
+  snprintf(path, sizeof(path), "%s/items.jsonl", t.dir);
+  got = st_slurp(path, &len);
+  ASSERT_EQ(len, strlen(pretty_compact) + 1);
+  ASSERT(memcmp(got, pretty_compact, len - 1) == 0 && got[len - 1] == '\n');
+  assert_same_bson("JSON Lines", got, len - 1);
+  free(got);
+  /* MongoDB: the converter's BSON of the compact text. */
+  assert_stored(&srv, coll, "{\"id\":\"pp1\"}", pretty_compact);
+  mongo_drop(&srv, coll);
+  st_rmdir(t.dir);
 }

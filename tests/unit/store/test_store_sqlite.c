@@ -1,6 +1,7 @@
 /*
  * The SQLite store through the public API, read back with our own sqlite3
- * connection: round trip, upsert, the 9,040 books byte for byte, a lock held
+ * connection: round trip, upsert, pretty-printed JSON kept as given (but
+ * for a byte order mark), the 9,040 books byte for byte, a lock held
  * by another connection (retried until it goes), a document the table
  * refuses (acknowledged with the error, its batch neighbours stored), an
  * abort while the store is failing, and keep_wal (the log left at close).
@@ -79,6 +80,41 @@ static int roundtrip_main(void *arg, void **result) {
 }
 
 TEST_IMPL(store_sqlite_roundtrip_upsert) { run_in_scratch(roundtrip_main); }
+
+/* Pretty-printed JSON is stored as given, CRLF and all; a leading byte
+ * order mark is not part of the JSON text and is not kept. */
+static int pretty_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  struct st_acks a = {0};
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  const char *pretty = "{\r\n  \"id\": \"p\",\n\t\"v\": [ 1,\n 2 ]\r\n}\n";
+  char bom[64], *got;
+  size_t len;
+  (void)result;
+  snprintf(bom, sizeof(bom), "\xEF\xBB\xBF%s", pretty);
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), c->uri, NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "p", pretty));
+  ASSERT_OK(st_put(s, &a, "bom", bom));
+  ASSERT_ERR(st_put(s, &a, "only-bom", "\xEF\xBB\xBF"), AC_EINVAL);
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT_UEQ(st.bytes, 2 * strlen(pretty));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.ok, 2);
+  got = st_sqlite_get(c->path, "items", "p", &len);
+  ASSERT_NOT_NULL(got);
+  ASSERT_STR_EQ(got, pretty);
+  free(got);
+  got = st_sqlite_get(c->path, "items", "bom", &len);
+  ASSERT_NOT_NULL(got);
+  ASSERT_STR_EQ(got, pretty);
+  free(got);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_pretty_printed_as_given) { run_in_scratch(pretty_main); }
 
 /* A collection name picks the table; one with a quote is refused. */
 static int table_main(void *arg, void **result) {
