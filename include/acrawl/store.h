@@ -14,6 +14,14 @@
  *                               A PATH that is not a regular file
  *                               (/dev/null, a FIFO) is written like stdout:
  *                               no truncation, no sync, nothing to resume.
+ *                               A write to stdout or such a stream that
+ *                               fails is permanent (part of a line may be
+ *                               out): its items and every later one are
+ *                               refused with that error, never retried. A
+ *                               reader that went away is "jsonl:-: the
+ *                               reader closed stdout (EPIPE)"; SIGPIPE is
+ *                               kept from killing the process whatever its
+ *                               disposition.
  *   mongodb://HOST[:PORT][,...]/DB.COLLECTION[?options]
  *                               MongoDB through libmongoc: unordered bulk
  *                               upserts keyed by the document's key field, a

@@ -13,6 +13,12 @@
  * stream, like stdout: it cannot seek, be cut or be synced, so it is only
  * written, and --resume has nothing to read back from it.
  *
+ * A stream that failed once is not written again: part of a line may be
+ * out, and whatever followed would be glued to it. A reader that went away
+ * (`jsonl:- | head`) is such a failure, EPIPE, said as such; the stream is
+ * written with SIGPIPE blocked in the worker thread so that the process
+ * sees EPIPE instead of dying, whatever the program does with SIGPIPE.
+ *
  * JSON allows CR and LF wherever it allows whitespace, so a pretty-printed
  * document is valid JSON and still must be one line: a document holding CR
  * or LF is written without the whitespace between its tokens (strings byte
@@ -21,9 +27,13 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acrawl/errno.h"
@@ -38,7 +48,10 @@
 struct jsonl {
   int fd;        /* -1 for stdout */
   int stream;    /* not a regular file: no seek, cut or sync */
+  int broken;    /* a stream whose write failed: never written again */
+  char *uri;
   char *path;
+  char *broken_msg; /* why, for every later batch */
   struct keyset keys;
   char *buf;     /* the batch being written, reused */
   size_t cap;
@@ -155,7 +168,9 @@ static void jl_free(struct jsonl *j) {
   ac__keyset_free(&j->keys);
   ac__free(j->buf);
   ac__free(j->added);
+  ac__free(j->uri);
   ac__free(j->path);
+  ac__free(j->broken_msg);
   ac__free(j);
 }
 
@@ -167,7 +182,8 @@ static int jl_open(const ac__store_target_t *t, void **out, char *err, size_t er
   j->fd = -1;
   ac__keyset_init(&j->keys);
   j->path = ac__strdup(strcmp(t->rest, "-") == 0 ? "(stdout)" : t->rest);
-  if (j->path == NULL) rc = AC_ENOMEM;
+  j->uri = ac__strdup(t->uri);
+  if (j->path == NULL || j->uri == NULL) rc = AC_ENOMEM;
   if (rc == 0 && strcmp(t->rest, "-") != 0) {
     int flags = O_CREAT | O_APPEND | O_CLOEXEC | (t->resume ? O_RDWR : O_WRONLY | O_TRUNC);
     struct stat st;
@@ -240,6 +256,33 @@ static int write_all(int fd, const char *p, size_t n) {
   return 0;
 }
 
+/* Write a batch to a stream (stdout when fd < 0) with SIGPIPE blocked in
+ * this thread: a reader gone gives EPIPE, and the SIGPIPE that came with it
+ * is taken off before the mask is put back, so it is never delivered.
+ * Returns 0, or -1 with errno set. */
+static int stream_write(int fd, const char *p, size_t n) {
+  sigset_t pipe_only, old, pending;
+  struct timespec zero = {0, 0};
+  int rc, e, was_pending;
+
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  /* One already pending is someone else's: leave it. */
+  was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+  if (fd < 0)
+    rc = fwrite(p, 1, n, stdout) == n && fflush(stdout) == 0 ? 0 : -1;
+  else
+    rc = write_all(fd, p, n);
+  e = errno;
+  if (rc != 0 && e == EPIPE && !was_pending)
+    while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR) {
+    }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = e;
+  return rc;
+}
+
 static int jl_write(void *be, const ac__store_doc_t *docs, size_t n, uint64_t *skipped,
                     int *transient, char *err, size_t errlen) {
   struct jsonl *j = be;
@@ -247,6 +290,10 @@ static int jl_write(void *be, const ac__store_doc_t *docs, size_t n, uint64_t *s
   off_t start = 0;
   int rc = 0;
 
+  if (j->broken) {
+    snprintf(err, errlen, "%s", j->broken_msg != NULL ? j->broken_msg : "the stream failed");
+    return AC_ESTORE;
+  }
   if (grow((void **)&j->added, &j->added_cap, n, sizeof(*j->added)) != 0) rc = AC_ENOMEM;
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const char *doc = docs[i].doc;
@@ -283,15 +330,23 @@ static int jl_write(void *be, const ac__store_doc_t *docs, size_t n, uint64_t *s
     j->buf[len++] = '\n';
   }
   if (rc == 0 && len > 0) {
-    if (j->fd < 0) {
-      if (fwrite(j->buf, 1, len, stdout) != len || fflush(stdout) != 0) {
-        snprintf(err, errlen, "writing to stdout: %s", strerror(errno));
-        rc = AC_ESTORE; /* a partial line is out: no way back, no retry */
-      }
-    } else if (j->stream) {
-      if (write_all(j->fd, j->buf, len) != 0) {
-        snprintf(err, errlen, "writing to \"%s\": %s", j->path, strerror(errno));
-        rc = AC_ESTORE; /* as for stdout: no way back, no retry */
+    if (j->fd < 0 || j->stream) {
+      if (stream_write(j->fd, j->buf, len) != 0) {
+        int e = errno;
+        if (e == EPIPE)
+          snprintf(err, errlen, "%s: the reader closed %s (EPIPE)", j->uri,
+                   j->fd < 0 ? "stdout" : "the pipe");
+        else if (j->fd < 0)
+          snprintf(err, errlen, "writing to stdout: %s", strerror(e));
+        else
+          snprintf(err, errlen, "writing to \"%s\": %s", j->path, strerror(e));
+        /* A partial line may be out: no way back, so no retry (transient
+         * stays 0), and nothing more goes there. */
+        j->broken = 1;
+        j->broken_msg = ac__strdup(err);
+        /* What stdio still holds for stdout can never be written either. */
+        if (j->fd < 0) __fpurge(stdout);
+        rc = AC_ESTORE;
       }
     } else {
       start = lseek(j->fd, 0, SEEK_END);
@@ -329,7 +384,8 @@ static int jl_close(void *be, char *err, size_t errlen) {
   int rc = 0;
   int e = 0;
   if (j->fd < 0) {
-    if (fflush(stdout) != 0) e = errno;
+    /* A broken stdout said so at each write: nothing to flush. */
+    if (!j->broken && fflush(stdout) != 0) e = errno;
   } else {
     if (!j->stream && fdatasync(j->fd) != 0) e = errno;
     if (close(j->fd) != 0 && e == 0) e = errno;

@@ -3,11 +3,13 @@
  * twice written once, pretty-printed documents written as one line each (and
  * a raw newline inside a string, not JSON, refused by key), resume (a torn
  * last line cut, keys already in the file skipped, string and number keys),
- * truncation without resume, and stdout.
+ * truncation without resume, stdout, and a pipe whose reader went away
+ * (EPIPE, never retried, later puts refused at once, no SIGPIPE).
  */
 #include <cjson/cJSON.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -366,4 +368,86 @@ TEST_IMPL(store_jsonl_streams) {
   ASSERT_STR_EQ(r.got, "{\"id\":\"2\"}\n{\"id\":\"3\"}\n");
   ASSERT_EQ(unlink(c.path), 0);
   st_rmdir(c.dir);
+}
+
+/* ------------------------------------------------ the reader goes away */
+
+/* `acrawl books --store jsonl:- | head`: the reader of the pipe is gone.
+ * The write fails with EPIPE, which is said as such; the process is not
+ * killed by SIGPIPE (left at its default here: the store itself keeps it
+ * from being delivered); nothing is retried, later puts are refused at once
+ * (part of a line may be out), and the store closes. */
+struct pipe_ctx {
+  const char *uri;
+  char want[128];
+  int pipe_rd; /* closed by the task once the store is open */
+};
+
+static int reader_gone_main(void *arg, void **result) {
+  struct pipe_ctx *p = arg;
+  ac_store_opts_t o;
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_store_stats_t st;
+  struct st_acks a = {0};
+  (void)result;
+  ac_store_opts_init(&o);
+  o.retry_min_ms = o.retry_max_ms = 1;
+  ASSERT_OK(ac_store_open(ac_task_loop(ac_task_current()), p->uri, &o, &s, &err));
+  ASSERT_EQ(close(p->pipe_rd), 0);
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
+  ASSERT_OK(st_put(s, &a, "2", "{\"id\":\"2\"}"));
+  ASSERT_OK(ac_store_flush(s));
+  ASSERT_EQ(a.failed, 2);
+  ASSERT_ERR(a.last_error, AC_ESTORE);
+  ac_store_stats(s, &st);
+  ASSERT_STR_EQ(st.last_error, p->want);
+  ASSERT_OK(st_put(s, &a, "3", "{\"id\":\"3\"}"));
+  ASSERT_OK(ac_store_flush(s));
+  ac_store_stats(s, &st);
+  ASSERT_UEQ(st.retries, 0);
+  ASSERT_UEQ(st.written, 0);
+  ASSERT_STR_EQ(st.last_error, p->want);
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(a.failed, 3);
+  ASSERT_EQ(a.ok + a.cancelled, 0);
+  return 0;
+}
+
+TEST_IMPL(store_jsonl_reader_gone_epipe) {
+  struct sigaction sa;
+  struct pipe_ctx p;
+  sigset_t pending;
+  char uri[64];
+  int fds[2], saved;
+
+  ASSERT_EQ(sigaction(SIGPIPE, NULL, &sa), 0);
+  ASSERT(sa.sa_handler == SIG_DFL);
+
+  /* stdout is the pipe. */
+  ASSERT_EQ(pipe(fds), 0);
+  fflush(stdout);
+  saved = dup(1);
+  ASSERT_EQ(dup2(fds[1], 1), 1);
+  close(fds[1]);
+  p.uri = "jsonl:-";
+  p.pipe_rd = fds[0];
+  snprintf(p.want, sizeof(p.want), "jsonl:-: the reader closed stdout (EPIPE)");
+  ASSERT_OK(ac_run(reader_gone_main, &p, NULL));
+  clearerr(stdout);
+  ASSERT_EQ(dup2(saved, 1), 1);
+  close(saved);
+
+  /* A path that is a pipe (a FIFO, here the kernel's name for one). */
+  ASSERT_EQ(pipe(fds), 0);
+  snprintf(uri, sizeof(uri), "jsonl:/proc/self/fd/%d", fds[1]);
+  p.uri = uri;
+  p.pipe_rd = fds[0];
+  snprintf(p.want, sizeof(p.want), "%s: the reader closed the pipe (EPIPE)", uri);
+  ASSERT_OK(ac_run(reader_gone_main, &p, NULL));
+  close(fds[1]);
+
+  /* No SIGPIPE left waiting to kill the process later. */
+  ASSERT_EQ(sigpending(&pending), 0);
+  ASSERT(!sigismember(&pending, SIGPIPE));
 }
