@@ -2,6 +2,7 @@
  * acrawl: the command-line tool. Subcommands live in their own files
  * (declared in cli.h) and are dispatched from the table below.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,11 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  /* A reader that goes away (`acrawl books --store jsonl:- | head`) or a
+   * peer that closes a socket must be a write error (EPIPE) the code can
+   * report, not a signal that kills the run before the other stores are
+   * closed and the summary is printed. */
+  signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
