@@ -48,12 +48,15 @@
  * SQLite, one write in JSON Lines, one unordered bulk in MongoDB), then
  * acknowledges each item of the batch. When the queue is full, put waits
  * (backpressure: a store that falls behind slows the crawl). A batch that
- * fails with a transient error (the MongoDB server went away, SQLite busy)
- * is kept and retried with backoff until it succeeds or the store is closed
- * with ac_store_abort: nothing is dropped, and since writes are upserts a
- * retried batch doubles nothing. A batch that fails permanently is written
- * again one item at a time, so only the items the backend refuses are
- * acknowledged with the error.
+ * fails with a transient error is kept and retried with backoff until it
+ * succeeds or the store is closed with ac_store_abort: nothing is dropped,
+ * and since writes are upserts a retried batch doubles nothing. Transient:
+ * the MongoDB server away, SQLite busy or locked, and a full disk or quota
+ * under a SQLite or JSON Lines file (ENOSPC, EDQUOT, SQLITE_FULL): the
+ * writes pause until there is room again. A batch that fails permanently
+ * (a document the backend cannot take, other I/O errors, any failed write
+ * to stdout or another stream) is written again one item at a time, so
+ * only the items the backend refuses are acknowledged with the error.
  *
  * Durability, per backend: SQLite commits each batch (WAL, synchronous=
  * NORMAL: it survives a crash of the process; a power loss may lose the

@@ -9,6 +9,7 @@
  *
  * Runs on worker threads, one call at a time (internal.h), hence NOMUTEX.
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,9 +29,30 @@ struct sq {
   char *path;
 };
 
-static int is_transient(int rc) {
-  rc &= 0xff;
-  return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+/*
+ * Worth retrying: another connection's lock, and a full disk, as for JSON
+ * Lines. A crawler that stops at a full disk loses the crawl it was in the
+ * middle of, while one that waits (the writes pause, put applies
+ * backpressure, Ctrl-C twice still aborts) goes on once someone makes room;
+ * a failed transaction is rolled back whole, so the retry doubles nothing.
+ * SQLite says SQLITE_FULL when write() gives ENOSPC (or a page limit is
+ * hit); a quota (EDQUOT), or ENOSPC from a sync, comes as an I/O error,
+ * told apart by the errno under it. Other I/O errors (EIO, EFBIG) do not
+ * pass by waiting.
+ */
+static int is_transient(sqlite3 *db, int rc) {
+  int e;
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+      return 1;
+    case SQLITE_IOERR:
+      e = sqlite3_system_errno(db);
+      return e == ENOSPC || e == EDQUOT;
+    default:
+      return 0;
+  }
 }
 
 static int sq_open(const ac__store_target_t *t, void **out, char *err, size_t errlen) {
@@ -120,7 +142,7 @@ static int sq_write(void *be, const ac__store_doc_t *docs, size_t n, uint64_t *s
   }
   if (rc == SQLITE_OK) return 0;
 
-  *transient = is_transient(rc);
+  *transient = is_transient(q->db, rc);
   if (key != NULL)
     snprintf(err, errlen, "writing key \"%s\" to \"%s\": %s", key, q->path,
              sqlite3_errmsg(q->db));
