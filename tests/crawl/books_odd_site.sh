@@ -76,4 +76,11 @@ same
 $PY -c "import json,sys; r=json.load(open(sys.argv[1]))['retries']; assert r['parse'] >= 2 * 48, r" \
   "$T/$mode.stats" || fail "transient: retries $(cat "$T/$mode.stats")"
 
+# Pretty-printed, BOM, escaped, chunked: stored value for value, one JSON
+# line each in the JSON Lines store.
+mode=shapes
+odd $mode
+crawl 0
+same
+[ "$(wc -l <"$T/$mode.jsonl")" = 45 ] || fail "shapes: $(wc -l <"$T/$mode.jsonl") lines"
 echo "ok: odd site"
