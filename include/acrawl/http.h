@@ -76,7 +76,8 @@ typedef struct ac_session_opts {
   /** User-Agent header; NULL gives "acrawl/<version>". Copied. */
   const char *user_agent;
   /** Headers sent with every request (a request's own headers of the same
-   * name replace them). Copied. */
+   * name replace them; a redirect keeps them as it keeps the request's, see
+   * ac_request_opts_t.headers). Copied. */
   const ac_http_kv_t *headers;
   size_t nheaders;
   /** Proxy URL ("http://host:3128", "socks5h://..."); NULL: none. The
@@ -171,7 +172,12 @@ typedef struct ac_request_opts {
   /** Query parameters appended to the URL, each key and value URL-encoded. */
   const ac_http_kv_t *params;
   size_t nparams;
-  /** Request headers ("Accept", ...). A NULL value removes a default header. */
+  /** Request headers ("Accept", ...). A NULL value removes a default header.
+   * Following a redirect, both paths send them as libcurl does: Authorization
+   * and Cookie (these and the session's) only to the scheme, host and port
+   * of the request's URL, and a Host of the caller's only to its host name
+   * (elsewhere the target's own Host); a redirect elsewhere drops them, a
+   * later one back there sends them again. */
   const ac_http_kv_t *headers;
   size_t nheaders;
   ac_body_kind_t body_kind;

@@ -670,6 +670,7 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   }
   call->native = 0;
   call->h1_redirects = 0;
+  call->defaults_merged = 0;
   ac__list_insert_tail(&s->calls, &call->node);
   if (s->ncalls++ == 0) uv_ref((uv_handle_t *)&s->timer);
   rc = 1;

@@ -21,6 +21,7 @@
 #include <http_parser.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -924,9 +925,9 @@ static void follow(struct ac__h1_req *rq) {
   rc = 1;
   if (!(s->cookies && s->jar_used)) rc = ac__h1_url_parse(next, &nu);
   if (rc == 0) {
+    rc = ac__h1_head_retarget(&rq->head, &rq->url, &nu, to_get);
     ac__h1_url_free(&rq->url);
     rq->url = nu;
-    rc = ac__h1_head_retarget(&rq->head, &rq->url, to_get);
     ac__free(next);
     if (rc != 0) {
       h1_fail(rq, rc, CURLE_OUT_OF_MEMORY, "cannot follow the redirect: %s", ac_strerror(rc));
@@ -968,19 +969,60 @@ static size_t head_pairs(const struct ac__h1_head *h, size_t from, size_t to, ch
   return n;
 }
 
+/* The scheme (whether http), host and port of an absolute URL, as libcurl
+ * compares them to the first URL's. 0, or AC_EINVAL / AC_ENOMEM. */
+static int url_origin(const char *url, int *http, char *host, size_t hsize, unsigned *port) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *h = NULL, *p = NULL;
+  int rc = AC_EINVAL;
+  if (u == NULL) return AC_ENOMEM;
+  if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+    const char *name = h;
+    size_t n = strlen(h);
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') name++, n -= 2; /* as a connection names it */
+    if (n < hsize) {
+      memcpy(host, name, n);
+      host[n] = '\0';
+      *http = strcasecmp(scheme, "http") == 0;
+      *port = (unsigned)strtoul(p, NULL, 10);
+      rc = 0;
+    }
+  }
+  curl_free(scheme);
+  curl_free(h);
+  curl_free(p);
+  curl_url_cleanup(u);
+  return rc;
+}
+
 static void hand_over(struct ac__h1_req *rq, const char *url, int to_get) {
   struct ac_http_call *call = rq->call;
   struct ac__h1_head *h = &rq->head;
-  size_t to = to_get ? h->fields_end : h->content_end;
+  size_t to;
   ac_request_opts_t o;
   ac_http_error_t err = {0};
-  /* A header line is at least "x:\r\n": that many pairs at most. */
-  ac_http_kv_t *kv = ac__calloc((to - h->host_end) / 4 + 1, sizeof(*kv));
-  char *buf = ac__malloc(to - h->host_end + 1);
+  ac_http_kv_t *kv = NULL;
+  char *buf = NULL, host[256];
   uint64_t spent_ms = (now_ns() - rq->t0) / 1000000;
   size_t max_body = call->resp->max_body;
-  int rc;
+  unsigned port = 0;
+  int http = 0, rc;
 
+  /* libcurl takes the rest as a request of its own, its first URL the
+   * target: the header lines it must not see there go now. A target it
+   * cannot place keeps none of them. */
+  rc = url_origin(url, &http, host, sizeof(host), &port);
+  if (rc == AC_EINVAL) host[0] = '\0', http = 0, rc = 0;
+  if (rc == 0) rc = ac__h1_head_for_curl(h, &rq->url, http, host, port, to_get);
+  to = to_get ? h->fields_end : h->content_end;
+  if (rc == 0) {
+    /* A header line is at least "x:\r\n": that many pairs at most. */
+    kv = ac__calloc((to - h->host_end) / 4 + 1, sizeof(*kv));
+    buf = ac__malloc(to - h->host_end + 1);
+  }
   if (buf == NULL || kv == NULL) {
     ac__free(buf);
     ac__free(kv);
@@ -1006,6 +1048,7 @@ static void hand_over(struct ac__h1_req *rq, const char *url, int to_get) {
   o.max_body = max_body;
   o.decompress = rq->decompress;
   call->h1_redirects = rq->redirects;
+  call->defaults_merged = 1; /* the head's lines hold the session's headers */
   req_quiet(rq);
   rq->active = 0;
   ac_response_free(call->resp);
@@ -1092,6 +1135,9 @@ void ac__h1_detach(struct ac_http_call *call) {
   ac__h1_url_free(&rq->url);
   ac__free(rq->location);
   rq->location = NULL;
+  ac__free(rq->head.first_lines);
+  rq->head.first_lines = NULL;
+  rq->head.first_host = NULL;
   /* Keep a modest head buffer for the next request of this pooled call. */
   if (rq->head.cap > 4096) ac__h1_head_free(&rq->head);
   if (rq->line_cap > 4096) {

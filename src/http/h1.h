@@ -46,7 +46,8 @@ void ac__h1_url_free(struct ac__h1_url *u);
 
 /* A request head and body, serialized. Segments are kept apart so that a
  * redirect can rebuild the head for another URL (dropping the body and its
- * headers when the method becomes GET). */
+ * headers when the method becomes GET, and the header lines libcurl keeps
+ * from other hosts). */
 struct ac__h1_head {
   char *buf;
   size_t len, cap;
@@ -59,6 +60,13 @@ struct ac__h1_head {
   unsigned head : 1;      /* HEAD: the response has no body */
   unsigned has_body : 1;
   unsigned custom_host : 1; /* the caller set or removed Host */
+  /* From the first redirect on, the first URL's header lines (host_end to
+   * fields_end) and its host and port: a redirect back to it sends again
+   * the lines a redirect elsewhere dropped. NULL before. */
+  char *first_lines;      /* the lines, then the host NUL-terminated */
+  size_t first_lines_len;
+  const char *first_host; /* in first_lines */
+  unsigned first_port;
 };
 
 /* Serialize opts (method, headers merged with the session's, body) for u.
@@ -67,9 +75,20 @@ struct ac__h1_head {
  * AC_ETOOLARGE. */
 int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
                       const ac_request_opts_t *o, const struct ac__h1_url *u);
-/* The head for a redirect to u: same headers; as GET without the body when
- * to_get. 0 or AC_ENOMEM. */
-int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *u, int to_get);
+/* The head for a redirect from `from` (the URL h was last built for) to u:
+ * as GET without the body when to_get; the header lines as libcurl sends
+ * them on a redirect (CURLOPT_UNRESTRICTED_AUTH off): Authorization and
+ * Cookie only while the target has the first URL's scheme, host and port, a
+ * Host of the caller's only while it has the first URL's host (else the
+ * target's own Host line). 0 or AC_ENOMEM. */
+int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *from,
+                         const struct ac__h1_url *u, int to_get);
+/* The same for a redirect that libcurl takes over, to a URL of any scheme
+ * (http: 1 when it is http://) on host:port: the head keeps only the header
+ * lines for libcurl to send, from host_end on (no request line, no Host of
+ * its own). 0 or AC_ENOMEM. */
+int ac__h1_head_for_curl(struct ac__h1_head *h, const struct ac__h1_url *from, int http,
+                         const char *host, unsigned port, int to_get);
 void ac__h1_head_free(struct ac__h1_head *h);
 
 /* The session may send requests natively: no proxy, no cookie jar in use,

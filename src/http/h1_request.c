@@ -221,6 +221,9 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
 
   h->len = 0;
   h->head = h->has_body = h->custom_host = 0;
+  ac__free(h->first_lines); /* a new request: its own first URL */
+  h->first_lines = NULL;
+  h->first_host = NULL;
   if (!valid_method(m) || o->body_kind == AC_BODY_MULTIPART) return 1;
   for (i = 0; i < o->nheaders; i++) {
     if (o->headers[i].key == NULL || o->headers[i].key[0] == '\0') return AC_EINVAL;
@@ -310,24 +313,71 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
   return rc;
 }
 
-int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *u, int to_get) {
+/* The first URL's header lines and origin, saved at the first redirect. */
+static int keep_first(struct ac__h1_head *h, const struct ac__h1_url *from) {
+  size_t n = h->fields_end - h->host_end;
+  char *b;
+  if (h->first_lines != NULL) return 0;
+  b = ac__malloc(n + from->host_len + 1);
+  if (b == NULL) return AC_ENOMEM;
+  memcpy(b, h->buf + h->host_end, n);
+  memcpy(b + n, from->host, from->host_len + 1);
+  h->first_lines = b;
+  h->first_lines_len = n;
+  h->first_host = b + n;
+  h->first_port = from->port;
+  return 0;
+}
+
+static int line_named(const char *line, size_t len, const char *name) {
+  size_t n = strlen(name);
+  return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
+}
+
+/* Add the first URL's header lines that libcurl would send on a redirect:
+ * same_origin (scheme, host and port as the first URL's) keeps Authorization
+ * and Cookie, same_host keeps a Host of the caller's. */
+static int add_first_lines(struct ac__h1_head *h, int same_origin, int same_host) {
+  const char *p = h->first_lines, *end = p + h->first_lines_len;
+  int rc = 0;
+  while (p < end && rc == 0) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    size_t len = eol != NULL ? (size_t)(eol + 1 - p) : (size_t)(end - p);
+    int drop = (!same_origin && (line_named(p, len, "Authorization") || line_named(p, len, "Cookie"))) ||
+               (!same_host && line_named(p, len, "Host"));
+    if (!drop) rc = head_add(h, p, len);
+    p += len;
+  }
+  return rc;
+}
+
+/* Rebuild h for a redirect: u's request line and Host, or neither when u is
+ * NULL (libcurl takes over); then the header lines, content headers and body. */
+static int rebuild(struct ac__h1_head *h, const struct ac__h1_url *from, const struct ac__h1_url *u,
+                   int http, const char *host, unsigned port, int to_get) {
   struct ac__h1_head n;
-  size_t fields = h->fields_end - h->host_end;
   size_t content = to_get ? 0 : h->content_end - h->fields_end;
   size_t tail = 2 + (to_get ? 0 : h->body_len);
-  int rc;
+  int same_host, rc = keep_first(h, from);
 
+  if (rc != 0) return rc;
+  same_host = strcasecmp(host, h->first_host) == 0;
   memset(&n, 0, sizeof(n));
   memcpy(n.method, h->method, sizeof(n.method));
   if (to_get) strcpy(n.method, "GET");
   n.head = h->head && !to_get;
   n.has_body = h->has_body && !to_get;
   n.custom_host = h->custom_host;
-  rc = add_request_line(&n, u);
+  n.first_lines = h->first_lines;
+  n.first_lines_len = h->first_lines_len;
+  n.first_host = h->first_host;
+  n.first_port = h->first_port;
+  if (u != NULL) rc = add_request_line(&n, u);
   n.line_end = n.len;
-  if (rc == 0 && !n.custom_host) rc = add_host(&n, u);
+  /* libcurl sends the caller's Host only to the first host. */
+  if (rc == 0 && u != NULL && (!n.custom_host || !same_host)) rc = add_host(&n, u);
   n.host_end = n.len;
-  if (rc == 0) rc = head_add(&n, h->buf + h->host_end, fields);
+  if (rc == 0) rc = add_first_lines(&n, http && same_host && port == h->first_port, same_host);
   n.fields_end = n.len;
   if (rc == 0) rc = head_add(&n, h->buf + h->fields_end, content);
   n.content_end = n.len;
@@ -342,7 +392,18 @@ int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *u, int 
   return 0;
 }
 
+int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *from,
+                         const struct ac__h1_url *u, int to_get) {
+  return rebuild(h, from, u, 1, u->host, u->port, to_get);
+}
+
+int ac__h1_head_for_curl(struct ac__h1_head *h, const struct ac__h1_url *from, int http,
+                         const char *host, unsigned port, int to_get) {
+  return rebuild(h, from, NULL, http, host, port, to_get);
+}
+
 void ac__h1_head_free(struct ac__h1_head *h) {
   ac__free(h->buf);
+  ac__free(h->first_lines);
   memset(h, 0, sizeof(*h));
 }

@@ -163,6 +163,9 @@ struct ac_http_call {
   struct ac__h1_req *h1;     /* the native path's state, kept with the pooled call */
   int native;                /* in flight on the native path (else on libcurl) */
   long h1_redirects;         /* redirects followed natively before a hand-over */
+  /* The request's headers already hold the session's, merged and filtered
+   * for the target (a native request handed over to libcurl): not added again. */
+  int defaults_merged;
   char errbuf[CURL_ERROR_SIZE];
 };
 

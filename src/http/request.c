@@ -159,7 +159,8 @@ static int build_headers(struct ac_http_call *call, const ac_request_opts_t *o,
   size_t i;
   int rc = 0;
 
-  for (d = call->session->default_headers; d != NULL && rc == 0; d = d->next) {
+  for (d = call->session->default_headers; d != NULL && rc == 0 && !call->defaults_merged;
+       d = d->next) {
     int overridden = 0;
     for (i = 0; i < o->nheaders && !overridden; i++)
       overridden = o->headers[i].key != NULL && line_has_name(d->data, o->headers[i].key);
@@ -392,9 +393,10 @@ int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *o,
   rc = setup_method(e, o);
   if (rc == 0) rc = setup_body(call, o, &content_type);
   /* Without headers of its own, a request sends the session's list as it is. */
-  if (rc == 0 && (o->nheaders > 0 || content_type != NULL || o->body_kind != AC_BODY_NONE))
+  if (rc == 0 && (o->nheaders > 0 || content_type != NULL || o->body_kind != AC_BODY_NONE ||
+                  call->defaults_merged))
     rc = build_headers(call, o, content_type);
-  headers = call->headers != NULL ? call->headers : s->default_headers;
+  headers = call->headers != NULL || call->defaults_merged ? call->headers : s->default_headers;
   if (rc == 0 && (headers != call->set.headers || call->headers != NULL)) {
     if (curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers) != CURLE_OK) rc = AC_ENOMEM;
     call->set.headers = headers;
@@ -425,6 +427,7 @@ void ac__http_call_recycle(struct ac_http_call *call) {
   call->mime = NULL;
   call->headers = NULL;
   call->dirty = 0;
+  call->defaults_merged = 0;
   call->failed = 0;
   call->errbuf[0] = '\0';
 }

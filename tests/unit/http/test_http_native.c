@@ -410,3 +410,131 @@ static int name_main(void *arg, void **result) {
 TEST_IMPL(http_native_host_name_addresses) {
   run_both(name_main, name_steps, sizeof(name_steps) / sizeof(name_steps[0]));
 }
+
+/* ------------------------------------- credentials and other hosts */
+
+/* Two servers; each answer is formatted once both ports are known. */
+struct two {
+  struct script_srv a, b;
+  struct step a_steps[5], b_steps[2];
+  char text[7][256];
+  int native;
+};
+
+static const char *fmt_ports(char *out, const char *fmt, int a, int b) {
+  /* "%A" and "%B": the ports of the two servers */
+  const char *p;
+  size_t n = 0;
+  for (p = fmt; *p != '\0' && n < 250; p++) {
+    if (p[0] == '%' && (p[1] == 'A' || p[1] == 'B')) {
+      n += (size_t)snprintf(out + n, 256 - n, "%d", p[1] == 'A' ? a : b);
+      p++;
+    } else {
+      out[n++] = *p;
+    }
+  }
+  out[n] = '\0';
+  return out;
+}
+
+static int creds_main(void *arg, void **result) {
+  struct two *t = arg;
+  ac_session_t *s;
+  ac_session_opts_t so;
+  ac_http_error_t err;
+  ac_response_t *r = NULL;
+  ac_request_opts_t o;
+  ac_http_kv_t hdrs[] = {{"Authorization", "Bearer sekrit-a"},
+                         {"Cookie", "sid=sekrit-c"},
+                         {"X-Other", "kept"},
+                         {"Host", "vhost.test"}};
+  ac_http_kv_t defaults[] = {{"Cookie", "dflt=sekrit-d"}};
+  char url[256], want[64];
+  const char *back, *there;
+  (void)result;
+  ac_session_opts_init(&so);
+  so.native_http1 = t->native;
+  so.headers = defaults;
+  so.nheaders = 1;
+  ASSERT_OK(ac_session_new(ac_task_loop(ac_task_current()), &so, &s));
+  ac_request_opts_init(&o);
+  o.headers = hdrs;
+  o.nheaders = sizeof(hdrs) / sizeof(hdrs[0]);
+  o.timeout_ms = 10000;
+
+  /* A -> B (another port) -> A: B gets neither secret; back home, A gets
+   * them again (libcurl compares each hop with the first URL). */
+  o.url = ht_url(url, sizeof(url), t->a.port, "/start");
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_STR_EQ(body_of(r), "home");
+  ac_response_free(r);
+  ASSERT_NOT_NULL(strstr(t->b.requests, "GET /b HTTP/1.1"));
+  ASSERT_NOT_NULL(strstr(t->b.requests, "X-Other: kept"));
+  ASSERT_NULL(strstr(t->b.requests, "sekrit"));
+  /* The caller's Host goes to the first host name, whatever the port. */
+  ASSERT_NOT_NULL(strstr(t->b.requests, "Host: vhost.test\r\n"));
+  back = strstr(t->a.requests, "GET /back HTTP/1.1");
+  ASSERT_NOT_NULL(back);
+  ASSERT_NOT_NULL(strstr(back, "Authorization: Bearer sekrit-a"));
+  ASSERT_NOT_NULL(strstr(back, "sekrit-c"));
+  ASSERT_NOT_NULL(strstr(back, "Host: vhost.test\r\n"));
+
+  /* Same port, another host name: another host. */
+  o.url = ht_url(url, sizeof(url), t->a.port, "/to-name");
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_STR_EQ(body_of(r), "named");
+  ac_response_free(r);
+  there = strstr(t->a.requests, "GET /named HTTP/1.1");
+  ASSERT_NOT_NULL(there);
+  ASSERT_NULL(strstr(there, "sekrit"));
+  ASSERT_NOT_NULL(strstr(there, "X-Other: kept"));
+  /* Another host name gets its own Host line. */
+  ASSERT_NULL(strstr(there, "vhost.test"));
+  snprintf(want, sizeof(want), "Host: localhost:%d\r\n", t->a.port);
+  ASSERT_NOT_NULL(strstr(there, want));
+
+  /* To B with user info: libcurl takes over there (natively), as a request
+   * of its own whose first URL is B's: the secrets must not go with it. */
+  o.url = ht_url(url, sizeof(url), t->a.port, "/to-userinfo");
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_STR_EQ(body_of(r), "user");
+  ac_response_free(r);
+  there = strstr(t->b.requests, "GET /u HTTP/1.1");
+  ASSERT_NOT_NULL(there);
+  ASSERT_NULL(strstr(there, "sekrit"));
+  ASSERT_NOT_NULL(strstr(there, "X-Other: kept"));
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_redirect_drops_credentials_elsewhere) {
+  const char *env = getenv("ACRAWL_HTTP_NATIVE");
+  int forced_off = env != NULL && strcmp(env, "0") == 0;
+  static const char *const a_text[] = {
+      "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%B/b\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhome",
+      "HTTP/1.1 302 Found\r\nLocation: http://localhost:%A/named\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnamed",
+      "HTTP/1.1 302 Found\r\nLocation: http://u:p@127.0.0.1:%B/u\r\nContent-Length: 0\r\n\r\n"};
+  static const char *const b_text[] = {
+      "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%A/back\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nuser"};
+  int native;
+  for (native = 1; native >= 0; native--) {
+    struct two *t = calloc(1, sizeof(*t));
+    size_t i;
+    ASSERT_NOT_NULL(t);
+    t->native = native && !forced_off;
+    script_start(&t->a, t->a_steps, 5);
+    script_start(&t->b, t->b_steps, 2);
+    /* Filled before any request: the servers read a step only to answer one. */
+    for (i = 0; i < 5; i++)
+      t->a_steps[i] = (struct step){ANSWER, fmt_ports(t->text[i], a_text[i], t->a.port, t->b.port)};
+    for (i = 0; i < 2; i++)
+      t->b_steps[i] = (struct step){ANSWER, fmt_ports(t->text[5 + i], b_text[i], t->a.port, t->b.port)};
+    ht_run(creds_main, t);
+    script_stop(&t->a);
+    script_stop(&t->b);
+    free(t);
+  }
+}
