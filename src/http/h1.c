@@ -35,6 +35,9 @@
 #define DNS_CACHE_MAX 64u
 #define MAX_ADDRS 4
 #define READ_BUF_SIZE 65536u   /* one per session: a read is consumed before the next */
+/* The most of a redirect's body read (and dropped) to keep its connection:
+ * past it, or past the request's body cap, the connection is closed instead. */
+#define REDIRECT_DRAIN_MAX 65536u
 /* A Content-Encoding the decoder does not know (inside a parser callback). */
 #define AC__H1_EENCODING (-100001)
 
@@ -97,6 +100,7 @@ struct ac__h1_req {
   long redirects, max_redirects;
   int follow, decompress;
   size_t received;             /* bytes of this hop's response */
+  size_t drained;              /* bytes of a redirect's body read and dropped */
   unsigned active : 1, done : 1, keep_alive : 1, redirecting : 1, retried : 1;
   unsigned headers_done : 1;   /* the final response's head is parsed */
 };
@@ -308,6 +312,21 @@ static int is_redirect(unsigned status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+/* The most of a redirect's body worth reading to keep the connection (a
+ * server may send one without end). */
+static size_t drain_max(const struct ac__h1_req *rq) {
+  size_t cap = rq->call->resp->max_body;
+  return cap < REDIRECT_DRAIN_MAX ? cap : REDIRECT_DRAIN_MAX;
+}
+
+/* Follow the redirect now, without the rest of its body: its connection
+ * closes (what is left of the body would be read as the next response). */
+static void drop_rest(struct ac__h1_req *rq) {
+  rq->done = 1;
+  rq->keep_alive = 0;
+  http_parser_pause(&rq->parser, 1);
+}
+
 /* Returns 1 to have http-parser skip the body (HEAD), -1 on an error. */
 static int on_headers_complete(http_parser *p) {
   struct ac__h1_req *rq = req_of(p);
@@ -319,7 +338,22 @@ static int on_headers_complete(http_parser *p) {
   if (st / 100 == 1) return 0; /* 100 Continue, 103 Early Hints: the next head follows */
   rq->headers_done = 1;
   rq->redirecting = rq->follow && is_redirect(st) && rq->location != NULL;
-  if (rq->redirecting) return rq->head.head ? 1 : 0; /* its body is read and dropped */
+  if (rq->redirecting) {
+    if (rq->head.head) return 1;
+    /* Announced over the cap: fails, as libcurl's max file size does for a
+     * redirect it follows too. */
+    if (p->content_length != ULLONG_MAX && p->content_length > r->max_body) {
+      r->too_large = 1;
+      rq->cb_err = AC_ETOOLARGE;
+      return -1;
+    }
+    /* Its body is read and dropped, unless too long to drain or its
+     * connection closes after it anyway (libcurl reads none of that one). */
+    if (!http_should_keep_alive(p) ||
+        (p->content_length != ULLONG_MAX && p->content_length > drain_max(rq)))
+      drop_rest(rq);
+    return 0;
+  }
   if (rq->decompress && rq->encoding[0] != '\0' && !rq->head.head && st != 204 && st != 304) {
     int rc = ac__http_decoder_new(rq->encoding, &rq->dec);
     if (rc != 0) {
@@ -345,7 +379,11 @@ static int sink(void *ud, const char *data, size_t len) {
 
 static int on_body(http_parser *p, const char *at, size_t len) {
   struct ac__h1_req *rq = req_of(p);
-  if (rq->redirecting) return 0;
+  if (rq->redirecting) {
+    rq->drained += len;
+    if (rq->drained > drain_max(rq)) drop_rest(rq);
+    return 0;
+  }
   if (rq->dec != NULL)
     rq->cb_err = ac__http_decoder_feed(rq->dec, at, len, sink, rq->call->resp);
   else
@@ -616,7 +654,7 @@ static void on_write(uv_write_t *w, int status) {
 static void reset_parser(struct ac__h1_req *rq) {
   http_parser_init(&rq->parser, HTTP_RESPONSE);
   rq->parser.data = rq;
-  rq->received = 0;
+  rq->received = rq->drained = 0;
   rq->done = rq->keep_alive = rq->redirecting = 0;
   rq->cb_err = 0;
   rq->headers_done = 0; /* the rest of a head's state: on_message_begin */
