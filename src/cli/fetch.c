@@ -22,6 +22,9 @@
 #define MAX_HEADERS 64
 #define MAX_LINE (64 * 1024)
 #define BATCH 256
+/* As acrawl books' per-request default: a server that never finishes its
+ * answer must not hold a run forever. */
+#define DEFAULT_TIMEOUT_MS 30000
 
 struct fetch_cfg {
   char **urls;               /* from the arguments */
@@ -71,13 +74,14 @@ static void usage(FILE *out) {
           "  -X METHOD       request method (default GET)\n"
           "  -H 'Name: v'    add a request header (repeatable, up to %d)\n"
           "  -d DATA         send DATA as the request body\n"
-          "  -t MS           total timeout per request in milliseconds (default none)\n"
+          "  -t MS           total timeout per request in milliseconds, redirects\n"
+          "                  included (default %d; 0: none)\n"
           "  --max-body N    fail responses larger than N bytes (default 64 MiB)\n"
           "  --bodies        print the response bodies instead of JSON lines\n"
           "  -h, --help      print this help\n"
           "\n"
           "Exit status: 0 if every request got a response, 1 if any failed, 2 on bad usage.\n",
-          MAX_HEADERS);
+          MAX_HEADERS, DEFAULT_TIMEOUT_MS);
 }
 
 /* Runs on a worker thread: read up to BATCH non-empty lines. */
@@ -318,6 +322,7 @@ int ac__cli_fetch(int argc, char **argv) {
 
   memset(&cfg, 0, sizeof(cfg));
   cfg.concurrency = 10;
+  cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
   for (i = 0; i < argc; i++) {
     const char *a = argv[i];
     const char *next = i + 1 < argc ? argv[i + 1] : NULL;

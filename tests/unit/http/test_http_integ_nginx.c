@@ -424,6 +424,23 @@ TEST_IMPL(http_integ_fetch_cli) {
   ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 2);
 }
 
+/* A server that never answers: without -t, fetch gives up after its default
+ * 30 s (the outer `timeout` only keeps a hang from stalling the suite). */
+TEST_SLOW(fetch_cli_default_timeout) {
+  struct ht_raw raw;
+  char cmd[512], out[4096];
+  ht_raw_start(&raw, HT_RAW_SILENT);
+  snprintf(cmd, sizeof(cmd), "'%s' fetch --help", AC_TEST_ACRAWL_BIN);
+  ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 0);
+  ASSERT_NOT_NULL(strstr(out, "(default 30000; 0: none)"));
+  snprintf(cmd, sizeof(cmd), "timeout 60 '%s' fetch http://127.0.0.1:%d/silent", AC_TEST_ACRAWL_BIN,
+           raw.port);
+  ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 1);
+  ASSERT_NOT_NULL(strstr(out, "AC_ETIMEDOUT"));
+  ASSERT_NOT_NULL(strstr(out, "30000 milliseconds"));
+  ht_raw_stop(&raw);
+}
+
 /* ---------------------------------------------------------------- TLS */
 
 struct tls_ctx {
