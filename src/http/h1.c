@@ -183,6 +183,9 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 /* ------------------------------------------------------------ the parser */
 
 static int line_add(struct ac__h1_req *rq, const char *at, size_t len) {
+  /* http-parser reports an empty reason ("HTTP/1.1 200\r\n") as a zero-length
+   * piece: nothing to copy, and line may still be NULL. */
+  if (len == 0) return 0;
   if (len > AC__HTTP_MAX_HEADER_BYTES - rq->line_len) return AC_ETOOLARGE;
   if (rq->line_len + len > rq->line_cap) {
     size_t cap = rq->line_cap != 0 ? rq->line_cap : 256;

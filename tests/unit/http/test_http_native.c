@@ -614,3 +614,36 @@ static int endless_main(void *arg, void **result) {
 TEST_IMPL(http_native_redirect_body_not_drained_past_cap) {
   run_both(endless_main, endless_steps, sizeof(endless_steps) / sizeof(endless_steps[0]));
 }
+
+/* ------------------------------------------------------ status lines */
+
+static const struct step reasonless_steps[] = {
+    /* No reason phrase at all (not even the space): valid, reason "". */
+    {ANSWER, "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok"},
+    {ANSWER, "HTTP/1.1 404 \r\nContent-Length: 2\r\n\r\nno"},
+};
+
+static int reasonless_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/status");
+  r = get(s, t->url, 0, &err);
+  ASSERT_EQ(ac_response_status(r), 200);
+  ASSERT_STR_EQ(ac_response_reason(r), "");
+  ASSERT_STR_EQ(body_of(r), "ok");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_EQ(ac_response_status(r), 404);
+  ASSERT_STR_EQ(ac_response_reason(r), "");
+  ASSERT_STR_EQ(body_of(r), "no");
+  ac_response_free(r);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_status_without_reason) {
+  run_both(reasonless_main, reasonless_steps, sizeof(reasonless_steps) / sizeof(reasonless_steps[0]));
+}
