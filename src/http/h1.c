@@ -40,6 +40,8 @@
 #define REDIRECT_DRAIN_MAX 65536u
 /* A Content-Encoding the decoder does not know (inside a parser callback). */
 #define AC__H1_EENCODING (-100001)
+/* A status under 100 (inside a parser callback). */
+#define AC__H1_ESTATUS (-100002)
 
 struct h1_addrs {
   struct sockaddr_storage a[MAX_ADDRS];
@@ -336,6 +338,12 @@ static int on_headers_complete(http_parser *p) {
   ac_response_t *r = rq->call->resp;
   unsigned st = p->status_code;
 
+  /* A status is three digits (RFC 9112), 100 and up (RFC 9110); http-parser
+   * also takes one or two digits. libcurl refuses those as well. */
+  if (st < 100) {
+    rq->cb_err = AC__H1_ESTATUS;
+    return -1;
+  }
   if ((rq->cb_err = feed_status(rq)) != 0) return -1;
   if (rq->last == VALUE && (rq->cb_err = flush_line(rq)) != 0) return -1;
   if (st / 100 == 1) return 0; /* 100 Continue, 103 Early Hints: the next head follows */
@@ -568,6 +576,9 @@ static void report_cb_err(struct ac__h1_req *rq) {
   if (e == AC__H1_EENCODING)
     h1_fail(rq, AC_EPROTO, CURLE_BAD_CONTENT_ENCODING,
             "Unrecognized content encoding type: %s", rq->encoding);
+  else if (e == AC__H1_ESTATUS)
+    h1_fail(rq, AC_EPROTO, CURLE_UNSUPPORTED_PROTOCOL,
+            "Unsupported response code in HTTP response (%u)", rq->parser.status_code);
   else if (e == AC_ETOOLARGE && r->too_large)
     h1_fail(rq, e, CURLE_FILESIZE_EXCEEDED, "body larger than max_body (%zu bytes)", r->max_body);
   else if (e == AC_ETOOLARGE)

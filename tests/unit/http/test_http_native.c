@@ -647,3 +647,30 @@ static int reasonless_main(void *arg, void **result) {
 TEST_IMPL(http_native_status_without_reason) {
   run_both(reasonless_main, reasonless_steps, sizeof(reasonless_steps) / sizeof(reasonless_steps[0]));
 }
+
+static const struct step digits_steps[] = {
+    /* A status is three digits, 100 and up: anything else is a malformed
+     * response (libcurl: "Unsupported response code"). */
+    {ANSWER_CLOSE, "HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok"},
+    {ANSWER_CLOSE, "HTTP/1.1 099 Low\r\nContent-Length: 2\r\n\r\nok"},
+    {ANSWER_CLOSE, "HTTP/1.1 2\r\nContent-Length: 2\r\n\r\nok"},
+};
+
+static int digits_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  int i;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/status");
+  for (i = 0; i < 3; i++) {
+    ASSERT_NULL(get(s, t->url, AC_EPROTO, &err));
+    ASSERT_NOT_NULL(strstr(err.message, "response code"));
+  }
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_status_needs_three_digits) {
+  run_both(digits_main, digits_steps, sizeof(digits_steps) / sizeof(digits_steps[0]));
+}
