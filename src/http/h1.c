@@ -246,8 +246,10 @@ static int flush_line(struct ac__h1_req *rq) {
   rq->last = 0;
   rq->line_len = 0;
   if (name_is(line, len, "Location", 8)) {
+    /* The first one that is not empty, as libcurl reads them: an empty one
+     * is no redirect (following it would fetch the same URL again). */
     v = value_of(line, len, 8, &vlen);
-    ac__free(rq->location);
+    if (rq->location != NULL || vlen == 0) return feed_line(rq, line, len);
     rq->location = ac__malloc(vlen + 1);
     if (rq->location == NULL) return AC_ENOMEM;
     memcpy(rq->location, v, vlen);

@@ -674,3 +674,41 @@ static int digits_main(void *arg, void **result) {
 TEST_IMPL(http_native_status_needs_three_digits) {
   run_both(digits_main, digits_steps, sizeof(digits_steps) / sizeof(digits_steps[0]));
 }
+
+/* ------------------------------------------------ Location oddities */
+
+static const struct step location_steps[] = {
+    /* An empty Location is no redirect: the 302 is the response. */
+    {ANSWER, "HTTP/1.1 302 Found\r\nLocation: \r\nContent-Length: 2\r\n\r\nhi"},
+    /* Two of them: the first one counts, as libcurl reads them. */
+    {ANSWER, "HTTP/1.1 302 Found\r\nLocation: /first\r\nLocation: /second\r\n"
+             "Content-Length: 0\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"},
+};
+
+static int location_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  ac_http_timings_t tm;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/loc");
+  r = get(s, t->url, 0, &err);
+  ASSERT_EQ(ac_response_status(r), 302);
+  ASSERT_STR_EQ(body_of(r), "hi");
+  ASSERT_STR_EQ(ac_response_url(r), t->url);
+  ac_response_timings(r, &tm);
+  ASSERT_EQ(tm.redirects, 0);
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "first");
+  ac_response_free(r);
+  ASSERT_NOT_NULL(strstr(t->srv.requests, "GET /first HTTP/1.1"));
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_empty_or_repeated_location) {
+  run_both(location_main, location_steps, sizeof(location_steps) / sizeof(location_steps[0]));
+}
