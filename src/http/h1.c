@@ -646,6 +646,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     if (e == HPE_HEADER_OVERFLOW)
       h1_fail(rq, AC_ETOOLARGE, CURLE_WRITE_ERROR, "response headers too large (%s)",
               http_errno_description(e));
+    else if (e == HPE_INVALID_CONTENT_LENGTH && rq->headers_done && (rq->parser.flags & F_CHUNKED))
+      /* http-parser counts a chunk's size in its content length, and names
+       * that when a size overflows it (libcurl: a receive error). */
+      h1_fail(rq, AC_EPROTO, CURLE_RECV_ERROR,
+              "invalid HTTP response: chunk size too large");
     else
       h1_fail(rq, AC_EPROTO, CURLE_WEIRD_SERVER_REPLY, "invalid HTTP response: %s",
               http_errno_description(e));
