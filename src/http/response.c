@@ -153,6 +153,10 @@ int ac__response_complete(ac_response_t *r) {
   if (r->body == NULL) {
     r->body = ac__malloc(1);
     if (r->body != NULL) r->body[0] = '\0';
+  } else if (r->body_len == 0) {
+    /* Reserved for an announced body that never came (HEAD, 204, 304):
+     * nothing wrote its NUL. */
+    r->body[0] = '\0';
   }
   if (r->reason == NULL || r->body == NULL) return AC_ENOMEM;
   return ac__headers_freeze(&r->headers);

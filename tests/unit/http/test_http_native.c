@@ -744,3 +744,36 @@ static int chunk_main(void *arg, void **result) {
 TEST_IMPL(http_native_chunk_size_overflow) {
   run_both(chunk_main, chunk_steps, sizeof(chunk_steps) / sizeof(chunk_steps[0]));
 }
+
+/* ------------------------------------------------ an announced body */
+
+static const struct step head_steps[] = {
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"},
+};
+
+static int head_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r = NULL;
+  ac_request_opts_t o;
+  size_t len = 1;
+  (void)result;
+  ac_request_opts_init(&o);
+  o.url = ht_url(t->url, sizeof(t->url), t->srv.port, "/head");
+  o.method = "HEAD";
+  o.timeout_ms = 10000;
+  /* Room reserved for the 5 bytes announced: the empty body is still "". */
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_EQ(ac_response_status(r), 200);
+  ASSERT_STR_EQ(ac_response_text(r), "");
+  ASSERT_EQ(((const char *)ac_response_body(r, &len))[0], '\0');
+  ASSERT_UEQ(len, 0);
+  ac_response_free(r);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_head_body_is_empty_string) {
+  run_both(head_main, head_steps, sizeof(head_steps) / sizeof(head_steps[0]));
+}
