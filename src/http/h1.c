@@ -339,6 +339,7 @@ static int on_headers_complete(http_parser *p) {
   struct ac__h1_req *rq = req_of(p);
   ac_response_t *r = rq->call->resp;
   unsigned st = p->status_code;
+  int no_body;
 
   /* A status is three digits (RFC 9112), 100 and up (RFC 9110); http-parser
    * also takes one or two digits. libcurl refuses those as well. */
@@ -367,7 +368,10 @@ static int on_headers_complete(http_parser *p) {
       drop_rest(rq);
     return 0;
   }
-  if (rq->decompress && rq->encoding[0] != '\0' && !rq->head.head && st != 204 && st != 304) {
+  /* A 204 or 304 has no body, whatever its Content-Length says (RFC 9112
+   * 6.3): http-parser would wait for one. */
+  no_body = rq->head.head || st == 204 || st == 304;
+  if (rq->decompress && rq->encoding[0] != '\0' && !no_body) {
     int rc = ac__http_decoder_new(rq->encoding, &rq->dec);
     if (rc != 0) {
       rq->cb_err = rc == AC_EPROTO ? AC__H1_EENCODING : rc;
@@ -375,13 +379,13 @@ static int on_headers_complete(http_parser *p) {
     }
   }
   /* A body announced over the cap fails now, as libcurl's max file size. */
-  if (rq->dec == NULL && !rq->head.head && p->content_length != ULLONG_MAX &&
+  if (rq->dec == NULL && !no_body && p->content_length != ULLONG_MAX &&
       p->content_length > r->max_body) {
     r->too_large = 1;
     rq->cb_err = AC_ETOOLARGE;
     return -1;
   }
-  return rq->head.head ? 1 : 0;
+  return no_body ? 1 : 0;
 }
 
 static int sink(void *ud, const char *data, size_t len) {

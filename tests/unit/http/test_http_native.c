@@ -777,3 +777,40 @@ static int head_main(void *arg, void **result) {
 TEST_IMPL(http_native_head_body_is_empty_string) {
   run_both(head_main, head_steps, sizeof(head_steps) / sizeof(head_steps[0]));
 }
+
+/* ------------------------------------------- bodies a status rules out */
+
+static const struct step nobody_steps[] = {
+    /* No body, whatever Content-Length says: the next answer follows on the
+     * same connection. */
+    {ANSWER, "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nETag: \"x\"\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+};
+
+static int nobody_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/nobody");
+  r = get(s, t->url, 0, &err);
+  ASSERT_EQ(ac_response_status(r), 204);
+  ASSERT_STR_EQ(body_of(r), "");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_EQ(ac_response_status(r), 304);
+  ASSERT_STR_EQ(body_of(r), "");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "ok");
+  ac_response_free(r);
+  ASSERT_EQ(t->srv.accepted, 1);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_204_304_have_no_body) {
+  run_both(nobody_main, nobody_steps, sizeof(nobody_steps) / sizeof(nobody_steps[0]));
+}
