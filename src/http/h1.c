@@ -245,6 +245,9 @@ static int flush_line(struct ac__h1_req *rq) {
 
   rq->last = 0;
   rq->line_len = 0;
+  /* A trailer (after a chunked body) is stored and nothing more, as libcurl
+   * hands trailers to its header callback only. */
+  if (rq->headers_done) return feed_line(rq, line, len);
   if (name_is(line, len, "Location", 8)) {
     /* The first one that is not empty, as libcurl reads them: an empty one
      * is no redirect (following it would fetch the same URL again). */
@@ -410,6 +413,8 @@ static int on_body(http_parser *p, const char *at, size_t len) {
 
 static int on_message_complete(http_parser *p) {
   struct ac__h1_req *rq = req_of(p);
+  /* The last trailer line: no field callback follows it to flush it. */
+  if (rq->last == VALUE && (rq->cb_err = flush_line(rq)) != 0) return 1;
   if (p->status_code / 100 == 1) return 0;
   if (rq->dec != NULL && !rq->redirecting &&
       (rq->cb_err = ac__http_decoder_finish(rq->dec, sink, rq->call->resp)) != 0)

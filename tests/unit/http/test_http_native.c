@@ -814,3 +814,37 @@ static int nobody_main(void *arg, void **result) {
 TEST_IMPL(http_native_204_304_have_no_body) {
   run_both(nobody_main, nobody_steps, sizeof(nobody_steps) / sizeof(nobody_steps[0]));
 }
+
+/* ------------------------------------------------------------- trailers */
+
+static const struct step trailer_steps[] = {
+    {ANSWER, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "2\r\nok\r\n0\r\nX-T1: one\r\nX-T2: two\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "2\r\nok\r\n0\r\nX-Only: yes\r\n\r\n"},
+};
+
+static int trailer_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/trailers");
+  /* Stored with the headers, each of them, as libcurl hands them over. */
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "ok");
+  ASSERT_STR_EQ(ac_response_header(r, "x-t1"), "one");
+  ASSERT_STR_EQ(ac_response_header(r, "x-t2"), "two");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(ac_response_header(r, "x-only"), "yes");
+  ac_response_free(r);
+  ASSERT_EQ(t->srv.accepted, 1);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_trailers_stored) {
+  run_both(trailer_main, trailer_steps, sizeof(trailer_steps) / sizeof(trailer_steps[0]));
+}
