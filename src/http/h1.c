@@ -337,6 +337,12 @@ static void drop_rest(struct ac__h1_req *rq) {
   http_parser_pause(&rq->parser, 1);
 }
 
+/* The body length the head announces, ULLONG_MAX if none: a chunked body
+ * has none, whatever a Content-Length beside it says (RFC 9112 6.3). */
+static uint64_t announced(const http_parser *p) {
+  return (p->flags & F_CHUNKED) ? ULLONG_MAX : p->content_length;
+}
+
 /* Returns 1 to have http-parser skip the body (HEAD), -1 on an error. */
 static int on_headers_complete(http_parser *p) {
   struct ac__h1_req *rq = req_of(p);
@@ -359,7 +365,7 @@ static int on_headers_complete(http_parser *p) {
     if (rq->head.head) return 1;
     /* Announced over the cap: fails, as libcurl's max file size does for a
      * redirect it follows too. */
-    if (p->content_length != ULLONG_MAX && p->content_length > r->max_body) {
+    if (announced(p) != ULLONG_MAX && announced(p) > r->max_body) {
       r->too_large = 1;
       rq->cb_err = AC_ETOOLARGE;
       return -1;
@@ -367,7 +373,7 @@ static int on_headers_complete(http_parser *p) {
     /* Its body is read and dropped, unless too long to drain or its
      * connection closes after it anyway (libcurl reads none of that one). */
     if (!http_should_keep_alive(p) ||
-        (p->content_length != ULLONG_MAX && p->content_length > drain_max(rq)))
+        (announced(p) != ULLONG_MAX && announced(p) > drain_max(rq)))
       drop_rest(rq);
     return 0;
   }
@@ -382,8 +388,7 @@ static int on_headers_complete(http_parser *p) {
     }
   }
   /* A body announced over the cap fails now, as libcurl's max file size. */
-  if (rq->dec == NULL && !no_body && p->content_length != ULLONG_MAX &&
-      p->content_length > r->max_body) {
+  if (rq->dec == NULL && !no_body && announced(p) != ULLONG_MAX && announced(p) > r->max_body) {
     r->too_large = 1;
     rq->cb_err = AC_ETOOLARGE;
     return -1;
@@ -420,7 +425,10 @@ static int on_message_complete(http_parser *p) {
       (rq->cb_err = ac__http_decoder_finish(rq->dec, sink, rq->call->resp)) != 0)
     return 1;
   rq->done = 1;
-  rq->keep_alive = (unsigned)http_should_keep_alive(p);
+  /* Both Transfer-Encoding and Content-Length: read as chunked, but the
+   * server's framing is in doubt (RFC 9112 6.3): not reused. */
+  rq->keep_alive = (unsigned)http_should_keep_alive(p) &&
+                   (p->flags & (F_CHUNKED | F_CONTENTLENGTH)) != (F_CHUNKED | F_CONTENTLENGTH);
   http_parser_pause(p, 1); /* nothing after it is this request's */
   return 0;
 }
@@ -684,6 +692,9 @@ static void on_write(uv_write_t *w, int status) {
 static void reset_parser(struct ac__h1_req *rq) {
   http_parser_init(&rq->parser, HTTP_RESPONSE);
   rq->parser.data = rq;
+  /* A chunked body with a Content-Length too: the chunks win, as RFC 9112
+   * 6.3 and libcurl read it (http-parser refuses it by default). */
+  rq->parser.allow_chunked_length = 1;
   rq->received = rq->drained = 0;
   rq->done = rq->keep_alive = rq->redirecting = 0;
   rq->cb_err = 0;

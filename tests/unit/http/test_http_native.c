@@ -848,3 +848,35 @@ static int trailer_main(void *arg, void **result) {
 TEST_IMPL(http_native_trailers_stored) {
   run_both(trailer_main, trailer_steps, sizeof(trailer_steps) / sizeof(trailer_steps[0]));
 }
+
+/* -------------------------------------- chunked with a Content-Length */
+
+static const struct step te_cl_steps[] = {
+    /* Transfer-Encoding wins over Content-Length (RFC 9112 6.3). */
+    {ANSWER, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 100\r\n\r\n"
+             "2\r\nok\r\n0\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"},
+};
+
+static int te_cl_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/te-cl");
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "ok");
+  ac_response_free(r);
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(body_of(r), "next");
+  ac_response_free(r);
+  /* Such a connection is not trusted with another request. */
+  if (t->native) ASSERT_EQ(t->srv.accepted, 2);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_chunked_beats_content_length) {
+  run_both(te_cl_main, te_cl_steps, sizeof(te_cl_steps) / sizeof(te_cl_steps[0]));
+}
