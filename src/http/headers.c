@@ -46,12 +46,29 @@ static int reserve(struct ac__headers *h, size_t more) {
   return 0;
 }
 
+/* An obs-fold line (RFC 9112 5.2: a line that starts with a blank continues
+ * the previous value): appended to the last value, its leading blanks
+ * standing for the fold, as http-parser joins them on the native path. The
+ * last value is the end of the buffer. */
+static int add_fold(struct ac__headers *h, const char *line, size_t len) {
+  int rc;
+  if (h->nlines == 0) return AC_EPROTO;
+  rc = reserve(h, len);
+  if (rc != 0) return rc;
+  h->len--; /* the NUL of the last value */
+  memcpy(h->buf + h->len, line, len);
+  h->len += len;
+  h->buf[h->len++] = '\0';
+  return 0;
+}
+
 int ac__headers_add_line(struct ac__headers *h, const char *line, size_t len) {
   const char *colon, *name_end, *value, *value_end;
   size_t name_len, value_len;
   int rc;
 
   while (len > 0 && is_blank(line[len - 1])) len--;
+  if (len > 0 && (line[0] == ' ' || line[0] == '\t')) return add_fold(h, line, len);
   colon = memchr(line, ':', len);
   if (colon == NULL || colon == line) return AC_EPROTO;
   name_end = colon;

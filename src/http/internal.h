@@ -47,8 +47,10 @@ struct ac__headers {
 void ac__headers_init(struct ac__headers *h);
 void ac__headers_reset(struct ac__headers *h);
 void ac__headers_free(struct ac__headers *h);
-/* Add "Name: value" (without CRLF; surrounding blanks trimmed). Returns 0,
- * AC_EPROTO for a line without a colon, AC_ETOOLARGE past the caps, AC_ENOMEM. */
+/* Add "Name: value" (without CRLF; surrounding blanks trimmed), or a line
+ * that starts with a blank to the last value (obs-fold). Returns 0,
+ * AC_EPROTO for a line without a colon (or a fold before any line),
+ * AC_ETOOLARGE past the caps, AC_ENOMEM. */
 int ac__headers_add_line(struct ac__headers *h, const char *line, size_t len);
 /* Build the line array (after the last add). 0 or AC_ENOMEM. */
 int ac__headers_freeze(struct ac__headers *h);

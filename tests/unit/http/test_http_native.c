@@ -880,3 +880,35 @@ static int te_cl_main(void *arg, void **result) {
 TEST_IMPL(http_native_chunked_beats_content_length) {
   run_both(te_cl_main, te_cl_steps, sizeof(te_cl_steps) / sizeof(te_cl_steps[0]));
 }
+
+/* ---------------------------------------------------- folded header lines */
+
+static const struct step fold_steps[] = {
+    /* obs-fold (RFC 9112 5.2): continuation lines join the value, their
+     * leading blanks standing for the fold. */
+    {ANSWER, "HTTP/1.1 200 OK\r\nX-Fold: a\r\n   b\r\n\tc: d\r\nX-Next: n\r\n"
+             "Content-Length: 2\r\n\r\nok"},
+};
+
+static int fold_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r;
+  const char *name, *value;
+  (void)result;
+  ht_url(t->url, sizeof(t->url), t->srv.port, "/fold");
+  r = get(s, t->url, 0, &err);
+  ASSERT_STR_EQ(ac_response_header(r, "x-fold"), "a   b\tc: d");
+  ASSERT_STR_EQ(ac_response_header(r, "x-next"), "n");
+  ASSERT_UEQ(ac_response_header_count(r), 3); /* no header made of a continuation */
+  ASSERT_OK(ac_response_header_at(r, 1, &name, &value));
+  ASSERT_STR_EQ(name, "X-Next");
+  ac_response_free(r);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_folded_header_lines) {
+  run_both(fold_main, fold_steps, sizeof(fold_steps) / sizeof(fold_steps[0]));
+}
