@@ -90,6 +90,7 @@ struct ac__h1_req {
   int status_fed;              /* the status line went to the response */
   char *location;              /* Location of this response, if any */
   char encoding[64];           /* Content-Encoding of this response, lines joined */
+  char tcoding[64];            /* its Transfer-Encoding but chunked */
   int cookies;                 /* Set-Cookie lines of this response */
   ac__http_decoder_t *dec;
   int cb_err;                  /* an error found inside a parser callback */
@@ -236,6 +237,20 @@ static const char *value_of(const char *line, size_t len, size_t nlen, size_t *v
   return v;
 }
 
+/* Add a coding list to list (size bytes): several lines make one list, as
+ * libcurl reads them. A list longer than any real one becomes a coding the
+ * decoder refuses by name. */
+static void list_add(char *list, size_t size, const char *v, size_t vlen) {
+  size_t used = strlen(list);
+  if (used + 2 + vlen >= size) {
+    snprintf(list, size, "(too long)");
+  } else if (vlen > 0) {
+    if (used > 0) memcpy(list + used, ", ", 2), used += 2;
+    memcpy(list + used, v, vlen);
+    list[used + vlen] = '\0';
+  }
+}
+
 /* Keep what the native path needs from a header line, then store it. */
 static int flush_line(struct ac__h1_req *rq) {
   const char *line = rq->line, *v;
@@ -258,16 +273,22 @@ static int flush_line(struct ac__h1_req *rq) {
     memcpy(rq->location, v, vlen);
     rq->location[vlen] = '\0';
   } else if (name_is(line, len, "Content-Encoding", 16)) {
-    /* Several lines make one list, as libcurl reads them. A list longer
-     * than any real one becomes a coding the decoder refuses by name. */
-    size_t used = strlen(rq->encoding);
     v = value_of(line, len, 16, &vlen);
-    if (used + 2 + vlen >= sizeof(rq->encoding)) {
-      strcpy(rq->encoding, "(too long)");
-    } else if (vlen > 0) {
-      if (used > 0) memcpy(rq->encoding + used, ", ", 2), used += 2;
-      memcpy(rq->encoding + used, v, vlen);
-      rq->encoding[used + vlen] = '\0';
+    list_add(rq->encoding, sizeof(rq->encoding), v, vlen);
+  } else if (name_is(line, len, "Transfer-Encoding", 17)) {
+    /* http-parser undoes chunked; any other transfer coding is for the
+     * decoder, as libcurl undoes them too. */
+    const char *end;
+    v = value_of(line, len, 17, &vlen);
+    end = v + vlen;
+    while (v < end) {
+      const char *comma = memchr(v, ',', (size_t)(end - v)), *e = comma != NULL ? comma : end;
+      while (v < e && (*v == ' ' || *v == '\t')) v++;
+      vlen = (size_t)(e - v);
+      while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t')) vlen--;
+      if (!(vlen == 7 && strncasecmp(v, "chunked", 7) == 0))
+        list_add(rq->tcoding, sizeof(rq->tcoding), v, vlen);
+      v = e < end ? e + 1 : end;
     }
   } else if (s->cookies && name_is(line, len, "Set-Cookie", 10) && rq->cookies++ < 50) {
     /* (libcurl keeps the first 50 of a response and ignores the rest) */
@@ -291,6 +312,7 @@ static int on_message_begin(http_parser *p) {
   rq->last = 0;
   rq->status_fed = 0;
   rq->encoding[0] = '\0';
+  rq->tcoding[0] = '\0';
   rq->cookies = 0;
   ac__free(rq->location);
   rq->location = NULL;
@@ -380,7 +402,12 @@ static int on_headers_complete(http_parser *p) {
   /* A 204 or 304 has no body, whatever its Content-Length says (RFC 9112
    * 6.3): http-parser would wait for one. */
   no_body = rq->head.head || st == 204 || st == 304;
-  if (rq->decompress && rq->encoding[0] != '\0' && !no_body) {
+  /* Transfer codings were applied last: listed after the content codings,
+   * they are undone first, and whether or not the caller decompresses. */
+  if (!rq->decompress) rq->encoding[0] = '\0';
+  if (rq->tcoding[0] != '\0') list_add(rq->encoding, sizeof(rq->encoding), rq->tcoding,
+                                        strlen(rq->tcoding));
+  if (rq->encoding[0] != '\0' && !no_body) {
     int rc = ac__http_decoder_new(rq->encoding, &rq->dec);
     if (rc != 0) {
       rq->cb_err = rc == AC_EPROTO ? AC__H1_EENCODING : rc;

@@ -912,3 +912,43 @@ static int fold_main(void *arg, void **result) {
 TEST_IMPL(http_native_folded_header_lines) {
   run_both(fold_main, fold_steps, sizeof(fold_steps) / sizeof(fold_steps[0]));
 }
+
+/* ------------------------------------------------------ transfer codings */
+
+/* "world hello world", zlib-wrapped deflate: 22 bytes, none of them NUL
+ * (the script sends C strings). */
+#define DEFLATED "\x78\x9c\x2b\xcf\x2f\xca\x49\x51\xc8\x48\xcd\xc9\xc9\x57\x28\x07\xb1\x01\x3c\x12\x06\xa5"
+
+static const struct step tcoding_steps[] = {
+    /* A transfer coding besides chunked is undone like a content coding. */
+    {ANSWER, "HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate, chunked\r\n\r\n"
+             "16\r\n" DEFLATED "\r\n0\r\n\r\n"},
+    /* And also when the caller asked for no decompression. */
+    {ANSWER, "HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate, chunked\r\n\r\n"
+             "16\r\n" DEFLATED "\r\n0\r\n\r\n"},
+};
+
+static int tcoding_main(void *arg, void **result) {
+  struct nt *t = arg;
+  ac_session_t *s = open_session(t);
+  ac_http_error_t err;
+  ac_response_t *r = NULL;
+  ac_request_opts_t o;
+  (void)result;
+  ac_request_opts_init(&o);
+  o.url = ht_url(t->url, sizeof(t->url), t->srv.port, "/te");
+  o.timeout_ms = 10000;
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_STR_EQ(body_of(r), "world hello world");
+  ac_response_free(r);
+  o.decompress = 0;
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_STR_EQ(body_of(r), "world hello world");
+  ac_response_free(r);
+  ASSERT_OK(ac_session_free(s));
+  return 0;
+}
+
+TEST_IMPL(http_native_transfer_codings_undone) {
+  run_both(tcoding_main, tcoding_steps, sizeof(tcoding_steps) / sizeof(tcoding_steps[0]));
+}
