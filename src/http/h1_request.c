@@ -343,8 +343,8 @@ static int add_first_lines(struct ac__h1_head *h, int same_origin, int same_host
   while (p < end && rc == 0) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     size_t len = eol != NULL ? (size_t)(eol + 1 - p) : (size_t)(end - p);
-    int drop = (!same_origin && (line_named(p, len, "Authorization") || line_named(p, len, "Cookie"))) ||
-               (!same_host && line_named(p, len, "Host"));
+    int secret = line_named(p, len, "Authorization") || line_named(p, len, "Cookie");
+    int drop = (!same_origin && secret) || (!same_host && line_named(p, len, "Host"));
     if (!drop) rc = head_add(h, p, len);
     p += len;
   }
