@@ -9,9 +9,11 @@
  *   nready, ndelayed  requests in the two heaps.
  * When all four are zero no one can ever add work again: the crawl is over.
  */
+#define _GNU_SOURCE /* strptime, timegm */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acrawl/version.h"
@@ -446,15 +448,33 @@ static int cause_of_error(int rc, int *retryable) {
   }
 }
 
-/* Retry-After in seconds (an HTTP date is not worth a parser here: it is
- * treated as absent, and the backoff applies). */
+/* Retry-After (RFC 9110 10.2.3): delay-seconds, or an HTTP-date (the
+ * IMF-fixdate form every server sends) counted from now. Anything else, a
+ * date past or a negative number is absent: the backoff applies. Capped
+ * here so that no value (1e300, "inf") overflows the conversion; the caller
+ * caps it again at retry_after_max_ms. */
 static uint64_t retry_after_ms(ac_response_t *resp) {
   const char *v = ac_response_header(resp, "Retry-After");
-  char *end;
+  const double cap_s = 86400.0 * 365;
   double s;
   if (v == NULL) return 0;
-  s = strtod(v, &end);
-  if (end == v || s < 0) return 0;
+  while (*v == ' ' || *v == '\t') v++;
+  if (*v >= '0' && *v <= '9') {
+    char *end;
+    s = strtod(v, &end);
+    while (*end == ' ' || *end == '\t') end++;
+    if (*end != '\0' || !(s >= 0)) return 0;
+  } else {
+    struct tm tm;
+    const char *end;
+    time_t when;
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == NULL || (when = timegm(&tm)) == (time_t)-1) return 0;
+    s = difftime(when, time(NULL));
+    if (!(s > 0)) return 0;
+  }
+  if (s > cap_s) s = cap_s;
   return (uint64_t)(s * 1000.0);
 }
 

@@ -7,6 +7,7 @@
  */
 #include <cjson/cJSON.h>
 #include <string.h>
+#include <time.h>
 
 #include "acrawl.h"
 #include "acrawl/crawl.h"
@@ -28,6 +29,7 @@ typedef struct graph {
   int fail_first[MAX_NODES];
   int gone[MAX_NODES];
   int ra_ms[MAX_NODES];
+  const char *ra_text[MAX_NODES]; /* the 429's Retry-After as given, over ra_ms */
   uint64_t first_429_ms[MAX_NODES];
   uint64_t retried_after_ms[MAX_NODES]; /* when the request after the 429 came */
   uint64_t arrivals[MAX_NODES * 2];
@@ -56,11 +58,11 @@ static int node_handler(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) 
     g->fail_first[n]--;
     return ac_server_resp_text(resp, 503, "busy");
   }
-  if (g->ra_ms[n] > 0 && g->first_429_ms[n] == 0) {
-    char v[32];
+  if ((g->ra_ms[n] > 0 || g->ra_text[n] != NULL) && g->first_429_ms[n] == 0) {
+    char v[64];
     g->first_429_ms[n] = now;
     snprintf(v, sizeof(v), "%.3f", g->ra_ms[n] / 1000.0);
-    ac_server_resp_header(resp, "Retry-After", v);
+    ac_server_resp_header(resp, "Retry-After", g->ra_text[n] != NULL ? g->ra_text[n] : v);
     return ac_server_resp_text(resp, 429, "slow down");
   }
   g->active++;
@@ -247,6 +249,40 @@ TEST_IMPL(crawl_engine_retry_after_per_request_and_host) {
   }
 }
 
+/* Retry-After as an HTTP date counts from now; values no clock can hold are
+ * capped (never converted past uint64_t), words that are not a delay are
+ * absent: the backoff applies. */
+TEST_IMPL(crawl_engine_retry_after_forms) {
+  static graph_t g;
+  static char date[64], past[64];
+  run_t r;
+  time_t now = time(NULL), then = now + 2, before = now - 3600;
+  strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime(&then));
+  strftime(past, sizeof(past), "%a, %d %b %Y %H:%M:%S GMT", gmtime(&before));
+  graph_init(&g, 7, 6);
+  g.ra_text[1] = date;   /* about 1-2 s from now: waited */
+  g.ra_text[2] = "1e300"; /* capped by retry_after_max_ms: waited */
+  g.ra_text[3] = "inf";
+  g.ra_text[4] = "nan";
+  g.ra_text[5] = past;   /* already over: the backoff */
+  g.ra_text[6] = "soon";
+  ac_crawl_opts_init(&r.opts);
+  r.opts.concurrency = 8;
+  r.opts.retry_after_max_ms = 3000;
+  r.opts.backoff_base_ms = 1;
+  r.opts.backoff_max_ms = 2;
+  graph_run(&g, &r);
+  ASSERT_EQ(r.rc, 0);
+  ASSERT_EQ(r.st.retry_after_waits, 2);
+  ASSERT_EQ(r.st.retries, 6);
+  ASSERT_GE(g.retried_after_ms[1] - g.first_429_ms[1], 500);
+  ASSERT_GE(g.retried_after_ms[2] - g.first_429_ms[2], 3000 - 5);
+  for (int n = 3; n <= 6; n++)
+    if (g.retried_after_ms[n] - g.first_429_ms[n] > 1000)
+      AC__FAIL("node %d (Retry-After: %s) waited %llu ms", n, g.ra_text[n],
+               (unsigned long long)(g.retried_after_ms[n] - g.first_429_ms[n]));
+}
+
 TEST_IMPL(crawl_engine_rate_limit) {
   static graph_t g;
   run_t r;
@@ -294,6 +330,10 @@ TEST_IMPL(crawl_engine_bad_options) {
   ASSERT(c == NULL);
   ac_crawl_opts_init(&o);
   o.resume = 1; /* resume without a state */
+  ASSERT_EQ(ac_crawl_new(loop, &spider, &o, &c), AC_EINVAL);
+  /* A rate whose gap between requests no clock can hold. */
+  ac_crawl_opts_init(&o);
+  o.rate = 1e-300;
   ASSERT_EQ(ac_crawl_new(loop, &spider, &o, &c), AC_EINVAL);
   ASSERT_EQ(ac_crawl_new(loop, &no_cb, NULL, &c), AC_EINVAL);
   ASSERT_EQ(ac_crawl_new(loop, &spider, NULL, &c), 0);
