@@ -172,9 +172,9 @@ static void describe_body(ac_response_t *resp, char *out, size_t cap) {
 }
 
 /* A body that is not the expected JSON: retried, since a proxy's error page,
- * an empty or a cut body is usually gone on the next try. The first list
- * page answering HTML is also what a wrong --base looks like: its record
- * (kept when the retries are spent) says so. */
+ * an empty or a cut body is usually gone on the next try. The list pages
+ * answering HTML before any answered JSON is also what a wrong --base looks
+ * like: their records (kept when the retries are spent) say so. */
 static int bad_body(ac_crawl_t *c, ac_response_t *resp, const char *what, size_t pos,
                     int hint_base) {
   const char *ct = ac_response_header(resp, "Content-Type");
@@ -364,7 +364,8 @@ static int books_list(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *r
   if (rc != 0) {
     ac__free(ids.v);
     if (rc != AC_EPARSE) return rc;
-    return bad_body(c, resp, "the list page", pos, page == b->first_page);
+    /* Before any page answered: a wrong --base looks like this. */
+    return bad_body(c, resp, "the list page", pos, b->answered_max == 0);
   }
   if (top != AC__JSON_OBJECT || count.type != AC__JSON_NUMBER || results != AC__JSON_ARRAY) {
     ac__free(ids.v);

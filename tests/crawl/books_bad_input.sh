@@ -51,6 +51,16 @@ for mode in html loop huge; do
   for _ in $(seq 100); do [ -s "$T/$mode.port" ] && break; sleep 0.05; done
 done
 expect 1 "the list page is not JSON: the site answered text/html; charset=utf-8 with 57 bytes: \"<!doctype html>.*is the base URL the book API's site?" --base "http://127.0.0.1:$(cat "$T/html.port")"
+# With the default retries too: a wrong --base ends within the first page's
+# retries (4, backoff from 100 ms), with the same words.
+set +e
+"$ACRAWL" books --base "http://127.0.0.1:$(cat "$T/html.port")" --store "sqlite:$T/x.db" \
+  >"$T/out.txt" 2>&1
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a wrong --base with the default retries: exit $rc: $(tail -3 "$T/out.txt")"
+grep -q "cannot crawl .*is the base URL the book API's site? (.*, 5 attempts)" "$T/out.txt" ||
+  fail "a wrong --base with the default retries: $(tail -3 "$T/out.txt")"
 expect 1 "cannot crawl.*redirect" --base "http://127.0.0.1:$(cat "$T/loop.port")"
 expect 1 "cannot crawl.*\(larger\|limit\|max\)" --base "http://127.0.0.1:$(cat "$T/huge.port")"
 

@@ -1,12 +1,14 @@
 #!/bin/sh
-# The replica with the issue's faults: every URL fails its first attempt
+# The replica with a mix of faults: every URL fails its first attempt
 # (5xx), 2% 429 with Retry-After, 1% resets mid-body, 1% short bodies, 1%
-# bad JSON, 5 ids gone. Every other book is stored exactly once and equal to
-# the data set; the 5 are reported by id; the exit status says incomplete.
+# bad JSON, 1% HTML error pages and 1% empty bodies under 200 and a JSON
+# label (as proxies and overloaded frameworks send), 5 ids gone. Every other
+# book is stored exactly once and equal to the data set; the 5 are reported
+# by id; the exit status says incomplete.
 . "$(dirname "$0")/lib.sh"
 dump_books
 start_site s --fail-first 1 --p429 0.02 --retry-after 1 --preset 0.01 --pshort 0.01 \
-  --pbadjson 0.01 --gone 5 --fault-seed 7
+  --pbadjson 0.01 --phtml200 0.01 --pempty200 0.01 --gone 5 --fault-seed 7
 set +e
 "$ACRAWL" books --base "$SITE_s" --store "sqlite:$T/books.db" --store "jsonl:$T/books.jsonl" \
   --concurrency 32 --stats "$T/stats.json" >"$T/out.txt" 2>&1
@@ -29,6 +31,10 @@ $PY -c "import json,sys
 r=json.load(open(sys.argv[1]))['retries']
 for k in ('5xx','429','network','short','parse'):
     assert r[k] > 0, (k, r)" "$T/stats.json" || fail "retries by cause: $(cat "$T/stats.json")"
+# The 200s that were not JSON were sent, and each was retried, not lost.
+for k in html200 empty200 badjson; do
+  [ "$(site_stat "$SITE_s" faults $k)" -gt 0 ] || fail "the site sent no $k"
+done
 compare "sqlite:$T/books.db" --expect-missing "$ids" || fail "sqlite store"
 compare "jsonl:$T/books.jsonl" --expect-missing "$ids" || fail "jsonl store"
 echo "ok: faults, missing $ids"

@@ -91,6 +91,15 @@ wait $crawl_pid || fail "re-crawl into MongoDB: exit $?"
 check "$base_uri" acrawl $coll
 [ ! -e "/dev/shm/mongoc-$crawl_pid" ] || fail "/dev/shm/mongoc-$crawl_pid left behind"
 
+# The replica laying out, escaping and labelling its bodies in every way a
+# real server may, into the three stores at once: every book once in each.
+start_site shapes --books $N --json-style any --json-escape any --pbom 0.05 --content-type any
+"$ACRAWL" books --base "$SITE_shapes" --store "sqlite:$T/shapes.db" --store "jsonl:$T/shapes.jsonl" \
+  --store "$base_uri/acrawl.shapes_$$" --concurrency 32 --quiet || fail "shapes into three stores: exit $?"
+check "$base_uri" acrawl shapes_$$
+compare "sqlite:$T/shapes.db" || fail "shapes: the sqlite store"
+compare "jsonl:$T/shapes.jsonl" || fail "shapes: the jsonl store"
+
 # One store refuses an item the others keep (BSON keys cannot hold NUL): the
 # failure names that store and says the others kept it; --resume fetches
 # exactly that page again (and the first list page, for the count).
