@@ -275,11 +275,12 @@ typedef struct ac_crawl_stats {
   uint64_t responses;      /* attempts that got an HTTP response */
   uint64_t pages_done;     /* requests done */
   uint64_t items;          /* items emitted */
-  uint64_t items_stored;   /* items acknowledged by every store */
+  uint64_t items_stored;   /* items of done requests, each kept by every store */
   uint64_t duplicates;     /* follows dropped as already seen */
   uint64_t retries;        /* attempts scheduled again */
   uint64_t retries_by_cause[8]; /* see ac_crawl_cause_name */
-  uint64_t failures;       /* requests failed for good */
+  uint64_t failures;       /* requests failed for good, and records that could
+                              not be followed (ac_crawl_fail_record) */
   uint64_t bytes;          /* response body bytes */
   uint64_t resumed_done;   /* requests found done in the state at start */
   size_t in_flight;

@@ -317,6 +317,7 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
     record_failure(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, why);
     state_mark(c, r, 'f');
   } else {
+    c->items_stored += r->nitems;
     c->st.pages_done++;
     state_mark(c, r, 'd');
   }
@@ -334,7 +335,13 @@ static void fail(ac_crawl_t *c, ac__creq_t *r, int cause, int code, int status,
 static void on_item_ack(ac_store_t *store, int status, void *userdata) {
   ac__creq_t *r = userdata;
   ac_crawl_t *c = r->crawl;
+  size_t k = 0;
+  while (k < c->opts.nstores && c->opts.stores[k] != store) k++;
   r->acks_total++;
+  if (k < c->opts.nstores) {
+    if (status == 0) c->store_ok[k]++;
+    else c->store_refused[k]++;
+  }
   if (status != 0) {
     r->acks_refused++;
     if (r->refusal == NULL) {
@@ -347,8 +354,6 @@ static void on_item_ack(ac_store_t *store, int status, void *userdata) {
                ac_store_uri(store), st.last_error[0] != '\0' ? ": " : "", st.last_error);
       r->refusal = ac__strdup(why); /* NULL on ENOMEM: mark_done says less */
     }
-  } else {
-    c->acks_ok++;
   }
   if (--r->acks_pending > 0) return;
   if (r->finished) {
@@ -386,6 +391,7 @@ int ac_crawl_emit(ac_crawl_t *c, const char *key, const void *doc, size_t len) {
   ac__creq_t *r = me != NULL ? me->req : NULL;
   if (r == NULL || key == NULL || *key == '\0' || doc == NULL || len == 0) return AC_EINVAL;
   c->st.items++;
+  r->nitems++;
   for (size_t i = 0; i < c->opts.nstores; i++) {
     int rc;
     r->acks_pending++;
@@ -767,7 +773,9 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
   if (opts->state_path != NULL && (c->state_path = ac__strdup(opts->state_path)) == NULL) goto fail;
   c->opts.state_path = c->state_path;
   c->consumers = ac__calloc(opts->concurrency, sizeof(*c->consumers));
-  if (c->consumers == NULL) goto fail;
+  c->store_ok = ac__calloc(opts->nstores + 1, sizeof(*c->store_ok));
+  c->store_refused = ac__calloc(opts->nstores + 1, sizeof(*c->store_refused));
+  if (c->consumers == NULL || c->store_ok == NULL || c->store_refused == NULL) goto fail;
   c->nconsumers = opts->concurrency;
   if ((rc = ac_sem_new(loop, 0, &c->avail)) != 0 ||
       (rc = ac_sem_new(loop, opts->frontier_cap, &c->space)) != 0 ||
@@ -824,6 +832,8 @@ void ac_crawl_free(ac_crawl_t *c) {
   for (size_t i = 0; c->consumers != NULL && i < c->nconsumers; i++)
     ac__free(c->consumers[i].fail_reason);
   ac__free(c->consumers);
+  ac__free(c->store_ok);
+  ac__free(c->store_refused);
   ac__free(c->fail_reason);
   ac__free(c->state_why);
   ac__free(c->user_agent);
@@ -976,7 +986,7 @@ void ac_crawl_stop(ac_crawl_t *c, int hard) {
 
 void ac_crawl_stats(const ac_crawl_t *c, ac_crawl_stats_t *s) {
   *s = c->st;
-  s->items_stored = c->opts.nstores > 0 ? c->acks_ok / c->opts.nstores : 0;
+  s->items_stored = c->items_stored;
   s->queued = c->nready + c->ndelayed;
   if (c->running) s->elapsed_s = (double)(ac_now_us() - c->started_us) / 1e6;
   s->latency_p50_ms = ac__latency_quantile_ms(&c->lat, 0.50);

@@ -109,6 +109,7 @@ typedef struct ac__creq {
   int finished;          /* failed for good or abandoned: free once acks are in */
   char *refusal;         /* the first store refusal of one of its items, or NULL */
   size_t acks_total, acks_refused;
+  size_t nitems;         /* items it emitted */
   int last_cause;
   int last_code;
   int last_status;
@@ -187,7 +188,9 @@ struct ac_crawl {
   uint64_t t0_ms;
   uint64_t started_us;
   uint64_t rng;
-  uint64_t acks_ok;
+  uint64_t items_stored; /* items of requests whose every item every store kept */
+  uint64_t *store_ok;     /* per store (opts.stores order): items acknowledged durable */
+  uint64_t *store_refused; /* ... and refused */
   ac_crawl_stats_t st;
   ac__latency_t lat;
   ac__failure_t *failures;

@@ -106,6 +106,14 @@ void ac__crawl_print_summary(ac_crawl_t *c) {
   if (s.resumed_done > 0)
     fprintf(o, "  done before this run (resumed): %llu pages\n",
             (unsigned long long)s.resumed_done);
+  /* Where the stores disagree, each one's count: which refused what. */
+  for (size_t i = 0; i < c->opts.nstores; i++)
+    if (c->store_refused[i] > 0) {
+      for (size_t k = 0; k < c->opts.nstores; k++)
+        fprintf(o, "  store %s: %llu kept, %llu refused\n", ac_store_uri(c->opts.stores[k]),
+                (unsigned long long)c->store_ok[k], (unsigned long long)c->store_refused[k]);
+      break;
+    }
   fprintf(o, "  latency p50 %.2f ms, p99 %.2f ms\n", s.latency_p50_ms, s.latency_p99_ms);
   fprintf(o, "  retries %llu", (unsigned long long)s.retries);
   for (int i = 0; i < AC__CAUSES; i++)
@@ -125,7 +133,7 @@ void ac__crawl_print_summary(ac_crawl_t *c) {
 
 int ac_crawl_write_stats(const ac_crawl_t *c, const char *path) {
   ac_crawl_stats_t s;
-  cJSON *o = cJSON_CreateObject(), *retries, *fails;
+  cJSON *o = cJSON_CreateObject(), *retries, *fails, *stores;
   char *text;
   FILE *f;
   int rc = 0;
@@ -156,6 +164,15 @@ int ac_crawl_write_stats(const ac_crawl_t *c, const char *path) {
     cJSON_AddNumberToObject(retries, "total", (double)s.retries);
     for (int i = 0; i < AC__CAUSES; i++)
       cJSON_AddNumberToObject(retries, ac_crawl_cause_name(i), (double)s.retries_by_cause[i]);
+  }
+  stores = cJSON_AddArrayToObject(o, "stores");
+  for (size_t i = 0; stores != NULL && i < c->opts.nstores; i++) {
+    cJSON *one = cJSON_CreateObject();
+    if (one == NULL) break;
+    cJSON_AddStringToObject(one, "uri", ac_store_uri(c->opts.stores[i]));
+    cJSON_AddNumberToObject(one, "kept", (double)c->store_ok[i]);
+    cJSON_AddNumberToObject(one, "refused", (double)c->store_refused[i]);
+    cJSON_AddItemToArray(stores, one);
   }
   cJSON_AddNumberToObject(o, "failures", (double)s.failures);
   fails = cJSON_AddArrayToObject(o, "failed");

@@ -70,6 +70,24 @@ start_site s --books 40
 expect 3 'the store jsonl:/dev/full refused an item of this page: writing to "/dev/full": No space left' \
   --base "$SITE_s" --store jsonl:/dev/full
 grep -q "failures 40" "$T/out.txt" || fail "every detail not recorded: $(cat "$T/out.txt")"
+# A reader that goes away (jsonl:- | head -1): a store failure like any
+# other, not a SIGPIPE. The other store gets every book, the summary says
+# which store refused how many, and the run ends incomplete (3). The site
+# answers slowly, so that lines are still to come when head has gone.
+start_site slow --books 200 --delay 5
+set +e
+{ "$ACRAWL" books --base "$SITE_slow" --concurrency 4 --store jsonl:- --store "sqlite:$T/pipe.db" \
+    2>"$T/pipe.txt"; echo $? >"$T/pipe.rc"; } | head -1 >/dev/null
+set -e
+[ "$(cat "$T/pipe.rc")" = 3 ] || fail "jsonl:- | head: exit $(cat "$T/pipe.rc"): $(tail -5 "$T/pipe.txt")"
+grep -q "the store jsonl:- refused an item of this page: jsonl:-: the reader closed stdout (EPIPE)" \
+  "$T/pipe.txt" || fail "jsonl:- | head: the cause is not said: $(tail -5 "$T/pipe.txt")"
+grep -q "store jsonl:-: [0-9]* kept, [1-9][0-9]* refused" "$T/pipe.txt" ||
+  fail "jsonl:- | head: no count per store: $(tail -8 "$T/pipe.txt")"
+grep -q "store sqlite:$T/pipe.db: 200 kept, 0 refused" "$T/pipe.txt" ||
+  fail "jsonl:- | head: the other store: $(tail -8 "$T/pipe.txt")"
+[ "$(sqlite3 "$T/pipe.db" 'select count(*) from books')" = 200 ] || fail "jsonl:- | head: sqlite rows"
+
 # /dev/null is a stream, not a file to sync or cut: a complete crawl.
 expect 0 "books: complete" --base "$SITE_s" --store jsonl:/dev/null
 echo "ok: bad input"
