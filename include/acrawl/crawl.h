@@ -184,6 +184,9 @@ AC_EXTERN int ac_crawl_run(ac_crawl_t *crawl);
  * timeout), their items are stored and the state saved. A call with
  * hard = 1 (a second Ctrl-C) cancels what is in flight at once; the state
  * stays consistent (cancelled requests are not done and run again on resume).
+ * A hard stop also cuts the end of a finished crawl short: ac_crawl_run
+ * stops waiting for the item stores' flush (abort them after it returns),
+ * writes no more done marks and aborts the state, then returns AC_ECANCELED.
  */
 AC_EXTERN void ac_crawl_stop(ac_crawl_t *crawl, int hard);
 
@@ -206,6 +209,16 @@ AC_EXTERN int ac_crawl_follow(ac_crawl_t *crawl, const char *url, int callback, 
  */
 AC_EXTERN int ac_crawl_follow_again(ac_crawl_t *crawl, const char *url, int callback,
                                     int priority, const char *meta);
+
+/**
+ * Like ac_crawl_follow_again, but recorded in the crawl state as a new
+ * request (pending, then done or failed). For a page whose earlier answer
+ * turned out wrong after it was marked done (an empty list page that a
+ * later page proved transient): a crawl stopped before the new answer
+ * fetches it again on resume. Returns 1 or an error as ac_crawl_follow.
+ */
+AC_EXTERN int ac_crawl_refetch(ac_crawl_t *crawl, const char *url, int callback, int priority,
+                               const char *meta);
 
 /** A producer: follows requests, waiting whenever the frontier is full. */
 typedef int (*ac_crawl_producer_fn)(ac_crawl_t *crawl, void *arg);

@@ -318,6 +318,11 @@ static int books_main(void *arg, void **result) {
     cfg->crawl.progress = AC_PROGRESS_QUIET;
     cfg->crawl.summary = 0;
   }
+  if (cfg->signals > 0) {
+    /* Stopped while the stores were opening: nothing to crawl or save. */
+    cfg->exit_code = 128 + cfg->last_signal;
+    goto out;
+  }
   rc = ac_crawl_new(loop, &spider, &cfg->crawl, &cfg->c);
   if (rc != 0) {
     fprintf(stderr, "acrawl books: cannot start the crawl: %s\n", ac_strerror(rc));

@@ -44,6 +44,7 @@ struct fetch_cfg {
   ac_sem_t *sem;
   size_t failed;
   size_t done;
+  int out_errno; /* why writing stdout first failed, 0 while it has not */
 };
 
 struct job {
@@ -177,7 +178,9 @@ static void on_fetched(ac_session_t *session, int rc, ac_response_t *resp,
   struct job *job = userdata;
   struct fetch_cfg *cfg = job->cfg;
   (void)session;
+  errno = 0;
   print_result(cfg, job->url, rc, resp, err, now_seconds() - job->t0);
+  if (cfg->out_errno == 0 && ferror(stdout)) cfg->out_errno = errno != 0 ? errno : EIO;
   if (rc != 0) cfg->failed++;
   cfg->done++;
   ac_response_free(resp);
@@ -242,7 +245,9 @@ static int fetch_main(void *arg, void **result) {
     ac_session_free(cfg->session);
     return rc;
   }
-  for (i = 0; i < cfg->nurls && rc == 0; i++) {
+  /* A reader that went away (`| head`) ends the run: SIGPIPE is ignored,
+   * so a failed write to stdout is what says so. */
+  for (i = 0; i < cfg->nurls && rc == 0 && !ferror(stdout); i++) {
     char *url = strdup(cfg->urls[i]);
     if (url == NULL) rc = AC_ENOMEM;
     else rc = start_one(cfg, url);
@@ -251,10 +256,10 @@ static int fetch_main(void *arg, void **result) {
     struct batch b;
     memset(&b, 0, sizeof(b));
     b.in = cfg->in;
-    while (rc == 0 && !b.eof) {
+    while (rc == 0 && !b.eof && !ferror(stdout)) {
       rc = ac_run_in_thread(read_batch, &b);
       for (k = 0; k < b.n; k++) {
-        if (rc == 0) rc = start_one(cfg, b.lines[k]);
+        if (rc == 0 && !ferror(stdout)) rc = start_one(cfg, b.lines[k]);
         else free(b.lines[k]);
       }
       if (rc == 0 && b.err != 0) {
@@ -396,7 +401,12 @@ int ac__cli_fetch(int argc, char **argv) {
   if (cfg.in != NULL && cfg.in != stdin) fclose(cfg.in);
   free(cfg.urls);
   free_headers(&cfg);
-  fflush(stdout);
+  if (fflush(stdout) != 0 && cfg.out_errno == 0) cfg.out_errno = errno;
+  if (cfg.out_errno != 0) {
+    fprintf(stderr, "acrawl fetch: writing stdout failed (%s): stopped\n",
+            cfg.out_errno == EPIPE ? "EPIPE: its reader closed it" : strerror(cfg.out_errno));
+    return 1;
+  }
   if (rc != 0) {
     fprintf(stderr, "acrawl fetch: %s\n", ac_strerror(rc));
     return 1;

@@ -177,7 +177,7 @@ static int follow(ac_crawl_t *c, const char *url, int callback, int priority, co
   if (c == NULL || callback < 0 || (size_t)callback >= c->spider.ncallbacks) return AC_EINVAL;
   if (c->hard) return AC_ECANCELED;
   if ((rc = ac__crawl_url_parse(url, &u)) != 0) return rc;
-  if (!again) {
+  if (again == 0) {
     rc = ac__seen_add(&c->seen, u.key);
     if (rc <= 0) {
       if (rc == 0) c->st.duplicates++;
@@ -190,8 +190,8 @@ static int follow(ac_crawl_t *c, const char *url, int callback, int priority, co
     ac__crawl_url_free(&u);
     return AC_ENOMEM;
   }
-  r->again = again;
-  if (c->state != NULL && !again && (rc = ac__state_mark(c, r, 'p')) != 0) {
+  r->again = again == 1; /* a refetch (2) is recorded like a new request */
+  if (c->state != NULL && !r->again && (rc = ac__state_mark(c, r, 'p')) != 0) {
     creq_free(r);
     return rc;
   }
@@ -206,6 +206,11 @@ int ac_crawl_follow(ac_crawl_t *c, const char *url, int callback, int priority,
 int ac_crawl_follow_again(ac_crawl_t *c, const char *url, int callback, int priority,
                           const char *meta) {
   return follow(c, url, callback, priority, meta, 1);
+}
+
+int ac_crawl_refetch(ac_crawl_t *c, const char *url, int callback, int priority,
+                     const char *meta) {
+  return follow(c, url, callback, priority, meta, 2);
 }
 
 int ac__crawl_requeue(ac_crawl_t *c, const char *fetch, int callback, int priority,
@@ -290,7 +295,9 @@ static void record_failure(ac_crawl_t *c, ac__creq_t *r, int cause, int code, in
  * cannot even be queued is a state error like a write that fails later. */
 static void state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
   int rc;
-  if (c->state == NULL || r->again) return;
+  /* A hard stop writes no more marks: a put could wait on a stalled state
+   * forever, and an unmarked request is only fetched again on resume. */
+  if (c->state == NULL || r->again || c->hard) return;
   rc = ac__state_mark(c, r, status);
   if (rc != 0 && !c->hard && !c->state_error) {
     c->state_error = 1;
@@ -313,7 +320,9 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
     char why[640];
     snprintf(why, sizeof(why), "%s%s",
              r->refusal != NULL ? r->refusal : "a store refused an item of this page",
-             r->acks_refused < r->acks_total ? " (the other stores kept it)" : "");
+             c->opts.nstores > 1 && (size_t)__builtin_popcountll(r->refused_by) < c->opts.nstores
+                 ? " (the other stores kept it)"
+                 : "");
     record_failure(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, why);
     state_mark(c, r, 'f');
   } else {
@@ -337,21 +346,22 @@ static void on_item_ack(ac_store_t *store, int status, void *userdata) {
   ac_crawl_t *c = r->crawl;
   size_t k = 0;
   while (k < c->opts.nstores && c->opts.stores[k] != store) k++;
-  r->acks_total++;
   if (k < c->opts.nstores) {
     if (status == 0) c->store_ok[k]++;
     else c->store_refused[k]++;
   }
   if (status != 0) {
     r->acks_refused++;
+    if (k < 64) r->refused_by |= 1ull << k;
     if (r->refusal == NULL) {
       /* The store's last error is this item's: acks come right after the
        * write that refused it. */
       ac_store_stats_t st;
-      char why[600];
+      char why[600], uri[256];
       ac_store_stats(store, &st);
-      snprintf(why, sizeof(why), "the store %s refused an item of this page%s%s",
-               ac_store_uri(store), st.last_error[0] != '\0' ? ": " : "", st.last_error);
+      ac__crawl_uri_shown(ac_store_uri(store), uri, sizeof(uri));
+      snprintf(why, sizeof(why), "the store %s refused an item of this page%s%s", uri,
+               st.last_error[0] != '\0' ? ": " : "", st.last_error);
       r->refusal = ac__strdup(why); /* NULL on ENOMEM: mark_done says less */
     }
   }
@@ -374,8 +384,10 @@ static int marker_main(void *arg, void **result) {
     while ((l = ac__list_head(&c->done_list)) != NULL) {
       ac__creq_t *r = ac__container_of(l, ac__creq_t, link);
       ac__list_remove(l);
-      mark_done(c, r);
+      if (c->hard) creq_free(r); /* not marked: fetched again on resume */
+      else mark_done(c, r);
     }
+    if (c->hard) return 0;
     if (c->expected_dirty && c->state != NULL) {
       c->expected_dirty = 0;
       (void)ac__state_expected(c, c->st.expected);
@@ -467,6 +479,8 @@ static uint64_t retry_after_ms(ac_response_t *resp) {
   while (*v == ' ' || *v == '\t') v++;
   if (*v >= '0' && *v <= '9') {
     char *end;
+    /* delay-seconds is digits (a fraction is tolerated): not strtod's hex. */
+    if (strspn(v, "0123456789.") != strcspn(v, " \t")) return 0;
     s = strtod(v, &end);
     while (*end == ' ' || *end == '\t') end++;
     if (*end != '\0' || !(s >= 0)) return 0;
@@ -518,6 +532,7 @@ static int schedule_retry(ac_crawl_t *c, ac__creq_t *r, int cause, uint64_t ra_m
   }
   c->st.retries++;
   c->st.retries_by_cause[cause]++;
+  r->nitems = 0; /* items_stored counts the attempt that completes */
   if (c->opts.verbose && c->opts.progress != AC_PROGRESS_QUIET)
     fprintf(c->out, "%sretry %d of %s in %llu ms (%s)\n", c->tty ? "\r\033[K" : "",
             r->pub.attempt, r->fetch, (unsigned long long)delay, ac_crawl_cause_name(cause));
@@ -866,10 +881,19 @@ static void finish_task(ac_task_t **t, int cancel) {
 static int closing_main(void *arg, void **result) {
   ac_crawl_t *c = arg;
   (void)result;
+  c->closing_phase = 1; /* a hard stop cancels this task's flush waits */
   for (size_t i = 0; i < c->opts.nstores && !c->hard; i++) (void)ac_store_flush(c->opts.stores[i]);
+  c->closing_phase = 2; /* a hard stop cancels the marker */
   c->marker_stop = 1;
   ac_event_set(c->marker_wake);
   finish_task(&c->marker_task, c->hard);
+  /* From here a cancellation must not reach ac_store_close: it would turn
+   * the close into an abort finishing on its own, whose last acks would
+   * come after the crawl is freed. A hard stop aborts the state from
+   * another task instead (abort_state_main), and the close returns once
+   * the abort is over. A cancel the flush did not take is taken here. */
+  c->closing_phase = 3;
+  while (ac_task_cancel_pending(ac_task_current())) (void)ac_sleep(0);
   if (c->state != NULL) {
     if (c->hard) {
       ac_store_abort(c->state);
@@ -882,6 +906,14 @@ static int closing_main(void *arg, void **result) {
     }
     c->state = NULL;
   }
+  return 0;
+}
+
+/* A hard stop while the state is being closed (see closing_main). */
+static int abort_state_main(void *arg, void **result) {
+  ac_crawl_t *c = arg;
+  (void)result;
+  if (c->state != NULL) ac_store_abort(c->state);
   return 0;
 }
 
@@ -939,6 +971,7 @@ wind_down:
     finish_task(&c->closing_task, 0);
   else
     (void)closing_main(c, NULL); /* no task (ENOMEM): the same, without a hard stop */
+  finish_task(&c->abort_task, 0);
   finish_task(&c->progress_task, 1);
   c->st.elapsed_s = (double)(ac_now_us() - c->started_us) / 1e6;
   if (c->opts.progress != AC_PROGRESS_QUIET) ac__crawl_progress_line(c, 1);
@@ -964,12 +997,21 @@ void ac_crawl_stop(ac_crawl_t *c, int hard) {
     if (hard && !c->hard) {
       c->hard = 1;
       c->stopping = 1;
-      if (c->closing_task != NULL) (void)ac_task_cancel(c->closing_task);
+      if (c->closing_phase <= 1 && c->closing_task != NULL) (void)ac_task_cancel(c->closing_task);
       if (c->marker_task != NULL) (void)ac_task_cancel(c->marker_task);
+      if (c->closing_phase == 3 && c->state != NULL && c->abort_task == NULL)
+        (void)spawn(c, abort_state_main, c, "crawl-abort-state", &c->abort_task);
     }
     return;
   }
-  if (c->finished) return;
+  if (c->finished) {
+    /* Finished, its end not yet begun: the end will see the hard stop. */
+    if (hard) {
+      c->hard = 1;
+      c->stopping = 1;
+    }
+    return;
+  }
   if (c->stopping && (!hard || c->hard)) return;
   c->stopping = 1;
   if (hard) c->hard = 1;

@@ -108,7 +108,8 @@ typedef struct ac__creq {
   int parsed;            /* the callback returned 0 */
   int finished;          /* failed for good or abandoned: free once acks are in */
   char *refusal;         /* the first store refusal of one of its items, or NULL */
-  size_t acks_total, acks_refused;
+  size_t acks_refused;
+  uint64_t refused_by;   /* stores (by index, the first 64) that refused one of its items */
   size_t nitems;         /* items it emitted */
   int last_cause;
   int last_code;
@@ -168,6 +169,8 @@ struct ac_crawl {
   ac_task_t *run_task;
   ac_task_t *closing_task; /* flushes the stores and closes the state at the end */
   int closing;             /* the run is in that last phase */
+  int closing_phase;       /* 1 flushing the item stores, 2 the last marks, 3 the state */
+  ac_task_t *abort_task;   /* aborts the state on a hard stop in phase 3 */
   int running;
   int stopping;
   int hard;
@@ -199,6 +202,10 @@ struct ac_crawl {
   ac_event_t *quiet_ev; /* ac_crawl_notify_quiet */
   int tty;
 };
+
+/* stats.c: a store URI as shown to the user, without the password of a
+ * mongodb://user:password@host (the user stays, to tell stores apart). */
+void ac__crawl_uri_shown(const char *uri, char *out, size_t cap);
 
 /* stats.c: progress and the end. */
 void ac__crawl_progress_line(struct ac_crawl *c, int final);

@@ -69,14 +69,19 @@ static void list_url(const books_t *b, int page, char *url, size_t cap) {
            (long long)(page - 1) * b->page_size);
 }
 
+enum { FOLLOW = 0, FOLLOW_AGAIN, REFETCH };
+
 /* A list page's meta is its number (the first page's: FIRST_META). */
-static int follow_list(ac_crawl_t *c, books_t *b, int page, int again) {
+static int follow_list(ac_crawl_t *c, books_t *b, int page, int how) {
   char url[2048], meta[16];
   list_url(b, page, url, sizeof(url));
   if (page == b->first_page) snprintf(meta, sizeof(meta), "%s", FIRST_META);
   else snprintf(meta, sizeof(meta), "%d", page);
-  return again ? ac_crawl_follow_again(c, url, CB_LIST, PRIO_LIST, meta)
-               : ac_crawl_follow(c, url, CB_LIST, PRIO_LIST, meta);
+  switch (how) {
+  case FOLLOW_AGAIN: return ac_crawl_follow_again(c, url, CB_LIST, PRIO_LIST, meta);
+  case REFETCH: return ac_crawl_refetch(c, url, CB_LIST, PRIO_LIST, meta);
+  default: return ac_crawl_follow(c, url, CB_LIST, PRIO_LIST, meta);
+  }
 }
 
 static int page_of(const books_t *b, const ac_crawl_req_t *req) {
@@ -91,15 +96,15 @@ static int books_start(ac_crawl_t *c, void *data) {
       (rc = ac_event_new(ac_task_loop(ac_task_current()), &b->moved)) != 0)
     return rc;
   /* Done (or queued) in the run being resumed: read it again for the count. */
-  rc = follow_list(c, b, b->first_page, 0);
-  if (rc == 0) rc = follow_list(c, b, b->first_page, 1);
+  rc = follow_list(c, b, b->first_page, FOLLOW);
+  if (rc == 0) rc = follow_list(c, b, b->first_page, FOLLOW_AGAIN);
   if (rc < 0) return rc;
   {
     long long ahead = (long long)ac_crawl_concurrency(c) - 1;
     long long last = (long long)b->first_page + ahead;
     if (b->last_page > 0 && last > b->last_page) last = b->last_page;
     for (long long p = b->first_page + 1; p <= last; p++)
-      if ((rc = follow_list(c, b, (int)p, 0)) < 0) return rc;
+      if ((rc = follow_list(c, b, (int)p, FOLLOW)) < 0) return rc;
   }
   return 0;
 }
@@ -135,7 +140,7 @@ static int list_producer(ac_crawl_t *c, void *data) {
       continue;
     }
     b->next_page++;
-    if ((rc = follow_list(c, b, p, 0)) < 0) break;
+    if ((rc = follow_list(c, b, p, FOLLOW)) < 0) break;
     /* Seen before: on --resume, done in the run being resumed (no answer
      * will come), else queued already. */
     if (rc == 0 && p > b->answered_max) b->answered_max = p;
@@ -158,7 +163,7 @@ static void describe_body(ac_response_t *resp, char *out, size_t cap) {
   const char *ct = ac_response_header(resp, "Content-Type");
   size_t len, n = 0;
   const unsigned char *body = (const unsigned char *)ac_response_body(resp, &len);
-  char head[3 * 48 + 8];
+  char head[4 * 48 + 1]; /* each byte at most "\xHH" */
   for (size_t i = 0; i < len && i < 48; i++) {
     unsigned char ch = body[i];
     if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
@@ -265,7 +270,7 @@ static const char *id_text(const ac__json_span_t *id, char *out, size_t cap, con
 static void escape_id(const char *id, char *out, size_t cap) {
   size_t n = 0;
   int dots = strcmp(id, ".") == 0 || strcmp(id, "..") == 0;
-  for (const unsigned char *p = (const unsigned char *)id; *p && n + 4 < cap; p++) {
+  for (const unsigned char *p = (const unsigned char *)id; *p && n + 3 < cap; p++) {
     if (((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
          *p == '-' || *p == '_' || *p == '.') &&
         !(dots && *p == '.'))
@@ -276,11 +281,18 @@ static void escape_id(const char *id, char *out, size_t cap) {
   out[n] = '\0';
 }
 
-/* The detail page of one result; its meta is the id it is fetched for. */
-static int follow_detail(ac_crawl_t *c, books_t *b, const char *id) {
+/* The detail page of one result; its meta is the id it is fetched for.
+ * 1 (and a failure record) when the URL would not fit. */
+static int follow_detail(ac_crawl_t *c, books_t *b, const char *id, size_t index) {
   char url[4096], esc[3 * MAX_ID + 1];
   escape_id(id, esc, sizeof(esc));
-  snprintf(url, sizeof(url), "%s/api/book/%s", b->base, esc);
+  if (snprintf(url, sizeof(url), "%s/api/book/%s", b->base, esc) >= (int)sizeof(url)) {
+    char what[160];
+    snprintf(what, sizeof(what), "result %zu of the list page makes a detail URL over %zu bytes",
+             index, sizeof(url) - 1);
+    ac_crawl_fail_record(c, what);
+    return 1;
+  }
   return ac_crawl_follow(c, url, CB_DETAIL, PRIO_DETAIL, id);
 }
 
@@ -323,11 +335,12 @@ static int listing_moved(ac_crawl_t *c, books_t *b, int page, size_t nresults) {
   if (nresults > 0) {
     if (page > b->data_max) b->data_max = page;
     if (b->end_page > 0 && page > b->end_page) {
-      /* The empty page was a transient answer: read it again, list on. */
+      /* The empty page was a transient answer: read it again (pending in
+       * the state once more, as it was marked done), and list on. */
       int was = b->end_page;
       b->end_page = 0;
       ac_crawl_note(c, "list page %d listed books after the empty page %d: listing on", page, was);
-      if ((rc = follow_list(c, b, was, 1)) < 0) return rc;
+      if ((rc = follow_list(c, b, was, REFETCH)) < 0) return rc;
       if ((rc = start_producer(c, b)) != 0) return rc;
     }
   } else if (page < b->data_max) {
@@ -387,7 +400,7 @@ static int books_list(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *r
       ac_crawl_fail_record(c, what);
       continue;
     }
-    if ((rc = follow_detail(c, b, id)) < 0) break;
+    if ((rc = follow_detail(c, b, id, i + 1)) < 0) break;
     rc = 0;
   }
   ac__free(ids.v);
@@ -407,7 +420,13 @@ static int books_detail(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t 
    * garbled body is retried, never stored. */
   if (ac__json_scan(body, len, "id", &top, &id, &pos) != 0)
     return bad_body(c, resp, "the detail", pos, 0);
-  if (top != AC__JSON_OBJECT) return bad_body(c, resp, "the detail (not an object)", 0, 0);
+  if (top != AC__JSON_OBJECT) {
+    char seen[256], text[320];
+    describe_body(resp, seen, sizeof(seen));
+    snprintf(text, sizeof(text), "the detail is JSON but not an object: %s", seen);
+    ac_crawl_fail_reason(c, text);
+    return AC_EPARSE;
+  }
   if (id_text(&id, key, sizeof(key), &why) == NULL) {
     char text[160];
     snprintf(text, sizeof(text), "the detail has %s", why);

@@ -47,6 +47,21 @@ double ac__latency_quantile_ms(const ac__latency_t *l, double q) {
   return 0;
 }
 
+void ac__crawl_uri_shown(const char *uri, char *out, size_t cap) {
+  const char *auth = strstr(uri, "://"), *at, *colon, *end;
+  if (auth != NULL) {
+    auth += 3;
+    end = auth + strcspn(auth, "/?#");
+    at = memchr(auth, '@', (size_t)(end - auth));
+    colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon != NULL) {
+      snprintf(out, cap, "%.*s:***%s", (int)(colon - uri), uri, at);
+      return;
+    }
+  }
+  snprintf(out, cap, "%s", uri);
+}
+
 static void fmt_eta(char *buf, size_t cap, double s) {
   unsigned long t = (unsigned long)(s + 0.5);
   if (t >= 3600)
@@ -109,9 +124,12 @@ void ac__crawl_print_summary(ac_crawl_t *c) {
   /* Where the stores disagree, each one's count: which refused what. */
   for (size_t i = 0; i < c->opts.nstores; i++)
     if (c->store_refused[i] > 0) {
-      for (size_t k = 0; k < c->opts.nstores; k++)
-        fprintf(o, "  store %s: %llu kept, %llu refused\n", ac_store_uri(c->opts.stores[k]),
+      for (size_t k = 0; k < c->opts.nstores; k++) {
+        char uri[256];
+        ac__crawl_uri_shown(ac_store_uri(c->opts.stores[k]), uri, sizeof(uri));
+        fprintf(o, "  store %s: %llu kept, %llu refused\n", uri,
                 (unsigned long long)c->store_ok[k], (unsigned long long)c->store_refused[k]);
+      }
       break;
     }
   fprintf(o, "  latency p50 %.2f ms, p99 %.2f ms\n", s.latency_p50_ms, s.latency_p99_ms);
@@ -168,8 +186,10 @@ int ac_crawl_write_stats(const ac_crawl_t *c, const char *path) {
   stores = cJSON_AddArrayToObject(o, "stores");
   for (size_t i = 0; stores != NULL && i < c->opts.nstores; i++) {
     cJSON *one = cJSON_CreateObject();
+    char uri[256];
     if (one == NULL) break;
-    cJSON_AddStringToObject(one, "uri", ac_store_uri(c->opts.stores[i]));
+    ac__crawl_uri_shown(ac_store_uri(c->opts.stores[i]), uri, sizeof(uri));
+    cJSON_AddStringToObject(one, "uri", uri);
     cJSON_AddNumberToObject(one, "kept", (double)c->store_ok[i]);
     cJSON_AddNumberToObject(one, "refused", (double)c->store_refused[i]);
     cJSON_AddItemToArray(stores, one);

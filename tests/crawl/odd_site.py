@@ -14,7 +14,8 @@ MODE:
   count      the count says 10^12 books; the data ends after 3 pages, and
              page 2 answers an empty page on its first request
   transient  each URL answers 200 application/json with an HTML error page
-             on its first request, with an empty body on its second
+             (some in Chinese) on its first request, with an empty body on
+             its second
   shapes     bodies pretty-printed (CRLF, tabs), with a BOM, \\u and \\/
              escapes, chunked, under several JSON content types
   nulkey     book k3 has a member named "x\\u0000y": valid JSON that SQLite
@@ -88,6 +89,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         SEEN[self.path] += 1
         n = SEEN[self.path]
         if MODE == "transient" and n == 1:
+            if url.path != "/api/book/" and sum(url.path.encode()) % 2:
+                # A localised error page: its first bytes are all multi-byte.
+                return self.answer(200, "\u670d\u52a1\u5668\u9519\u8bef\uff0c\u8bf7\u7a0d\u540e"
+                                        "\u91cd\u8bd5\u3002\u7f51\u5173\u8d85\u65f6\u3002"
+                                        "<html></html>".encode())
             return self.answer(200, b"<html><head><title>502 Bad Gateway</title></head>"
                                     b"<body><center><h1>502 Bad Gateway</h1></center></body></html>")
         if MODE == "transient" and n == 2:

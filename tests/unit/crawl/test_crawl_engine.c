@@ -12,6 +12,7 @@
 #include "acrawl.h"
 #include "acrawl/crawl.h"
 #include "runner.h"
+#include "../store/store_test.h"
 
 #define MAX_NODES 4096
 
@@ -259,13 +260,15 @@ TEST_IMPL(crawl_engine_retry_after_forms) {
   time_t now = time(NULL), then = now + 2, before = now - 3600;
   strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", gmtime(&then));
   strftime(past, sizeof(past), "%a, %d %b %Y %H:%M:%S GMT", gmtime(&before));
-  graph_init(&g, 7, 6);
+  graph_init(&g, 9, 8);
   g.ra_text[1] = date;   /* about 1-2 s from now: waited */
-  g.ra_text[2] = "1e300"; /* capped by retry_after_max_ms: waited */
-  g.ra_text[3] = "inf";
+  g.ra_text[2] = "99999999999999999999999999"; /* capped by retry_after_max_ms: waited */
+  g.ra_text[3] = "inf";  /* not delay-seconds (digits), nor a date: the backoff */
   g.ra_text[4] = "nan";
-  g.ra_text[5] = past;   /* already over: the backoff */
+  g.ra_text[5] = past;   /* already over */
   g.ra_text[6] = "soon";
+  g.ra_text[7] = "1e300";
+  g.ra_text[8] = "0x10";
   ac_crawl_opts_init(&r.opts);
   r.opts.concurrency = 8;
   r.opts.retry_after_max_ms = 3000;
@@ -274,13 +277,118 @@ TEST_IMPL(crawl_engine_retry_after_forms) {
   graph_run(&g, &r);
   ASSERT_EQ(r.rc, 0);
   ASSERT_EQ(r.st.retry_after_waits, 2);
-  ASSERT_EQ(r.st.retries, 6);
+  ASSERT_EQ(r.st.retries, 8);
   ASSERT_GE(g.retried_after_ms[1] - g.first_429_ms[1], 500);
   ASSERT_GE(g.retried_after_ms[2] - g.first_429_ms[2], 3000 - 5);
-  for (int n = 3; n <= 6; n++)
+  for (int n = 3; n <= 8; n++)
     if (g.retried_after_ms[n] - g.first_429_ms[n] > 1000)
       AC__FAIL("node %d (Retry-After: %s) waited %llu ms", n, g.ra_text[n],
                (unsigned long long)(g.retried_after_ms[n] - g.first_429_ms[n]));
+}
+
+/* A refetch is recorded in the state like a new request: node 1's callback
+ * refetches node 0 (done long before) and stops the crawl before it runs;
+ * the state then says node 0 is pending, and a resume fetches it again.
+ * ac_crawl_follow_again (never recorded) left it done: lost on resume. */
+static int refetch_start(ac_crawl_t *c, void *data) {
+  graph_t *g = data;
+  char url[128];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/node/0", g->port);
+  return ac_crawl_follow(c, url, 0, 0, NULL) >= 0 ? 0 : AC_EIO;
+}
+
+static int refetch_parse(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *resp,
+                         void *data) {
+  graph_t *g = data;
+  char url[128];
+  (void)resp;
+  g->parsed++;
+  if (strstr(req->url, "/node/0") != NULL && g->stop_after == 0) {
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/node/1", g->port);
+    return ac_crawl_follow(c, url, 0, 0, NULL) >= 0 ? 0 : AC_EIO;
+  }
+  if (strstr(req->url, "/node/1") != NULL && g->stop_after == 0) {
+    g->stop_after = 1;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/node/0", g->port);
+    ASSERT_EQ(ac_crawl_refetch(c, url, 0, -1, "again"), 1);
+    ac_crawl_stop(c, 0);
+  }
+  return 0;
+}
+
+static const ac_spider_parse_fn refetch_callbacks[] = {refetch_parse};
+
+struct refetch_run {
+  graph_t *g;
+  const char *state;
+  int resume;
+  int rc;
+};
+
+static int refetch_main(void *arg, void **result) {
+  struct refetch_run *r = arg;
+  ac_spider_t spider = {"refetch", refetch_start, refetch_callbacks, 1, NULL, 0, r->g};
+  ac_crawl_opts_t o;
+  (void)result;
+  ac_crawl_opts_init(&o);
+  o.concurrency = 1;
+  o.progress = AC_PROGRESS_QUIET;
+  o.summary = 0;
+  o.state_path = r->state;
+  o.resume = r->resume;
+  ASSERT_EQ(ac_crawl_new(r->g->loop, &spider, &o, &r->g->crawl), 0);
+  r->rc = ac_crawl_run(r->g->crawl);
+  ac_crawl_free(r->g->crawl);
+  r->g->crawl = NULL;
+  if (r->resume) ASSERT_EQ(ac_server_shutdown(r->g->server, 1000), 0);
+  return 0;
+}
+
+static void refetch_once(struct refetch_run *r) {
+  ac_task_t *t;
+  ASSERT_EQ(ac_task_spawn(r->g->loop, refetch_main, r, NULL, &t), 0);
+  ASSERT_EQ(ac_loop_run_until_done(r->g->loop, t), 0);
+  ac_task_release(t);
+}
+
+/* The status the state holds for node 0 ("p", "d" or "f"). */
+static char node0_status(const char *state) {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  char s = '?';
+  ASSERT_EQ(sqlite3_open_v2(state, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT json_extract(doc,'$.s') FROM requests WHERE key LIKE "
+                               "'%/node/0'", -1, &st, NULL), SQLITE_OK);
+  if (sqlite3_step(st) == SQLITE_ROW) s = (char)sqlite3_column_text(st, 0)[0];
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return s;
+}
+
+TEST_IMPL(crawl_engine_refetch_is_pending_in_the_state) {
+  static graph_t g;
+  struct refetch_run r;
+  char dir[256], state[320];
+  st_mkdir(dir, sizeof(dir));
+  snprintf(state, sizeof(state), "%s/crawl.state", dir);
+  graph_init(&g, 2, 1);
+  memset(&r, 0, sizeof(r));
+  r.g = &g;
+  r.state = state;
+  refetch_once(&r);
+  ASSERT_EQ(r.rc, AC_ECANCELED);
+  ASSERT_EQ(g.hits[0], 1);
+  ASSERT_EQ(node0_status(state), 'p');
+  r.resume = 1;
+  refetch_once(&r);
+  ASSERT_EQ(r.rc, 0);
+  ASSERT_EQ(g.hits[0], 2);
+  ASSERT_EQ(g.hits[1], 1);
+  ASSERT_EQ(node0_status(state), 'd');
+  ASSERT_EQ(ac_server_free(g.server), 0);
+  ASSERT_EQ(ac_loop_close(g.loop), 0);
+  st_rmdir(dir);
 }
 
 TEST_IMPL(crawl_engine_rate_limit) {

@@ -409,6 +409,17 @@ TEST_IMPL(http_integ_fetch_cli) {
   ASSERT_UEQ(strlen(out), HT_SMALL_LEN);
   ASSERT(memcmp(out, ht_small_body(), HT_SMALL_LEN) == 0);
 
+  /* A reader that goes away (| head -1): fetch stops, says so, exits 1;
+   * it used to die of SIGPIPE, and with SIGPIPE ignored it fetched on. */
+  snprintf(cmd, sizeof(cmd),
+           "e=$(mktemp) && seq 1 100000 | sed 's|.*|http://127.0.0.1:%d/small.json|' | "
+           "{ '%s' fetch -i - -c 4 2>$e; echo \"rc=$?\" >>$e; } | head -1 >/dev/null; "
+           "cat $e; rm -f $e",
+           port, AC_TEST_ACRAWL_BIN);
+  ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 0);
+  ASSERT_NOT_NULL(strstr(out, "acrawl fetch: writing stdout failed (EPIPE: its reader closed it)"));
+  ASSERT_NOT_NULL(strstr(out, "rc=1"));
+
   /* Bad input: exit 2, nothing on stdout. */
   snprintf(cmd, sizeof(cmd), "'%s' fetch -c 0 http://127.0.0.1:%d/ 2>/dev/null",
            AC_TEST_ACRAWL_BIN, port);
