@@ -757,8 +757,8 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
     opts = &defaults;
   }
   if (opts->concurrency == 0 || opts->frontier_cap == 0 || opts->retry_cap == 0 ||
-      opts->retries < 0 || !(opts->rate == 0 || (opts->rate >= 0.001 && opts->rate <= 1e6)) || (opts->nstores > 0 && opts->stores == NULL) ||
-      (opts->resume && opts->state_path == NULL))
+      opts->retries < 0 || !(opts->rate == 0 || (opts->rate >= 0.001 && opts->rate <= 1e6)) ||
+      (opts->nstores > 0 && opts->stores == NULL) || (opts->resume && opts->state_path == NULL))
     return AC_EINVAL;
   c = ac__calloc(1, sizeof(*c));
   if (c == NULL) return AC_ENOMEM;
@@ -997,7 +997,9 @@ void ac_crawl_stop(ac_crawl_t *c, int hard) {
     if (hard && !c->hard) {
       c->hard = 1;
       c->stopping = 1;
-      if (c->closing_phase <= 1 && c->closing_task != NULL) (void)ac_task_cancel(c->closing_task);
+      /* Only once it runs: a task cancelled before its start never runs,
+       * and this one must (it stops the marker and closes the state). */
+      if (c->closing_phase == 1 && c->closing_task != NULL) (void)ac_task_cancel(c->closing_task);
       if (c->marker_task != NULL) (void)ac_task_cancel(c->marker_task);
       if (c->closing_phase == 3 && c->state != NULL && c->abort_task == NULL)
         (void)spawn(c, abort_state_main, c, "crawl-abort-state", &c->abort_task);

@@ -343,7 +343,7 @@ static int listing_moved(ac_crawl_t *c, books_t *b, int page, size_t nresults) {
       if ((rc = follow_list(c, b, was, REFETCH)) < 0) return rc;
       if ((rc = start_producer(c, b)) != 0) return rc;
     }
-  } else if (page < b->data_max) {
+  } else if (page <= b->data_max) {
     char why[160];
     snprintf(why, sizeof(why), "list page %d is empty, but page %d listed books", page,
              b->data_max);
