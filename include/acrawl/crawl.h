@@ -24,7 +24,8 @@
  * each other would never wake): depth-first, by at most one fan-out per
  * level of the site. So a spider should follow long runs of
  * pages from a producer (ac_crawl_produce, which just waits), and give the
- * pages that link to fewer new pages a higher priority (the books spider:
+ * pages that link to fewer new pages a higher priority (a list-and-detail
+ * spider:
  * details before list pages; a site tree: deeper pages first). A spider
  * whose every callback follows more than it consumes, breadth-first, can
  * grow the frontier past its cap through that last consumer. The dedup set
@@ -247,7 +248,8 @@ AC_EXTERN int ac_crawl_emit(ac_crawl_t *crawl, const char *key, const void *doc,
 AC_EXTERN size_t ac_crawl_concurrency(const ac_crawl_t *crawl);
 
 /** Tell the progress line how many requests the crawl will make in all (for
- * the ETA): the books spider knows it from the first list page's count. */
+ * the ETA): a spider of a paginated list may know it from the first page's
+ * item count. */
 AC_EXTERN void ac_crawl_set_expected(ac_crawl_t *crawl, uint64_t requests);
 
 /** From a callback: a readable reason for the failure it is about to return
@@ -338,24 +340,6 @@ AC_EXTERN int ac_crawl_failure_at(const ac_crawl_t *crawl, size_t i, ac_crawl_fa
  * Returns 0 or AC_EIO.
  */
 AC_EXTERN int ac_crawl_write_stats(const ac_crawl_t *crawl, const char *path);
-
-/* ------------------------------------------------------------ spiders */
-
-/** The book site (the tutorial's spa5.scrape.center): list pages
- * `<base>/api/book/?limit=L&offset=O`, then `<base>/api/book/<id>` for each
- * book, each emitted with its id as key and the detail body as document. */
-typedef struct ac_books_opts {
-  const char *base_url;  /* "https://spa5.scrape.center" when NULL. Copied. */
-  int page_size;         /* 18 when 0 */
-  int first_page;        /* 1-based; 1 when 0 */
-  int last_page;         /* 0: from the first page's count */
-} ac_books_opts_t;
-
-/** Make the books spider: returns 0, AC_EINVAL (a base URL that is not
- * http(s)://host..., a page range that is empty), AC_ENOMEM. Free with
- * ac_spider_books_free after the crawl. */
-AC_EXTERN int ac_spider_books_new(const ac_books_opts_t *opts, ac_spider_t *out);
-AC_EXTERN void ac_spider_books_free(ac_spider_t *spider);
 
 #ifdef __cplusplus
 }

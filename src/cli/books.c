@@ -19,6 +19,7 @@
 #include "acrawl.h"
 #include "acrawl/crawl.h"
 #include "acrawl/store.h"
+#include "cli/books_spider.h"
 #include "cli/cli.h"
 
 #define MAX_STORES 8
@@ -26,7 +27,7 @@
 enum { EXIT_COMPLETE = 0, EXIT_FATAL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3, EXIT_STATE = 4 };
 
 typedef struct books_cfg {
-  ac_books_opts_t books;
+  books_spider_opts_t books;
   ac_crawl_opts_t crawl;
   const char *stores[MAX_STORES];
   size_t nstores;
@@ -286,7 +287,7 @@ static int books_main(void *arg, void **result) {
   size_t opened = 0;
   (void)result;
 
-  rc = ac_spider_books_new(&cfg->books, &spider);
+  rc = books_spider_new(&cfg->books, &spider);
   if (rc != 0) {
     fprintf(stderr, "acrawl books: bad --base '%s': an absolute http:// or https:// URL is needed\n",
             cfg->books.base_url);
@@ -380,7 +381,7 @@ out:
   if (cfg->signals >= 2) cfg->exit_code = 128 + cfg->last_signal;
   ac_crawl_free(cfg->c);
   cfg->c = NULL;
-  ac_spider_books_free(&spider);
+  books_spider_free(&spider);
   free(state);
   return 0;
 }

@@ -30,6 +30,17 @@ for exe in shared static; do
 done
 ldd "$prefix/shared" | grep -q "$prefix" || { echo "shared build did not link the installed libacrawl"; exit 1; }
 
+# The library ships the runtime, HTTP, stores and the crawl engine: nothing of
+# any one site. The replica and the books spider belong to the tool.
+libdir=$(pkg-config --variable=libdir acrawl)
+if nm -D --defined-only "$libdir/libacrawl.so" | grep -iE 'book|site|spider'; then
+  echo "libacrawl.so exports site-specific symbols (above)"; exit 1
+fi
+if grep -rniE '(AC_EXTERN|typedef|struct).*(book|replica)' "$prefix/include/acrawl" \
+  "$prefix/include/acrawl.h"; then
+  echo "the installed headers declare something of the book site (above)"; exit 1
+fi
+
 # The MongoDB module (when built) is installed, and the installed acrawl finds
 # it although the prefix is not the configured one: its error is the
 # unreachable server's, not a missing module's.
