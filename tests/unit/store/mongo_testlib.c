@@ -145,8 +145,9 @@ void mongo_server_start(struct mongo_server *s) {
   }
   int rc = mongo_sh("sh '%s/setup.sh' '%s'", AC_TEST_MONGO_DIR, AC_TEST_MONGO_MODULES);
   if (rc == 77) {
-    fprintf(stderr, "node or npm not found: the MongoDB stand-in cannot run (make deps "
-                    "installs them, or set ACRAWL_TEST_MONGODB_URI to a real server): skipped\n");
+    /* setup.sh said why: node or npm missing, or the registry out of reach. */
+    fprintf(stderr, "the MongoDB stand-in cannot run (make test-deps installs node and npm, "
+                    "or set ACRAWL_TEST_MONGODB_URI to a real server): skipped\n");
     exit(77);
   }
   ASSERT_EQ(rc, 0);
