@@ -1,6 +1,8 @@
 # Thin wrapper over CMake so that the usual words work:
-#   make deps    install the Debian packages the build and the tests need (root)
-#   make         build (build/)
+#   make deps    install the Debian packages the build and `make books` need (root)
+#   make test-deps  those and what the tests need (nginx, httpbin, valgrind, node, ...)
+#   make bench-deps those and what the benchmarks' peers need (wrk, aiohttp, Scrapy)
+#   make         build (build/); CMAKE_FLAGS apply to an already configured tree too
 #   make test    build, then run every test with ctest
 #   make asan    build (build-asan/) and run the suite under ASan + UBSan
 #   make books   build, then the main job: the 9,040-book replica crawled into
@@ -10,7 +12,8 @@
 #                (bench/crawl.sh: nginx, wrk, Python aiohttp/uvloop/Scrapy)
 #   make fuzz    build the libFuzzer targets with clang (build-fuzz/) and run
 #                each for FUZZ_TIME seconds (default 30) through ctest -L fuzz
-#   make install install into PREFIX (default /usr/local)
+#   make install install into PREFIX (default /usr/local), whatever the tree
+#                was configured with
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 UCONTEXT_BUILD ?= build-ucontext
@@ -22,14 +25,14 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 BOOKS_ARGS ?=
 
-.PHONY: all build test asan fuzz bench bench-crawl books deps install clean
+.PHONY: all build test asan fuzz bench bench-crawl books deps test-deps bench-deps install clean
 
 all: build
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
-
-build: $(BUILD)/CMakeCache.txt
+# Configured on every build: a second run is quick, and CMAKE_FLAGS given to
+# `make` on a tree configured before still take effect.
+build:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
@@ -56,10 +59,16 @@ bench-crawl: build
 	./bench/crawl.sh $(BUILD)
 
 deps:
-	./scripts/deps.sh
+	./scripts/deps.sh build
+
+test-deps:
+	./scripts/deps.sh test
+
+bench-deps:
+	./scripts/deps.sh bench
 
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(UCONTEXT_BUILD) $(FUZZ_BUILD)

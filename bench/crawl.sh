@@ -34,7 +34,7 @@ workers=${NGINX_WORKERS:-1}
 sections=${SECTIONS:-nginx delay faults}
 only=${ONLY:-.}
 
-skip() { echo "crawl.sh: $* (make deps)" >&2; exit 77; }
+skip() { echo "crawl.sh: $* (make bench-deps)" >&2; exit 77; }
 for tool in nginx wrk curl scrapy /usr/bin/time "$py"; do
   command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
 done

@@ -18,7 +18,7 @@ rounds=${2:-3}
 sizes=${3:-10000 500}
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
-$py -c 'import aiohttp' 2>/dev/null || { echo "delay_burst: python3-aiohttp not installed (make deps)" >&2; exit 77; }
+$py -c 'import aiohttp' 2>/dev/null || { echo "delay_burst: python3-aiohttp not installed (make bench-deps)" >&2; exit 77; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 dir=$(mktemp -d /tmp/ac_delay_burst.XXXXXX)
 site_pid=

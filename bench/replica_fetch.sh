@@ -18,9 +18,9 @@ targets=${3:-site nginx}
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3   # Debian's python3, with python3-aiohttp
 for tool in wrk nginx curl $py; do
-  command -v $tool >/dev/null 2>&1 || { echo "replica_fetch: $tool not found (make deps)" >&2; exit 77; }
+  command -v $tool >/dev/null 2>&1 || { echo "replica_fetch: $tool not found (make bench-deps)" >&2; exit 77; }
 done
-$py -c 'import aiohttp' 2>/dev/null || { echo "replica_fetch: python3-aiohttp not installed (make deps)" >&2; exit 77; }
+$py -c 'import aiohttp' 2>/dev/null || { echo "replica_fetch: python3-aiohttp not installed (make bench-deps)" >&2; exit 77; }
 dir=$(mktemp -d /tmp/ac_replica_fetch.XXXXXX)
 chmod 755 "$dir"
 site_pid=

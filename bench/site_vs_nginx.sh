@@ -6,12 +6,12 @@
 #   bench/site_vs_nginx.sh [BUILD_DIR] [SECONDS]
 #
 # nginx runs one worker (acrawl site is one loop thread), without access log,
-# with sendfile and an open-file cache. Needs wrk and nginx (make deps).
+# with sendfile and an open-file cache. Needs wrk and nginx (make bench-deps).
 set -eu
 build=${1:-build}
 secs=${2:-5}
 for tool in wrk nginx curl; do
-  command -v $tool >/dev/null 2>&1 || { echo "site_vs_nginx: $tool not found (make deps)" >&2; exit 77; }
+  command -v $tool >/dev/null 2>&1 || { echo "site_vs_nginx: $tool not found (make bench-deps)" >&2; exit 77; }
 done
 dir=$(mktemp -d /tmp/ac_site_nginx.XXXXXX)
 # nginx's worker may run as nobody: it must be able to read the bodies.

@@ -5,7 +5,7 @@
 # JSON Lines at once: every book exactly once in each, equal to the data set,
 # and each JSON Lines document on one line.
 . "$(dirname "$0")/lib.sh"
-command -v nginx >/dev/null || { echo "skip: nginx not installed (make deps)"; exit 77; }
+command -v nginx >/dev/null || { echo "skip: nginx not installed (make test-deps)"; exit 77; }
 dump_books
 root=$T/www
 mkdir -p "$root/list/18" "$root/api/book" "$T/logs"

@@ -46,11 +46,11 @@ static void write_all(void *be, struct ac__books *books) {
 static void compare_with_python(const struct mongo_server *s, const char *coll, const char *truth) {
   char plain[1100];
   mongo_plain_uri(s, plain, sizeof(plain));
-  if (access("/usr/bin/python3", X_OK) != 0) AC__FAIL("/usr/bin/python3 not found (make deps)");
+  if (access("/usr/bin/python3", X_OK) != 0) AC__FAIL("/usr/bin/python3 not found (make test-deps)");
   int rc = mongo_sh("/usr/bin/python3 '%s/mongo_dump.py' '%s' %s '%s' --expect '%s' --key id %s >&2",
                     AC_TEST_TOOLS_DIR, plain, MONGO_TEST_DB, coll, truth,
                     s->real ? "" : "--lossy-int64");
-  if (rc == 77) AC__FAIL("pymongo not found under /usr/bin/python3 (python3-pymongo: make deps)");
+  if (rc == 77) AC__FAIL("pymongo not found under /usr/bin/python3 (python3-pymongo: make test-deps)");
   ASSERT_EQ(rc, 0);
 }
 
