@@ -5,7 +5,7 @@
  * a top-level array member (a list page's ids).
  *
  * Why not cJSON: a crawl checks every detail body before storing it as is,
- * and a tree costs about as much CPU as the request (notes/json.md); cJSON
+ * and a tree costs about as much CPU as the request itself; cJSON
  * is also lenient (invalid UTF-8, trailing garbage, strings cut at \u0000).
  * Scanning without a tree is several times cheaper and stricter.
  */
