@@ -1,8 +1,8 @@
 #!/bin/sh
 # Interleaved rounds of several bench_fetch binaries (say, builds of
 # successive commits) and wrk on one URL, 64 in flight: the median CPU
-# microseconds per request of each. Used for the before/after table of
-# docs/BENCHMARKS.md; on a shared machine only interleaved runs compare.
+# microseconds per request of each: to compare a change with the commit
+# before it. On a shared machine only interleaved runs compare.
 #
 #   bench/fetch_ab.sh URL BENCH_FETCH... (ROUNDS=5 by default)
 url=$1; shift

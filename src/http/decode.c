@@ -6,8 +6,8 @@
  *
  * One exception, for speed: a body that is gzip alone (what nearly every
  * server sends) is first gathered, up to GATHER_MAX bytes, and decoded at
- * the end in one call to libdeflate, which takes 8.6 µs where zlib's
- * streaming inflate takes 15.6 on a 3 KB book page (docs/BENCHMARKS.md). The
+ * the end in one call to libdeflate, which is faster on a book page than
+ * zlib's streaming inflate. The
  * output size comes from the gzip trailer and is capped at FAST_OUT_MAX, so
  * memory stays bounded. Whatever the fast path does not take whole (a larger
  * body or output, several members, bytes after the stream, a zlib stream
