@@ -33,5 +33,6 @@ AC_EXTERN const char *ac_version_info(void);
 #include "acrawl/http.h"
 #include "acrawl/server.h"
 #include "acrawl/store.h"
+#include "acrawl/crawl.h"
 
 #endif /* ACRAWL_H */
