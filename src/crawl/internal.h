@@ -219,7 +219,25 @@ int ac__state_loader(ac_crawl_t *c, void *arg); /* producer: pending requests ba
 int ac__state_mark(struct ac_crawl *c, const ac__creq_t *r, char status);
 int ac__state_expected(struct ac_crawl *c, uint64_t expected);
 
-/* engine.c, for state.c: put a request back in the frontier (it is already
+/* frontier.c: the heaps' orders, a request's end, a pop (one per permit of
+ * avail), the consumer the current task is (NULL outside consumers) and the
+ * retry pump's task. */
+int ac__creq_ready_less(const struct ac__heap_node *a, const struct ac__heap_node *b);
+int ac__creq_delayed_less(const struct ac__heap_node *a, const struct ac__heap_node *b);
+void ac__creq_free(ac__creq_t *r);
+ac__creq_t *ac__crawl_pop_ready(struct ac_crawl *c);
+ac__consumer_t *ac__crawl_consumer(struct ac_crawl *c);
+int ac__crawl_pump_main(void *arg, void **result);
+
+/* outcome.c: the consumer and marker tasks. */
+int ac__crawl_consumer_main(void *arg, void **result);
+int ac__crawl_marker_main(void *arg, void **result);
+
+/* engine.c: end the crawl when nothing is left to do (or tell a producer
+ * waiting for answers that none will come). */
+void ac__crawl_check_finished(struct ac_crawl *c);
+
+/* frontier.c, for state.c: put a request back in the frontier (it is already
  * in the state and in seen). AWAITS for room. 1, or an error. */
 int ac__crawl_requeue(struct ac_crawl *c, const char *fetch, int callback, int priority,
                       const char *meta);
