@@ -25,7 +25,7 @@
  * Before the count is known, the start also asks for the next list pages,
  * as many as the crawl has consumers: otherwise the first round trip
  * carries one request while every other consumer waits (a whole round on a
- * slow site: 100 ms of 3.7 s at 256 in flight). On a site with fewer pages
+ * slow site). On a site with fewer pages
  * the extra ones answer an empty `results`: at most concurrency - 1 wasted
  * requests, once.
  */
