@@ -1,5 +1,5 @@
 /*
- * libFuzzer over the server's request parser (src/http/server_parse.c),
+ * libFuzzer over the server's request parser (src/server/parse.c),
  * without sockets: the input is fed in pieces, as reads would deliver it,
  * and every complete request is inspected the way the connection does
  * (URL split, header lookups, body) before the parser is reset for the next
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http/server_internal.h"
+#include "server/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http/cookie.h"
+#include "client/h1/cookie.h"
 #include "common/alloc.h"
-#include "http/internal.h"
+#include "client/internal.h"
 #include "http_testlib.h"
 #include "runner.h"
 

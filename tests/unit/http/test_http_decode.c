@@ -1,5 +1,5 @@
 /*
- * The Content-Encoding decoders (src/http/decode.c) against real encoders:
+ * The Content-Encoding decoders (src/client/h1/decode.c) against real encoders:
  * zlib for gzip and deflate (zlib-wrapped and raw), libbrotlienc for br, all
  * made at test time. Every body is fed whole, byte by byte and in random
  * splits, since the network cuts a body anywhere. Bad input (corrupt,
@@ -16,7 +16,7 @@
 
 #include "acrawl.h"
 #include "common/alloc.h"
-#include "http/decode.h"
+#include "client/h1/decode.h"
 #include "runner.h"
 
 /* ---- bodies ---- */

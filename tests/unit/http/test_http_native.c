@@ -1,5 +1,5 @@
 /*
- * The native HTTP/1.1 path (src/http/h1.h) where it differs from libcurl's
+ * The native HTTP/1.1 path (src/client/h1/h1.h) where it differs from libcurl's
  * inner workings: a pooled connection closed under a request, interim 1xx
  * heads, bodies that end with the connection, chunked bodies with
  * extensions and trailers, bytes past a response, a redirect handed over

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "http/internal.h"
+#include "client/internal.h"
 #include "runner.h"
 
 static void add(struct ac__headers *h, const char *line) {

@@ -7,7 +7,7 @@
 
 #include "acrawl.h"
 #include "common/alloc.h"
-#include "http/server_internal.h"
+#include "server/internal.h"
 #include "runner.h"
 
 static int h_none(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {

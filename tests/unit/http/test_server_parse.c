@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "acrawl.h"
-#include "http/server_internal.h"
+#include "server/internal.h"
 #include "runner.h"
 
 /* Feed everything; returns the status of the last feed. */

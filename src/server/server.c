@@ -17,7 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "http/server_internal.h"
+#include "server/internal.h"
 
 #define SERVER_MAGIC 0x53525652u /* "SRVR" */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/internal.h"
+#include "client/internal.h"
 
 ac_response_t *ac__response_new(size_t max_body) {
   ac_response_t *r = ac__calloc(1, sizeof(*r));

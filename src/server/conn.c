@@ -19,7 +19,7 @@
 #include <time.h>
 #endif
 
-#include "http/server_internal.h"
+#include "server/internal.h"
 
 #define LINGER_MS 1000            /* reading what a refused client still sends */
 #define LINGER_MAX_BYTES (1u << 20)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/internal.h"
+#include "client/internal.h"
 
 void ac_request_opts_init(ac_request_opts_t *o) {
   memset(o, 0, sizeof(*o));

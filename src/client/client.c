@@ -24,8 +24,8 @@
 
 #include <stdlib.h>
 
-#include "http/h1.h"
-#include "http/internal.h"
+#include "client/h1/h1.h"
+#include "client/internal.h"
 
 /* libcurl's global state, once per process. */
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;

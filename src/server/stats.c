@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "http/server_internal.h"
+#include "server/internal.h"
 
 static uint64_t hash(const char *s) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/server_internal.h"
+#include "server/internal.h"
 
 const char *ac__status_reason(int status) {
   switch (status) {

@@ -9,8 +9,8 @@
  * The rules mirrored are libcurl 7.88's (lib/cookie.c, Curl_cookie_add, as
  * patched by Debian 12 and built with libpsl), for a plain http:// request.
  */
-#ifndef AC_HTTP_COOKIE_H
-#define AC_HTTP_COOKIE_H
+#ifndef AC_CLIENT_H1_COOKIE_H
+#define AC_CLIENT_H1_COOKIE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -50,4 +50,4 @@ int ac__http_cookie_line(const char *set_cookie, const char *host, const char *p
  * libcurl takes at most 50 from one response (MAX_SET_COOKIE_AMOUNT). */
 int ac__http_cookie_store(CURL *easy, const char *set_cookie, const char *host, const char *path);
 
-#endif /* AC_HTTP_COOKIE_H */
+#endif /* AC_CLIENT_H1_COOKIE_H */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/server_internal.h"
+#include "server/internal.h"
 
 enum { ELEM_NONE = 0, ELEM_URL, ELEM_NAME, ELEM_VALUE };
 

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/h1.h"
-#include "http/internal.h"
+#include "client/h1/h1.h"
+#include "client/internal.h"
 
 void ac__h1_url_free(struct ac__h1_url *u) {
   ac__free(u->buf);

@@ -15,8 +15,8 @@
  *   h1.c          connections (pool, DNS cache, connect), the response parser,
  *                 redirects, timeouts, the hand-over to libcurl.
  */
-#ifndef AC_HTTP_H1_H
-#define AC_HTTP_H1_H
+#ifndef AC_CLIENT_H1_H
+#define AC_CLIENT_H1_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -115,4 +115,4 @@ int ac__h1_store_cookie(ac_session_t *s, const char *value, size_t len, const ch
 /* Close the session's idle native connections and forget its DNS cache. */
 void ac__h1_session_close(ac_session_t *s);
 
-#endif /* AC_HTTP_H1_H */
+#endif /* AC_CLIENT_H1_H */

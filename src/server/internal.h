@@ -1,17 +1,17 @@
 /*
- * The server's private declarations, shared by the files of src/http/server*.
+ * The server's private declarations, shared by the files of src/server/.
  *
  * Pieces:
- *   server_parse.c  the request parser: http-parser driven from a buffer, with
- *                   every limit applied; no sockets, so libFuzzer can drive it;
- *   server_conn.c   a connection: libuv reads into a bounded buffer and wakes
- *                   the connection's task, which parses, dispatches and loops;
- *   server_resp.c   responses: head building, writes that await the kernel;
- *   server.c        the server: listen, accept with a cap, routes, shutdown;
- *   server_stats.c  counters, and the bounded table of client addresses.
+ *   parse.c   the request parser: http-parser driven from a buffer, with
+ *             every limit applied; no sockets, so libFuzzer can drive it;
+ *   conn.c    a connection: libuv reads into a bounded buffer and wakes
+ *             the connection's task, which parses, dispatches and loops;
+ *   resp.c    responses: head building, writes that await the kernel;
+ *   server.c  the server: listen, accept with a cap, routes, shutdown;
+ *   stats.c   counters, and the bounded table of client addresses.
  */
-#ifndef AC_HTTP_SERVER_INTERNAL_H
-#define AC_HTTP_SERVER_INTERNAL_H
+#ifndef AC_SERVER_INTERNAL_H
+#define AC_SERVER_INTERNAL_H
 
 #include <http_parser.h>
 #include <uv.h>
@@ -189,7 +189,7 @@ void ac__server_conn_gone(ac_server_t *s);
 void ac__server_make_room(ac_server_t *s);
 void ac__server_date(ac_server_t *s, const char **line, size_t *len);
 
-/* server_conn.c */
+/* conn.c */
 int ac__conn_start(ac_server_t *s);
 /* Write bufs fully (awaits while the kernel is full). */
 int ac__conn_write(struct ac__conn *c, uv_buf_t *bufs, unsigned nbufs);
@@ -201,15 +201,15 @@ int ac__conn_quiet(struct ac__conn *c);
 /* Wake an idle connection's task so it closes (server closing). */
 void ac__conn_wake_idle(struct ac__conn *c);
 
-/* server_resp.c */
+/* resp.c */
 void ac__resp_init(ac_server_resp_t *r, struct ac__conn *c, int is_head);
 /* Finish after the handler: default body, 500, or cut the connection. */
 int ac__resp_finish(ac_server_resp_t *r, int handler_rc);
 const char *ac__status_reason(int status);
 
-/* server_stats.c */
+/* stats.c */
 struct ac__srv_client *ac__stats_client(ac_server_t *s, const char *addr);
 void ac__stats_request_begin(ac_server_t *s, struct ac__srv_client *c);
 void ac__stats_request_end(ac_server_t *s, struct ac__srv_client *c);
 
-#endif /* AC_HTTP_SERVER_INTERNAL_H */
+#endif /* AC_SERVER_INTERNAL_H */

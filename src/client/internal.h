@@ -1,5 +1,5 @@
 /*
- * The HTTP client's private declarations, shared by the files of src/http/.
+ * The HTTP client's private declarations, shared by the files of src/client/.
  *
  *   client.c    the session: libcurl's multi_socket interface on the loop
  *               (one uv_poll per socket, one uv_timer), completions, cancel;
@@ -10,8 +10,8 @@
  *   headers.c   the header store: lines kept in order, looked up ignoring case;
  *   await.c     ac_session_request: the awaiting form over ac_session_send.
  */
-#ifndef AC_HTTP_INTERNAL_H
-#define AC_HTTP_INTERNAL_H
+#ifndef AC_CLIENT_INTERNAL_H
+#define AC_CLIENT_INTERNAL_H
 
 #include <curl/curl.h>
 #include <uv.h>
@@ -210,4 +210,4 @@ int ac__http_call_to_curl(struct ac_http_call *call, const ac_request_opts_t *o,
 /* curl_global_init, once per process, thread-safe. 0 or AC_EIO. */
 int ac__http_global_init(void);
 
-#endif /* AC_HTTP_INTERNAL_H */
+#endif /* AC_CLIENT_INTERNAL_H */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/internal.h"
+#include "client/internal.h"
 
 void ac__headers_init(struct ac__headers *h) { memset(h, 0, sizeof(*h)); }
 

@@ -13,8 +13,8 @@
  * caps at 16 MiB). A decompression bomb therefore reaches the caller's body
  * cap through the sink instead of growing a buffer here.
  */
-#ifndef AC_HTTP_DECODE_H
-#define AC_HTTP_DECODE_H
+#ifndef AC_CLIENT_H1_DECODE_H
+#define AC_CLIENT_H1_DECODE_H
 
 #include <stddef.h>
 
@@ -65,4 +65,4 @@ int ac__http_decoder_decoded_whole(const ac__http_decoder_t *d);
 /* NULL is fine. */
 void ac__http_decoder_free(ac__http_decoder_t *d);
 
-#endif /* AC_HTTP_DECODE_H */
+#endif /* AC_CLIENT_H1_DECODE_H */

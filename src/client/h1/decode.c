@@ -14,7 +14,7 @@
  * labelled gzip, corrupt or truncated data) is replayed through the
  * streaming path instead, which decides and reports exactly as before.
  */
-#include "http/decode.h"
+#include "client/h1/decode.h"
 
 #include <limits.h>
 #include <stdint.h>

@@ -26,10 +26,10 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "http/cookie.h"
-#include "http/decode.h"
-#include "http/h1.h"
-#include "http/internal.h"
+#include "client/h1/cookie.h"
+#include "client/h1/decode.h"
+#include "client/h1/h1.h"
+#include "client/internal.h"
 
 #define DNS_TTL_MS 60000u      /* as libcurl's DNS cache */
 #define DNS_CACHE_MAX 64u

@@ -11,7 +11,7 @@
  * jar (get_netscape_format), with the few fields that line cannot hold
  * (an empty path) replaced by one that matches the same requests.
  */
-#include "http/cookie.h"
+#include "client/h1/cookie.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "http/internal.h"
+#include "client/internal.h"
 #include "runtime/internal.h"
 
 struct http_wait {
