@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "client/internal.h"
-#include "runtime/internal.h"
+#include "runtime/ext.h"
 
 struct http_wait {
   struct ac__wait w;
@@ -53,7 +53,7 @@ int ac_session_request(ac_session_t *s, const ac_request_opts_t *opts, ac_respon
   if (task == NULL) goto fail;
   rc = AC_EINVAL;
   if (s == NULL || opts == NULL || out == NULL || s->magic != AC__SESSION_MAGIC ||
-      s->loop != task->loop)
+      s->loop != ac_task_loop(task))
     goto fail;
   rc = ac__wait_check(task);
   if (rc != 0) goto fail;

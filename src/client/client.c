@@ -296,8 +296,7 @@ static void sock_close(struct ac__http_sock *sk) {
   if (sock_by_fd(s, sk->fd) == sk) s->byfd[sk->fd] = NULL;
   set_parked(sk, 0);
   ac__list_remove(&sk->node);
-  sk->loop->nclosing++;
-  uv_close((uv_handle_t *)&sk->poll, on_sock_closed);
+  ac__loop_close(sk->loop, (uv_handle_t *)&sk->poll, on_sock_closed);
 }
 
 /* CURLOPT_CLOSESOCKETFUNCTION: stop polling before the fd is closed (after
@@ -401,7 +400,7 @@ static struct ac__http_sock *sock_new(ac_session_t *s, CURL *easy, curl_socket_t
     fail_socket(s, easy, AC_ENOMEM);
     return NULL;
   }
-  rc = uv_poll_init_socket(&s->loop->uv, &sk->poll, fd);
+  rc = uv_poll_init_socket(ac_loop_uv(s->loop), &sk->poll, fd);
   if (rc != 0) {
     ac__free(sk);
     fail_socket(s, easy, rc);
@@ -585,7 +584,7 @@ int ac_session_new(ac_loop_t *loop, const ac_session_opts_t *opts, ac_session_t 
     ac__free(s);
     return rc;
   }
-  uv_timer_init(&loop->uv, &s->timer);
+  uv_timer_init(ac_loop_uv(loop), &s->timer);
   s->timer.data = s;
   /* An idle session must not keep the loop running, a busy one must (its
    * timer may be all that is armed while a name resolves): the timer is
@@ -617,11 +616,7 @@ int ac_session_free(ac_session_t *s) {
   }
   s->magic = 0;
   ac__h1_session_close(s); /* its idle connections; the busy ones closed with their calls */
-  if (s->reap.queued) { /* every call it was queued for is gone already */
-    ac__list_remove(&s->reap.node);
-    s->reap.queued = 0;
-    if (--s->loop->nready == 0) uv_idle_stop(&s->loop->idle);
-  }
+  ac__loop_soon_cancel(s->loop, &s->reap); /* every call it was queued for is gone */
   /* Closing the pooled connections makes libcurl report CURL_POLL_REMOVE
    * for their sockets; whatever it did not report is closed here. */
   s->in_curl = 1;
@@ -631,8 +626,7 @@ int ac_session_free(ac_session_t *s) {
   while (!ac__list_empty(&s->socks))
     sock_close(ac__container_of(s->socks.next, struct ac__http_sock, node));
   session_destroy(s);
-  s->loop->nclosing++;
-  uv_close((uv_handle_t *)&s->timer, on_timer_closed);
+  ac__loop_close(s->loop, (uv_handle_t *)&s->timer, on_timer_closed);
   return 0;
 }
 

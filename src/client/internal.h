@@ -19,7 +19,7 @@
 #include "acrawl.h"
 #include "common/alloc.h"
 #include "common/list.h"
-#include "runtime/internal.h"
+#include "runtime/ext.h"
 
 /* Caps on what a server may make us store, besides the caller's max_body. */
 #define AC__HTTP_MAX_HEADER_BYTES (256u * 1024u)

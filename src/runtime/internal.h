@@ -1,23 +1,7 @@
 /*
- * The runtime's private declarations, shared by the files of src/runtime/ and
- * by the layers above (http/ will suspend tasks the same way).
- *
- * How a task waits (the one protocol every primitive follows):
- *
- *   1. rc = ac__wait_check(task): refuse to start a wait when a cancellation
- *      or an expired timeout is pending (returns it, consuming a cancel);
- *   2. link a `struct ac__wait` (on the task's stack) into the object's
- *      waiter list, with an abort function;
- *   3. rc = ac__task_suspend(w): the task yields to the loop;
- *   4. the object calls ac__task_wake(task, status) when the wait is over:
- *      the task goes on the ready queue and, when the loop resumes it,
- *      ac__task_suspend returns status.
- *
- * Cancellation and timeouts call w->abort: AC__ABORT_NOW means the wait was
- * unlinked and the task may be woken with the interrupt status at once;
- * AC__ABORT_LATER means the object will wake the task itself (with
- * w->interrupt); AC__ABORT_NEVER means the wait cannot be interrupted (a
- * worker thread running) and the interrupt stays pending for the next wait.
+ * The runtime's private declarations, shared by the files of src/runtime/
+ * only. What the layers above may do with a loop and its tasks is declared
+ * in runtime/ext.h (included here), and nothing else of this file is theirs.
  */
 #ifndef AC_RUNTIME_INTERNAL_H
 #define AC_RUNTIME_INTERNAL_H
@@ -29,24 +13,9 @@
 #include "common/heap.h"
 #include "common/list.h"
 #include "runtime/coro.h"
+#include "runtime/ext.h"
 
 /* ------------------------------------------------------------ the loop */
-
-/* Something to run on the loop's stack at the next turn (FIFO). A task's
- * resumption is one; so are deferred done callbacks. */
-struct ac__soon {
-  struct ac__list node;
-  void (*run)(struct ac__soon *s);
-  unsigned queued : 1;
-};
-
-struct ac__timer {
-  struct ac__heap_node node;
-  uint64_t due;             /* uv_hrtime() in µs (not the loop's cached ms) */
-  uint64_t seq;             /* FIFO among equal deadlines */
-  void (*cb)(struct ac__timer *t);
-  unsigned active : 1;
-};
 
 struct ac_loop {
   uv_loop_t uv;
@@ -74,14 +43,7 @@ struct ac_loop {
   unsigned running : 1;
 };
 
-/* Queue s to run at the loop's next turn (no-op if already queued). */
-void ac__loop_soon(ac_loop_t *loop, struct ac__soon *s);
 
-void ac__timer_init(struct ac__timer *t, void (*cb)(struct ac__timer *t));
-void ac__timer_start(ac_loop_t *loop, struct ac__timer *t, uint64_t timeout_ms);
-/* The same with an absolute deadline in ac_now_us's microseconds. */
-void ac__timer_start_at(ac_loop_t *loop, struct ac__timer *t, uint64_t due_us);
-void ac__timer_stop(ac_loop_t *loop, struct ac__timer *t);
 /* Sets up the loop's timer handle; returns 0 or an AC_E* code. */
 int ac__timers_init(ac_loop_t *loop);
 /* Closes it; calls ac__loop_handle_closed once it is closed. */
@@ -89,46 +51,8 @@ void ac__timers_close(ac_loop_t *loop);
 /* Whether h is the loop's own timer handle. */
 int ac__timers_own(const ac_loop_t *loop, const uv_handle_t *h);
 
-/* Called by libuv close callbacks of handles the loop tracks. */
-void ac__loop_handle_closed(ac_loop_t *loop);
 void ac__signals_close_all(ac_loop_t *loop);
 int ac__signal_is_ours(ac_loop_t *loop, const uv_handle_t *h);
-
-/* ------------------------------------------------------- waiting */
-
-enum ac__abort_result { AC__ABORT_NOW, AC__ABORT_LATER, AC__ABORT_NEVER };
-
-struct ac__wait {
-  ac_task_t *task;
-  struct ac__list node;     /* in the object's waiter list */
-  enum ac__abort_result (*abort)(struct ac__wait *w);
-  int interrupt;            /* the status an abort delivers (set before abort) */
-  unsigned aborting : 1;    /* abort returned AC__ABORT_LATER: wake pending */
-  void *data;               /* per-primitive: the item of a queue wait, etc. */
-  /* Called instead of waking the task when a waitable settles (multi-waits);
-   * NULL means wake the task with status 0. */
-  void (*notify)(struct ac__wait *w);
-};
-
-/* Returns 0 if the task may start a wait, else AC_ECANCELED (consumed) or
- * AC_ETIMEDOUT (an enclosing timeout scope expired). */
-int ac__wait_check(ac_task_t *task);
-/* Suspend the current task in wait w (already linked); returns its status. */
-int ac__task_suspend(struct ac__wait *w);
-/* Put a suspended task on the ready queue; its wait returns status. */
-void ac__task_wake(ac_task_t *task, int status);
-/* The running task, or NULL; sets *err to AC_ENOTASK when NULL. */
-ac_task_t *ac__task_require(int *err);
-/* Interrupt a task's current wait with status (cancel or timeout). Returns 1
- * if the wait was interrupted (now or later), 0 if it could not be. */
-int ac__task_interrupt(ac_task_t *task, int status);
-/* Await target's end without reading its outcome: 0 once it is finished, else
- * the interruption (AC_ECANCELED / AC_ETIMEDOUT) that ended the wait. */
-int ac__task_await_finish(ac_task_t *self, ac_task_t *target);
-/* Common abort: unlink from the waiter list. */
-enum ac__abort_result ac__wait_abort_unlink(struct ac__wait *w);
-/* Wake every waiter of a list with status; each is unlinked first. */
-void ac__wake_all(struct ac__list *waiters, int status);
 
 /* --------------------------------------------- waitables: tasks, futures */
 

@@ -126,6 +126,20 @@ void ac_loop_set_unretrieved_handler(ac_loop_t *loop, ac_unretrieved_cb cb, void
   loop->unretrieved_data = cb != NULL ? userdata : NULL;
 }
 
+void ac__loop_soon_cancel(ac_loop_t *loop, struct ac__soon *s) {
+  if (!s->queued) return;
+  ac__list_remove(&s->node);
+  s->queued = 0;
+  if (--loop->nready == 0) uv_idle_stop(&loop->idle);
+}
+
+void ac__loop_closing_add(ac_loop_t *loop) { loop->nclosing++; }
+
+void ac__loop_close(ac_loop_t *loop, uv_handle_t *h, uv_close_cb cb) {
+  loop->nclosing++;
+  uv_close(h, cb);
+}
+
 void ac__loop_handle_closed(ac_loop_t *loop) { loop->nclosing--; }
 
 static void on_close_count(uv_handle_t *h) { ac__loop_handle_closed(h->loop->data); }

@@ -54,7 +54,7 @@ void ac__conn_kill(struct ac__conn *c, int reset) {
   if (c->handle_closing) return;
   c->handle_closing = 1;
   c->reading = 0;
-  c->server->loop->nclosing++;
+  ac__loop_closing_add(c->server->loop);
   /* SO_LINGER 0 then close: the kernel sends RST instead of FIN. */
   if (!reset || uv_tcp_close_reset(&c->tcp, on_closed) != 0)
     uv_close((uv_handle_t *)&c->tcp, on_closed);
@@ -454,8 +454,7 @@ static int conn_main(void *arg, void **result) {
 }
 
 static void on_reject_closed(uv_handle_t *h) {
-  ac_loop_t *loop = h->loop->data;
-  ac__loop_handle_closed(loop);
+  ac__loop_handle_closed(h->data);
   ac__free(h);
 }
 
@@ -480,7 +479,7 @@ int ac__conn_start(ac_server_t *s) {
   ac__list_init(&c->idle_node);
   ac__reqparse_init(&c->parse, s->opts.max_head_size, s->opts.max_headers,
                     s->opts.max_body_size);
-  uv_tcp_init(&s->loop->uv, &c->tcp);
+  uv_tcp_init(ac_loop_uv(s->loop), &c->tcp);
   c->tcp.data = c;
   rc = uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp);
   if (rc == 0) rc = ac_task_spawn(s->loop, conn_main, c, &topts, &task);
@@ -490,8 +489,8 @@ int ac__conn_start(ac_server_t *s) {
     uv_tcp_t *h = (uv_tcp_t *)c;
     ac__reqparse_free(&c->parse);
     ac__free(c->in);
-    s->loop->nclosing++;
-    uv_close((uv_handle_t *)h, on_reject_closed); /* c begins with its tcp handle */
+    h->data = s->loop;
+    ac__loop_close(s->loop, (uv_handle_t *)h, on_reject_closed); /* c begins with its tcp handle */
     return rc;
   }
   ac_task_release(task); /* it runs to its end; conn_main keeps c->task */

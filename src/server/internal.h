@@ -18,7 +18,8 @@
 
 #include "acrawl.h"
 #include "acrawl/server.h"
-#include "runtime/internal.h"
+#include "common/alloc.h"
+#include "runtime/ext.h"
 
 #define AC__SRV_MAX_PARAMS 8
 

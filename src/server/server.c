@@ -276,7 +276,7 @@ int ac_server_listen(ac_server_t *s, const char *host, int port) {
   if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
       uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)
     return AC_EINVAL;
-  rc = uv_tcp_init(&s->loop->uv, &s->listener);
+  rc = uv_tcp_init(ac_loop_uv(s->loop), &s->listener);
   if (rc != 0) return rc;
   s->listener.data = s;
   s->listener_open = 1;
@@ -317,8 +317,7 @@ static void on_listener_closed(uv_handle_t *h) {
 
 static void close_listener(ac_server_t *s) {
   if (!s->listener_open || uv_is_closing((uv_handle_t *)&s->listener)) return;
-  s->loop->nclosing++;
-  uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+  ac__loop_close(s->loop, (uv_handle_t *)&s->listener, on_listener_closed);
 }
 
 void ac_server_close(ac_server_t *s) {
@@ -380,7 +379,7 @@ static void on_grace_over(struct ac__timer *t) {
 
 static enum ac__abort_result abort_drain(struct ac__wait *w) {
   struct drain_wait *d = ac__container_of(w, struct drain_wait, w);
-  ac__timer_stop(w->task->loop, &d->timer);
+  ac__timer_stop(ac_task_loop(w->task), &d->timer);
   ac__list_remove(&w->node);
   return AC__ABORT_NOW;
 }

@@ -135,8 +135,7 @@ static void conn_close(struct ac__h1_conn *c) {
   }
   if (c->req != NULL) c->req->conn = NULL;
   c->req = NULL;
-  c->loop->nclosing++;
-  uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+  ac__loop_close(c->loop, (uv_handle_t *)&c->tcp, on_conn_closed);
 }
 
 /* The request is over with this connection: back to the pool when its
@@ -805,7 +804,7 @@ static void connect_new(struct ac__h1_req *rq) {
   c->port = rq->url.port;
   memcpy(c->host, rq->url.host, hlen + 1);
   ac__list_init(&c->node);
-  rc = uv_tcp_init(&s->loop->uv, &c->tcp);
+  rc = uv_tcp_init(ac_loop_uv(s->loop), &c->tcp);
   if (rc != 0) {
     ac__free(c);
     fail_later(rq, rc);
@@ -863,7 +862,7 @@ static void set_port(struct h1_addrs *as, unsigned port) {
 
 static struct ac__h1_dns_entry *dns_find(ac_session_t *s, const char *name) {
   size_t i;
-  uint64_t now = uv_now(&s->loop->uv);
+  uint64_t now = uv_now(ac_loop_uv(s->loop));
   for (i = 0; i < s->h1_ndns; i++) {
     struct ac__h1_dns_entry *e = &s->h1_dns[i];
     if (strcmp(e->name, name) == 0) return e->expires > now ? e : NULL;
@@ -899,7 +898,7 @@ static void dns_store(ac_session_t *s, const char *name, const struct h1_addrs *
     e->name = copy;
   }
   e->addrs = *as;
-  e->expires = uv_now(&s->loop->uv) + DNS_TTL_MS;
+  e->expires = uv_now(ac_loop_uv(s->loop)) + DNS_TTL_MS;
 }
 
 static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res) {
@@ -967,13 +966,13 @@ static void resolve_and_send(struct ac__h1_req *rq) {
   lk->loop = s->loop;
   if (rq->connect_timeout_ms > 0)
     ac__timer_start(s->loop, &rq->connect_timer, rq->connect_timeout_ms);
-  rc = uv_getaddrinfo(&s->loop->uv, &lk->gai, on_resolved, rq->url.host, NULL, &hints);
+  rc = uv_getaddrinfo(ac_loop_uv(s->loop), &lk->gai, on_resolved, rq->url.host, NULL, &hints);
   if (rc != 0) {
     ac__free(lk);
     fail_later(rq, rc);
     return;
   }
-  s->loop->nclosing++;
+  ac__loop_closing_add(s->loop);
   rq->lookup = lk;
 }
 
