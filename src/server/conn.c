@@ -77,6 +77,28 @@ static void stamp_enable(struct ac__conn *c) {
 /* The kernel's receive time of the first queued byte, on ac_now_us's clock,
  * or 0. It comes on the wall clock: its age now is moved to the monotonic
  * one (a wall clock set meanwhile could only make it the read time). */
+/* The wall clock and ac_now_us read as one instant: the stamp is in wall
+ * time and the arrival is wanted in ac_now_us's. A thread preempted between
+ * the two reads would shift the arrival by the time it lost, so the wall
+ * read is bracketed by two monotonic ones, and the tightest of a few tries
+ * is taken at its midpoint. */
+static uint64_t wall_and_now(struct timespec *wall) {
+  uint64_t best_gap = UINT64_MAX, best_now = 0;
+  int i;
+  for (i = 0; i < 3 && best_gap > 20; i++) {
+    struct timespec w;
+    uint64_t before = ac_now_us(), after;
+    clock_gettime(CLOCK_REALTIME, &w);
+    after = ac_now_us();
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      best_now = before + best_gap / 2;
+      *wall = w;
+    }
+  }
+  return best_now;
+}
+
 static uint64_t stamp_peek(struct ac__conn *c) {
   union {
     char buf[CMSG_SPACE(sizeof(struct timespec))];
@@ -96,13 +118,12 @@ static uint64_t stamp_peek(struct ac__conn *c) {
   m.msg_controllen = sizeof(ctl.buf);
   if (recvmsg(fd, &m, MSG_PEEK | MSG_DONTWAIT) <= 0) return 0;
   for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
-    struct timespec at, wall;
+    struct timespec at, wall = {0, 0};
     int64_t age_us;
     uint64_t now;
     if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_TIMESTAMPNS) continue;
     memcpy(&at, CMSG_DATA(cm), sizeof(at));
-    clock_gettime(CLOCK_REALTIME, &wall);
-    now = ac_now_us();
+    now = wall_and_now(&wall);
     age_us = ((int64_t)wall.tv_sec - (int64_t)at.tv_sec) * 1000000 +
              ((int64_t)wall.tv_nsec - (int64_t)at.tv_nsec) / 1000;
     if (age_us <= 0 || (uint64_t)age_us > now) return now;
