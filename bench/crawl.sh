@@ -1,7 +1,7 @@
 #!/bin/bash
-# The whole book site crawled (issue 4's benchmarks): acrawl books against the
-# tutorial's crawler, its queue-and-consumers variant, Scrapy, and wrk and
-# curl --parallel fetching the same 9,543 URLs as the limit.
+# The whole book site crawled: acrawl books against the tutorial's crawler,
+# its queue-and-consumers variant, Scrapy, and wrk and curl --parallel
+# fetching the same 9,543 URLs as the limit.
 #
 #   bench/crawl.sh [BUILD_DIR] [RUNS]        (defaults: build 3)
 #

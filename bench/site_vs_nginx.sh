@@ -1,7 +1,7 @@
 #!/bin/sh
 # acrawl site against nginx serving the same bodies from files, under wrk:
-# one detail URL and one list URL each (issue 3: the replica must be at least
-# as fast as nginx, so that it is never what limits a client benchmark).
+# one detail URL and one list URL each (the replica must be at least as fast
+# as nginx, so that it is never what limits a client benchmark).
 #
 #   bench/site_vs_nginx.sh [BUILD_DIR] [SECONDS]
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The tutorial's "complete async crawler" (section 7 of ../shared/seed): a
+"""The tutorial's "complete async crawler" (section 7 of docs/tutorial.md): a
 dynamic crawl queue that list pages feed and N consumer tasks drain, so that
 all N are busy all the time. A peer for bench/crawl.sh.
 

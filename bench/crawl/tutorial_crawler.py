@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The tutorial's own book crawler (section 7 of ../shared/seed), as a peer
+"""The tutorial's own book crawler (section 7 of docs/tutorial.md), as a peer
 for bench/crawl.sh: two phases, each an asyncio.gather of every task under
 one asyncio.Semaphore(CONCURRENCY), one aiohttp.ClientSession.
 
