@@ -470,8 +470,8 @@ AC_EXTERN int ac_run_in_thread(ac_work_fn work, void *arg);
  *
  * Why: Linux grows the table by doubling, and in a process with threads each
  * doubling puts the thread that opened the descriptor to sleep for an RCU
- * grace period (10-16 ms measured on a 2-core VM). Opening 10,000 sockets from
- * the loop otherwise stalls it six times. Growing the table once, early,
+ * grace period (milliseconds). Opening 10,000 sockets from the loop otherwise
+ * stalls it six times. Growing the table once, early,
  * costs one grace period at most, none without threads. It is process-wide
  * and never undone; a table larger than needed costs 8 bytes per entry.
  *

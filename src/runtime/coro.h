@@ -11,7 +11,7 @@
  *   - x86-64 and aarch64: acrawl's own switch (coro_switch_<arch>.S), which
  *     saves the callee-saved registers plus the FP control state and resumes
  *     with an indirect jmp/br (not ret: that would mispredict);
- *   - anything else, or AC_CORO_UCONTEXT=ON: glibc ucontext (about 50x slower,
+ *   - anything else, or AC_CORO_UCONTEXT=ON: glibc ucontext (much slower:
  *     one sigprocmask syscall per switch).
  *
  * Stacks come from a pool: mmap'd, with a PROT_NONE guard page below, reused

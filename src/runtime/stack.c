@@ -23,10 +23,10 @@
  * however deep its last coroutine went it holds at most that much memory.
  * The first UNTRIMMED_CACHED are spared because they are reused next: a loop
  * that starts tasks about as fast as others finish never pays the syscall,
- * which was ~160 of the ~190 ns of a coroutine's life. The trim does not
- * first measure how deep the stack went (so high_water stays unused): madvise
- * on untouched pages is cheaper than asking which were touched (mincore,
- * ~300 ns), and costs more only when deep pages were touched, when it pays.
+ * which would otherwise be most of a short coroutine's cost. The trim does
+ * not first measure how deep the stack went (so high_water stays unused):
+ * madvise on untouched pages is cheaper than asking which were touched
+ * (mincore), and costs more only when deep pages were touched, when it pays.
  *
  * Tools: every stack is registered with valgrind for as long as it is mapped
  * (or else valgrind takes each switch for a huge stack-pointer move: "client
