@@ -94,7 +94,8 @@ typedef struct ac_server_opts {
    * request; Linux). A server that is busy when a request comes in then
    * still knows when it came: a handler that answers a fixed time after
    * arrival (the replica's --delay) does not add its own queueing to every
-   * answer. 0 (the default): the arrival is when the server read the bytes. */
+   * answer. 0 (the default, which spares that system call per request): the
+   * arrival is when the server read the bytes. */
   int stamp_arrival;
 } ac_server_opts_t;
 
