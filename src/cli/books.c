@@ -11,6 +11,7 @@
  * a second signal stops at once, even while the stores are being flushed).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +22,17 @@
 #include "acrawl/store.h"
 #include "cli/books_spider.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #define MAX_STORES 8
 
-enum { EXIT_COMPLETE = 0, EXIT_FATAL = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3, EXIT_STATE = 4 };
+enum { EXIT_COMPLETE = 0, EXIT_FATAL = 1, EXIT_USAGE = AC__EXIT_USAGE, EXIT_INCOMPLETE = 3, EXIT_STATE = 4 };
 
 typedef struct books_cfg {
   books_spider_opts_t books;
   ac_crawl_opts_t crawl;
-  const char *stores[MAX_STORES];
-  size_t nstores;
+  struct ac__opt_list stores; /* --store */
+  double timeout_s;           /* --timeout, 0: not given */
   const char *state;
   const char *stats;
   int quiet;
@@ -41,186 +43,109 @@ typedef struct books_cfg {
   int exit_code;
 } books_cfg_t;
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: acrawl books [options]\n"
-          "\n"
-          "Crawl the book site through its JSON API: list pages\n"
-          "  BASE/api/book/?limit=L&offset=O, then BASE/api/book/ID for every book,\n"
-          "and upsert each book by id into the stores. A live progress line on a\n"
-          "terminal (log lines otherwise), a summary at the end. Ctrl-C stops\n"
-          "gracefully (requests in flight finish, stores are flushed, the state is\n"
-          "saved); a second Ctrl-C stops at once. --resume continues a stopped or\n"
-          "killed crawl without fetching again what is stored.\n"
-          "\n"
-          "options:\n"
-          "  --base URL          the site (default https://spa5.scrape.center; the local\n"
-          "                      replica: acrawl site --port 8080, then http://127.0.0.1:8080)\n"
-          "  --store URI         where books go; repeatable (default sqlite:books.db):\n"
-          "                        sqlite:PATH  jsonl:PATH  jsonl:-  mongodb://HOST:PORT/DB.COLL\n"
-          "  --state FILE        the crawl state for --resume (default: beside the first\n"
-          "                      sqlite: or jsonl: store, as PATH.state; else acrawl-books.state)\n"
-          "  --resume            continue from the state instead of starting afresh\n"
-          "  --concurrency N     requests in flight (default 16)\n"
-          "  --per-host N        requests in flight to one host (default: concurrency)\n"
-          "  --rate R            requests per second to one host, 0.001 to 1e6\n"
-          "                      (default 0: no limit)\n"
-          "  --throttle          back off when the site answers 429/503 or times out\n"
-          "  --retry-after-host  a Retry-After pauses the whole host, not just that request\n"
-          "  --page-size N       books per list page (default 18)\n"
-          "  --pages FIRST-LAST  only these list pages (1-based; default: all, from count)\n"
-          "  --retries N         retries of a failed request (default 4)\n"
-          "  --timeout S         seconds for one request, 0.001 to 86400 (default 30)\n"
-          "  --max-body BYTES    fail a response bigger than this (default 16 MiB)\n"
-          "  --no-compression    do not ask for gzip (saves CPU on a fast link)\n"
-          "  --user-agent UA     the User-Agent header\n"
-          "  --stats FILE        write the summary as JSON\n"
-          "  --quiet             no progress and no summary\n"
-          "  --verbose           also log every retry and failure as it happens\n"
-          "  -h, --help          print this help\n"
-          "\n"
-          "Exit status: 0 complete, 1 nothing could be crawled (the error says why),\n"
-          "2 bad usage, 3 incomplete (failed pages listed), 4 the crawl state could not\n"
-          "be written (--resume may fetch again), 130/143 stopped by a signal.\n");
-}
-
-static int parse_size(const char *opt, const char *v, long min, long max, long *out) {
-  char *end;
-  long x;
-  errno = 0;
-  x = strtol(v, &end, 10);
-  if (errno != 0 || end == v || *end != '\0' || x < min || x > max) {
-    fprintf(stderr, "acrawl books: %s wants a whole number from %ld to %ld, not '%s'\n", opt, min,
-            max, v);
-    return -1;
-  }
-  *out = x;
+/* --pages FIRST-LAST (or one page: N) into the spider's options. */
+static int parse_pages(void *field, const char *v) {
+  books_spider_opts_t *b = field;
+  uint64_t first, last;
+  char num[24];
+  const char *dash = strchr(v, '-');
+  size_t n = dash != NULL ? (size_t)(dash - v) : strlen(v);
+  if (n >= sizeof(num)) return -1;
+  memcpy(num, v, n);
+  num[n] = '\0';
+  if (ac__opts_uint(num, 1, 100000000, &first) != 0) return -1;
+  if (dash == NULL) last = first;
+  else if (ac__opts_uint(dash + 1, first, 100000000, &last) != 0) return -1;
+  b->first_page = (int)first;
+  b->last_page = (int)last;
   return 0;
 }
 
-/* A number in [min, max] (finite: "inf" and "nan" are refused, and so are
- * values so small that strtod reports an underflow), or exactly 0 where
- * zero_ok (an option's "none"). */
-static int parse_double(const char *opt, const char *v, double min, double max, int zero_ok,
-                        double *out) {
-  char *end;
-  double x;
-  errno = 0;
-  x = strtod(v, &end);
-  if (end != v && *end == '\0' && zero_ok && x == 0 && errno == 0) {
-    *out = 0;
-    return 0;
-  }
-  if (errno != 0 || end == v || *end != '\0' || !(x >= min && x <= max)) {
-    fprintf(stderr, "acrawl books: %s wants %sa number from %g to %g, not '%s'\n", opt,
-            zero_ok ? "0 or " : "", min, max, v);
-    return -1;
-  }
-  *out = x;
-  return 0;
-}
+#define AT(f) AC__OPT_AT(books_cfg_t, f)
 
+static const struct ac__opt books_opts[] = {
+    {.name = "base", .type = AC__OPT_STR, AT(books.base_url), .arg = "URL",
+     .help = "the site (default https://spa5.scrape.center; the local\n"
+             "replica: acrawl site --port 8080, then http://127.0.0.1:8080)"},
+    {.name = "store", .type = AC__OPT_LIST, AT(stores), .max = MAX_STORES, .arg = "URI",
+     .help = "where books go; repeatable (default sqlite:books.db):\n"
+             "  sqlite:PATH  jsonl:PATH  jsonl:-  mongodb://HOST:PORT/DB.COLL"},
+    {.name = "state", .type = AC__OPT_STR, AT(state), .arg = "FILE",
+     .help = "the crawl state for --resume (default: beside the first\n"
+             "sqlite: or jsonl: store, as PATH.state; else acrawl-books.state)"},
+    {.name = "resume", .type = AC__OPT_FLAG, AT(crawl.resume),
+     .help = "continue from the state instead of starting afresh"},
+    {.name = "concurrency", .short_name = 'c', .type = AC__OPT_UINT, AT(crawl.concurrency),
+     .min = 1, .max = 100000, .arg = "N", .help = "requests in flight (default 16)"},
+    {.name = "per-host", .type = AC__OPT_UINT, AT(crawl.per_host), .min = 1, .max = 100000,
+     .arg = "N", .help = "requests in flight to one host (default: concurrency)"},
+    /* Slower than one request in 1,000 s is a stopped crawl, not a rate. */
+    {.name = "rate", .type = AC__OPT_DOUBLE, .flags = AC__OPT_ZERO, AT(crawl.rate),
+     .dmin = 0.001, .dmax = 1e6, .arg = "R",
+     .help = "requests per second to one host, 0.001 to 1e6\n(default 0: no limit)"},
+    {.name = "throttle", .type = AC__OPT_FLAG, AT(crawl.throttle),
+     .help = "back off when the site answers 429/503 or times out"},
+    {.name = "retry-after-host", .type = AC__OPT_FLAG, AT(crawl.retry_after_host),
+     .help = "a Retry-After pauses the whole host, not just that request"},
+    {.name = "page-size", .type = AC__OPT_UINT, AT(books.page_size), .min = 1, .max = 10000,
+     .arg = "N", .help = "books per list page (default 18)"},
+    {.name = "pages", .type = AC__OPT_FUNC, AT(books), .fn = parse_pages,
+     .wants = "FIRST-LAST with 1 <= FIRST <= LAST <= 100000000", .arg = "FIRST-LAST",
+     .help = "only these list pages (1-based; default: all, from count)"},
+    {.name = "retries", .type = AC__OPT_UINT, AT(crawl.retries), .min = 0, .max = 100,
+     .arg = "N", .help = "retries of a failed request (default 4)"},
+    {.name = "timeout", .type = AC__OPT_DOUBLE, AT(timeout_s), .dmin = 0.001, .dmax = 86400,
+     .arg = "S", .help = "seconds for one request, 0.001 to 86400 (default 30)"},
+    {.name = "max-body", .type = AC__OPT_SIZE, AT(crawl.max_body), .min = 1,
+     .max = (uint64_t)1 << 40, .arg = "BYTES",
+     .help = "fail a response bigger than this (default 16M; suffixes\n"
+             "K, M, G, T: times 1024, 1024^2, ...)"},
+    {.name = "no-compression", .type = AC__OPT_FLAG, .flags = AC__OPT_OFF, AT(crawl.decompress),
+     .help = "do not ask for gzip (saves CPU on a fast link)"},
+    {.name = "user-agent", .type = AC__OPT_STR, .flags = AC__OPT_EMPTY, AT(crawl.user_agent),
+     .arg = "UA", .help = "the User-Agent header"},
+    {.name = "stats", .type = AC__OPT_STR, AT(stats), .arg = "FILE",
+     .help = "write the summary as JSON"},
+    {.name = "quiet", .short_name = 'q', .type = AC__OPT_FLAG, AT(quiet),
+     .help = "no progress and no summary"},
+    {.name = "verbose", .short_name = 'v', .type = AC__OPT_FLAG, AT(crawl.verbose),
+     .help = "also log every retry and failure as it happens"},
+};
+
+#undef AT
+
+static const struct ac__opts books_spec = {
+    .cmd = "books",
+    .opts = books_opts,
+    .nopts = sizeof(books_opts) / sizeof(books_opts[0]),
+    .width = 19,
+    .intro = "usage: acrawl books [options]\n"
+             "\n"
+             "Crawl the book site through its JSON API: list pages\n"
+             "  BASE/api/book/?limit=L&offset=O, then BASE/api/book/ID for every book,\n"
+             "and upsert each book by id into the stores. A live progress line on a\n"
+             "terminal (log lines otherwise), a summary at the end. Ctrl-C stops\n"
+             "gracefully (requests in flight finish, stores are flushed, the state is\n"
+             "saved); a second Ctrl-C stops at once. --resume continues a stopped or\n"
+             "killed crawl without fetching again what is stored.\n",
+    .outro = "Exit status: 0 complete, 1 nothing could be crawled (the error says why),\n"
+             "2 bad usage, 3 incomplete (failed pages listed), 4 the crawl state could not\n"
+             "be written (--resume may fetch again), 130/143 stopped by a signal.\n",
+};
+
+/* Returns 0, 1 for --help (printed), -1 on a bad command line (said). */
 static int parse_args(books_cfg_t *cfg, int argc, char **argv) {
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    long n;
-    double d;
-#define NEED_VALUE                                                        \
-  do {                                                                    \
-    if (v == NULL) {                                                      \
-      fprintf(stderr, "acrawl books: %s needs a value (see --help)\n", a); \
-      return -1;                                                          \
-    }                                                                     \
-    i++;                                                                  \
-  } while (0)
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      usage(stdout);
-      return 1;
-    } else if (strcmp(a, "--base") == 0) {
-      NEED_VALUE;
-      cfg->books.base_url = v;
-    } else if (strcmp(a, "--store") == 0) {
-      NEED_VALUE;
-      if (cfg->nstores == MAX_STORES) {
-        fprintf(stderr, "acrawl books: at most %d --store options\n", MAX_STORES);
-        return -1;
-      }
-      cfg->stores[cfg->nstores++] = v;
-    } else if (strcmp(a, "--state") == 0) {
-      NEED_VALUE;
-      cfg->state = v;
-    } else if (strcmp(a, "--resume") == 0) {
-      cfg->crawl.resume = 1;
-    } else if (strcmp(a, "--concurrency") == 0 || strcmp(a, "-c") == 0) {
-      NEED_VALUE;
-      if (parse_size(a, v, 1, 100000, &n) != 0) return -1;
-      cfg->crawl.concurrency = (size_t)n;
-    } else if (strcmp(a, "--per-host") == 0) {
-      NEED_VALUE;
-      if (parse_size(a, v, 1, 100000, &n) != 0) return -1;
-      cfg->crawl.per_host = (size_t)n;
-    } else if (strcmp(a, "--rate") == 0) {
-      NEED_VALUE;
-      /* Slower than one request in 1,000 s is a stopped crawl, not a rate. */
-      if (parse_double(a, v, 0.001, 1e6, 1, &d) != 0) return -1;
-      cfg->crawl.rate = d;
-    } else if (strcmp(a, "--throttle") == 0) {
-      cfg->crawl.throttle = 1;
-    } else if (strcmp(a, "--retry-after-host") == 0) {
-      cfg->crawl.retry_after_host = 1;
-    } else if (strcmp(a, "--page-size") == 0) {
-      NEED_VALUE;
-      if (parse_size(a, v, 1, 10000, &n) != 0) return -1;
-      cfg->books.page_size = (int)n;
-    } else if (strcmp(a, "--pages") == 0) {
-      long first, last;
-      char *end;
-      NEED_VALUE;
-      errno = 0;
-      first = strtol(v, &end, 10);
-      last = *end == '-' ? strtol(end + 1, &end, 10) : first;
-      if (errno != 0 || *end != '\0' || first < 1 || last < first || last > 100000000) {
-        fprintf(stderr, "acrawl books: --pages wants FIRST-LAST with 1 <= FIRST <= LAST, not '%s'\n",
-                v);
-        return -1;
-      }
-      cfg->books.first_page = (int)first;
-      cfg->books.last_page = (int)last;
-    } else if (strcmp(a, "--retries") == 0) {
-      NEED_VALUE;
-      if (parse_size(a, v, 0, 100, &n) != 0) return -1;
-      cfg->crawl.retries = (int)n;
-    } else if (strcmp(a, "--timeout") == 0) {
-      NEED_VALUE;
-      if (parse_double(a, v, 0.001, 86400, 0, &d) != 0) return -1;
-      cfg->crawl.timeout_ms = (uint64_t)(d * 1000);
-    } else if (strcmp(a, "--max-body") == 0) {
-      NEED_VALUE;
-      if (parse_size(a, v, 1, 1L << 40, &n) != 0) return -1;
-      cfg->crawl.max_body = (size_t)n;
-    } else if (strcmp(a, "--no-compression") == 0) {
-      cfg->crawl.decompress = 0;
-    } else if (strcmp(a, "--user-agent") == 0) {
-      NEED_VALUE;
-      cfg->crawl.user_agent = v;
-    } else if (strcmp(a, "--stats") == 0) {
-      NEED_VALUE;
-      cfg->stats = v;
-    } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-      cfg->quiet = 1;
-    } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
-      cfg->crawl.verbose = 1;
-    } else {
-      fprintf(stderr, "acrawl books: unknown option '%s' (see acrawl books --help)\n", a);
-      return -1;
-    }
-#undef NEED_VALUE
+  int rc = ac__opts_parse(&books_spec, cfg, argc, argv);
+  if (rc == AC__OPTS_HELP) {
+    ac__opts_usage(&books_spec, stdout);
+    return 1;
   }
+  if (rc != AC__OPTS_OK) return -1;
   if (cfg->quiet && cfg->crawl.verbose) {
     fprintf(stderr, "acrawl books: --quiet and --verbose contradict each other\n");
     return -1;
   }
+  if (cfg->timeout_s > 0) cfg->crawl.timeout_ms = (uint64_t)(cfg->timeout_s * 1000);
   return 0;
 }
 
@@ -250,8 +175,8 @@ static void on_signal(ac_loop_t *loop, int signum, void *userdata) {
 
 /* The state file beside the first file store: books.db -> books.db.state. */
 static char *default_state(const books_cfg_t *cfg) {
-  for (size_t i = 0; i < cfg->nstores; i++) {
-    const char *u = cfg->stores[i], *path = NULL;
+  for (size_t i = 0; i < cfg->stores.n; i++) {
+    const char *u = cfg->stores.v[i], *path = NULL;
     if (strncmp(u, "sqlite:", 7) == 0) path = u + 7;
     else if (strncmp(u, "jsonl:", 6) == 0 && strcmp(u + 6, "-") != 0) path = u + 6;
     if (path != NULL && *path != '\0') {
@@ -298,9 +223,9 @@ static int books_main(void *arg, void **result) {
   so.collection = "books";
   so.key_field = "id";
   so.resume = cfg->crawl.resume;
-  for (; opened < cfg->nstores; opened++) {
+  for (; opened < cfg->stores.n; opened++) {
     ac_store_error_t err;
-    rc = ac_store_open(loop, cfg->stores[opened], &so, &stores[opened], &err);
+    rc = ac_store_open(loop, cfg->stores.v[opened], &so, &stores[opened], &err);
     if (rc != 0) {
       fprintf(stderr, "acrawl books: %s\n", err.message);
       cfg->exit_code = rc == AC_EINVAL ? EXIT_USAGE : EXIT_FATAL;
@@ -313,7 +238,7 @@ static int books_main(void *arg, void **result) {
     goto out;
   }
   cfg->crawl.stores = stores;
-  cfg->crawl.nstores = cfg->nstores;
+  cfg->crawl.nstores = cfg->stores.n;
   cfg->crawl.state_path = state;
   if (cfg->quiet) {
     cfg->crawl.progress = AC_PROGRESS_QUIET;
@@ -365,15 +290,15 @@ out:
       if (rc == 0) continue;
       if (cfg->signals >= 2) {
         fprintf(stderr, "acrawl books: stopped before %s was flushed: --resume fetches again "
-                        "what is missing there\n", cfg->stores[i]);
+                        "what is missing there\n", cfg->stores.v[i]);
         continue;
       }
       if (st.last_error[0] != '\0')
         fprintf(stderr, "acrawl books: closing %s failed: books may be missing there (%s)\n",
-                cfg->stores[i], st.last_error);
+                cfg->stores.v[i], st.last_error);
       else
         fprintf(stderr, "acrawl books: closing %s failed: books may be missing there\n",
-                cfg->stores[i]);
+                cfg->stores.v[i]);
       if (cfg->exit_code == EXIT_COMPLETE) cfg->exit_code = EXIT_FATAL;
     }
   }
@@ -395,7 +320,7 @@ int ac__cli_books(int argc, char **argv) {
   ac_crawl_opts_init(&cfg.crawl);
   rc = parse_args(&cfg, argc, argv);
   if (rc != 0) return rc > 0 ? 0 : EXIT_USAGE;
-  if (cfg.nstores == 0) cfg.stores[cfg.nstores++] = "sqlite:books.db";
+  if (cfg.stores.n == 0) cfg.stores.v[cfg.stores.n++] = "sqlite:books.db";
   /* A connection per request in flight plus the stores' files, reserved
    * before the stores start their threads: growing the descriptor table
    * later stalls the loop (ac_reserve_fds), 10-16 ms at 256 in flight. */

@@ -18,13 +18,16 @@
 
 #include "acrawl.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 
-#define MAX_HEADERS 64
+#define MAX_HEADERS AC__OPT_LIST_MAX
 #define MAX_LINE (64 * 1024)
 #define BATCH 256
 /* As acrawl books' per-request default: a server that never finishes its
  * answer must not hold a run forever. */
 #define DEFAULT_TIMEOUT_MS 30000
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 struct fetch_cfg {
   char **urls;               /* from the arguments */
@@ -33,6 +36,7 @@ struct fetch_cfg {
   FILE *in;
   size_t concurrency;
   const char *method;
+  struct ac__opt_list header_args; /* -H, as given */
   ac_http_kv_t headers[MAX_HEADERS];
   char *header_buf[MAX_HEADERS];
   size_t nheaders;
@@ -60,30 +64,6 @@ struct batch {
   int eof;
   int err;
 };
-
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: acrawl fetch [options] [URL...]\n"
-          "\n"
-          "Fetch URLs (from the arguments, -i FILE, or stdin) with N requests in\n"
-          "flight; print one JSON line per response: url, status, bytes, time (s), error.\n"
-          "\n"
-          "options:\n"
-          "  -i FILE         read URLs from FILE, one per line ('-': stdin)\n"
-          "  -c N            requests in flight (default 10; the open files limit is\n"
-          "                  raised to N + 64 when the hard limit allows)\n"
-          "  -X METHOD       request method (default GET)\n"
-          "  -H 'Name: v'    add a request header (repeatable, up to %d)\n"
-          "  -d DATA         send DATA as the request body\n"
-          "  -t MS           total timeout per request in milliseconds, redirects\n"
-          "                  included (default %d; 0: none)\n"
-          "  --max-body N    fail responses larger than N bytes (default 64 MiB)\n"
-          "  --bodies        print the response bodies instead of JSON lines\n"
-          "  -h, --help      print this help\n"
-          "\n"
-          "Exit status: 0 if every request got a response, 1 if any failed, 2 on bad usage.\n",
-          MAX_HEADERS, DEFAULT_TIMEOUT_MS);
-}
 
 /* Runs on a worker thread: read up to BATCH non-empty lines. */
 static void read_batch(void *arg) {
@@ -275,30 +255,24 @@ static int fetch_main(void *arg, void **result) {
   return rc;
 }
 
-static int parse_size(const char *s, size_t *out) {
-  char *end;
-  unsigned long long v;
-  if (s == NULL || *s == '\0' || *s == '-') return -1;
-  errno = 0;
-  v = strtoull(s, &end, 10);
-  if (errno != 0 || *end != '\0') return -1;
-  *out = (size_t)v;
-  return 0;
-}
-
 static void free_headers(struct fetch_cfg *cfg) {
   size_t i;
   for (i = 0; i < cfg->nheaders; i++) free(cfg->header_buf[i]);
 }
 
+/* -H 'Name: value': a name before the colon. */
+static int vet_header(void *field, const char *arg) {
+  const char *colon = strchr(arg, ':');
+  (void)field;
+  return colon == NULL || colon == arg ? -1 : 0;
+}
+
+/* A vetted -H as a header: the name cut at the colon, the value's leading
+ * blanks skipped. */
 static int add_header(struct fetch_cfg *cfg, const char *arg) {
-  char *copy, *colon, *v;
-  if (cfg->nheaders == MAX_HEADERS) return -1;
-  colon = strchr(arg, ':');
-  if (colon == NULL || colon == arg) return -1;
-  copy = strdup(arg);
+  char *copy = strdup(arg), *colon, *v;
   if (copy == NULL) return -1;
-  colon = copy + (colon - arg);
+  colon = strchr(copy, ':');
   *colon = '\0';
   v = colon + 1;
   while (*v == ' ' || *v == '\t') v++;
@@ -308,6 +282,61 @@ static int add_header(struct fetch_cfg *cfg, const char *arg) {
   cfg->nheaders++;
   return 0;
 }
+
+/* An argument that is not an option: a URL. */
+static int take_url(void *arg, const char *a) {
+  struct fetch_cfg *cfg = arg;
+  if (strncmp(a, "http://", 7) != 0 && strncmp(a, "https://", 8) != 0) {
+    fprintf(stderr, "acrawl fetch: not an http(s) URL: '%s'\n", a);
+    return -1;
+  }
+  cfg->urls[cfg->nurls++] = (char *)a;
+  return 0;
+}
+
+#define AT(f) AC__OPT_AT(struct fetch_cfg, f)
+
+static const struct ac__opt fetch_opts[] = {
+    {.short_name = 'i', .type = AC__OPT_STR, AT(input), .arg = "FILE",
+     .help = "read URLs from FILE, one per line ('-': stdin)"},
+    {.short_name = 'c', .type = AC__OPT_UINT, AT(concurrency), .min = 1, .max = 100000,
+     .arg = "N",
+     .help = "requests in flight (default 10; the open files limit is\n"
+             "raised to N + 64 when the hard limit allows)"},
+    {.short_name = 'X', .type = AC__OPT_STR, AT(method), .arg = "METHOD",
+     .help = "request method (default GET)"},
+    {.short_name = 'H', .type = AC__OPT_LIST, AT(header_args), .max = MAX_HEADERS,
+     .fn = vet_header, .wants = "'Name: value'", .arg = "'Name: v'",
+     .help = "add a request header (repeatable, up to " STR(MAX_HEADERS) ")"},
+    {.short_name = 'd', .type = AC__OPT_STR, .flags = AC__OPT_EMPTY, AT(data), .arg = "DATA",
+     .help = "send DATA as the request body"},
+    /* At most a day, as acrawl books' --timeout. */
+    {.short_name = 't', .type = AC__OPT_UINT, AT(timeout_ms), .min = 0, .max = 86400000,
+     .arg = "MS",
+     .help = "total timeout per request in milliseconds, redirects\n"
+             "included (default " STR(DEFAULT_TIMEOUT_MS) "; 0: none)"},
+    {.name = "max-body", .type = AC__OPT_SIZE, AT(max_body), .min = 1, .max = (uint64_t)1 << 40,
+     .arg = "N",
+     .help = "fail responses larger than N bytes (default 64M;\n"
+             "suffixes K, M, G, T: times 1024, 1024^2, ...)"},
+    {.name = "bodies", .type = AC__OPT_FLAG, AT(bodies),
+     .help = "print the response bodies instead of JSON lines"},
+};
+
+#undef AT
+
+static const struct ac__opts fetch_spec = {
+    .cmd = "fetch",
+    .opts = fetch_opts,
+    .nopts = sizeof(fetch_opts) / sizeof(fetch_opts[0]),
+    .positional = take_url,
+    .width = 14,
+    .intro = "usage: acrawl fetch [options] [URL...]\n"
+             "\n"
+             "Fetch URLs (from the arguments, -i FILE, or stdin) with N requests in\n"
+             "flight; print one JSON line per response: url, status, bytes, time (s), error.\n",
+    .outro = "Exit status: 0 if every request got a response, 1 if any failed, 2 on bad usage.\n",
+};
 
 /* A socket per request in flight, and a few more descriptors for the loop,
  * its threads and the input: reserved before the loop starts its threads,
@@ -328,61 +357,24 @@ int ac__cli_fetch(int argc, char **argv) {
   memset(&cfg, 0, sizeof(cfg));
   cfg.concurrency = 10;
   cfg.timeout_ms = DEFAULT_TIMEOUT_MS;
-  for (i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      usage(stdout);
-      free_headers(&cfg);
-      return 0;
-    } else if (strcmp(a, "--bodies") == 0) {
-      cfg.bodies = 1;
-    } else if (strcmp(a, "-i") == 0 || strcmp(a, "-c") == 0 || strcmp(a, "-X") == 0 ||
-               strcmp(a, "-H") == 0 || strcmp(a, "-d") == 0 || strcmp(a, "-t") == 0 ||
-               strcmp(a, "--max-body") == 0) {
-      size_t v = 0;
-      int bad = 0;
-      if (next == NULL) {
-        fprintf(stderr, "acrawl fetch: option %s needs a value (see acrawl fetch --help)\n", a);
-        free_headers(&cfg);
-        return 2;
-      }
-      i++;
-      if (a[1] == 'i') cfg.input = next;
-      else if (a[1] == 'X') bad = next[0] == '\0', cfg.method = next;
-      else if (a[1] == 'd') cfg.data = next;
-      else if (a[1] == 'H') bad = add_header(&cfg, next) != 0;
-      else if (a[1] == 'c') bad = parse_size(next, &v) != 0 || v == 0 || v > 100000,
-                            cfg.concurrency = v;
-      else if (a[1] == 't') bad = parse_size(next, &v) != 0, cfg.timeout_ms = v;
-      else bad = parse_size(next, &v) != 0 || v == 0, cfg.max_body = v;
-      if (bad) {
-        fprintf(stderr, "acrawl fetch: bad value for %s: '%s'\n", a, next);
-        free_headers(&cfg);
-        return 2;
-      }
-    } else if (a[0] == '-' && a[1] != '\0') {
-      fprintf(stderr, "acrawl fetch: unknown option '%s' (see acrawl fetch --help)\n", a);
-      free_headers(&cfg);
-      return 2;
-    } else if (strncmp(a, "http://", 7) != 0 && strncmp(a, "https://", 8) != 0) {
-      fprintf(stderr, "acrawl fetch: not an http(s) URL: '%s'\n", a);
-      free_headers(&cfg);
-      return 2;
-    }
-  }
-  /* Second pass: the URLs, now that options are known to be valid. */
   cfg.urls = calloc((size_t)argc + 1, sizeof(char *));
   if (cfg.urls == NULL) {
     fprintf(stderr, "acrawl fetch: out of memory\n");
     return 1;
   }
-  for (i = 0; i < argc; i++) {
-    if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      if (strcmp(argv[i], "--bodies") != 0 && strcmp(argv[i], "-h") != 0) i++;
-      continue;
+  rc = ac__opts_parse(&fetch_spec, &cfg, argc, argv);
+  if (rc != AC__OPTS_OK) {
+    if (rc == AC__OPTS_HELP) ac__opts_usage(&fetch_spec, stdout);
+    free(cfg.urls);
+    return rc == AC__OPTS_HELP ? 0 : AC__EXIT_USAGE;
+  }
+  for (i = 0; i < (int)cfg.header_args.n; i++) {
+    if (add_header(&cfg, cfg.header_args.v[i]) != 0) {
+      fprintf(stderr, "acrawl fetch: out of memory\n");
+      free(cfg.urls);
+      free_headers(&cfg);
+      return 1;
     }
-    cfg.urls[cfg.nurls++] = argv[i];
   }
   if (cfg.input != NULL) {
     cfg.in = strcmp(cfg.input, "-") == 0 ? stdin : fopen(cfg.input, "r");
@@ -390,7 +382,7 @@ int ac__cli_fetch(int argc, char **argv) {
       fprintf(stderr, "acrawl fetch: cannot open %s: %s\n", cfg.input, strerror(errno));
       free(cfg.urls);
       free_headers(&cfg);
-      return 2;
+      return AC__EXIT_USAGE;
     }
   } else if (cfg.nurls == 0) {
     cfg.input = "stdin";

@@ -8,6 +8,7 @@
 
 #include "acrawl.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 struct command {
   const char *name;
@@ -18,7 +19,7 @@ struct command {
 static const struct command commands[] = {
     {"books", ac__cli_books, "crawl the book site into stores: the main job (acrawl books --help)"},
     {"fetch", ac__cli_fetch, "fetch URLs, N in flight, one JSON line each (acrawl fetch --help)"},
-    {"site", ac_cli_site, "serve the book-site replica (acrawl site --help)"},
+    {"site", ac__cli_site, "serve the book-site replica (acrawl site --help)"},
 };
 
 static void usage(FILE *out) {
@@ -46,7 +47,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+    return argc < 2 ? AC__EXIT_USAGE : 0;
   }
   if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
     printf("%s\n", ac_version_info());
@@ -55,5 +56,5 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
     if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
   fprintf(stderr, "acrawl: unknown command or option '%s' (see acrawl --help)\n", argv[1]);
-  return 2;
+  return AC__EXIT_USAGE;
 }

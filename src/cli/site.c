@@ -2,8 +2,8 @@
  * acrawl site: run the book-site replica (src/site) until SIGINT or SIGTERM,
  * or dump its data set as JSON Lines.
  *
- * Options come from one table (name, kind, bounds, help), which drives both
- * the parser and --help, so the two cannot drift apart.
+ * Options come from one table (cli/opts.h), which drives both the parser and
+ * --help, so the two cannot drift apart.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,9 +15,9 @@
 
 #include "acrawl.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
+#include "site/jbuf.h"
 #include "site/site.h"
-
-enum opt_kind { OPT_STR, OPT_U64, OPT_PROB, OPT_FLAG, OPT_ENUM };
 
 struct site_cli {
   const char *host;
@@ -31,191 +31,98 @@ struct site_cli {
   double p429, preset, pshort, pbadjson, phtml200, pempty200, pbom;
 };
 
-struct opt {
-  const char *name;
-  enum opt_kind kind;
-  size_t off;        /* of the field in struct site_cli */
-  uint64_t max;      /* OPT_U64: the largest value accepted */
-  /* The argument's name in --help. OPT_ENUM: the accepted words between
-   * '|'; the i-th sets the int field to i, but "any" sets AC__SITE_ANY. */
-  const char *arg;
-  const char *help;
-};
-
-#define F(field) offsetof(struct site_cli, field)
-
-static const struct opt opts[] = {
-    {"host", OPT_STR, F(host), 0, "ADDR", "address to bind, an IPv4 or IPv6 literal (127.0.0.1)"},
-    {"port", OPT_U64, F(port), 65535, "N", "port to listen on; 0 picks a free one (0)"},
-    {"portfile", OPT_STR, F(portfile), 0, "FILE", "write the port there once listening"},
-    {"books", OPT_U64, F(books), AC__BOOKS_MAX_N, "N", "books in the data set (9040)"},
-    {"seed", OPT_U64, F(seed), UINT64_MAX, "S", "data set seed (20200321)"},
-    {"page-size", OPT_U64, F(page_size), AC__BOOKS_MAX_PAGE_SIZE, "N",
-     "default ?limit= of the list API (18)"},
-    {"max-limit", OPT_U64, F(max_limit), AC__BOOKS_MAX_PAGE_SIZE, "N",
-     "largest ?limit= honoured (100)"},
-    {"max-connections", OPT_U64, F(max_connections), 1000000, "N",
-     "connections open at once; more wait in the backlog (16384)"},
-    {"dump", OPT_STR, F(dump), 0, "FILE|-", "write the data set as JSON Lines and exit"},
-    {"gzip-ahead", OPT_FLAG, F(gzip_ahead), 0, "",
-     "gzip every body at start, not at its first gzip request (benchmarks)"},
-    {"delay", OPT_U64, F(delay), 600000, "MS", "answer each book API request MS after it arrived"},
-    {"jitter", OPT_U64, F(jitter), 600000, "MS", "plus a random 0..MS"},
-    {"fail-first", OPT_U64, F(fail_first), 1000, "K", "every book URL fails its first K tries (5xx)"},
-    {"p429", OPT_PROB, F(p429), 0, "P", "share of 429 Too Many Requests"},
-    {"retry-after", OPT_U64, F(retry_after), 86400, "S", "Retry-After of a 429 (1)"},
-    {"preset", OPT_PROB, F(preset), 0, "P", "share of connections reset mid-body"},
-    {"pshort", OPT_PROB, F(pshort), 0, "P", "share of bodies shorter than announced"},
-    {"pbadjson", OPT_PROB, F(pbadjson), 0, "P",
-     "share of 200s with invalid JSON (the body cut in half)"},
-    {"phtml200", OPT_PROB, F(phtml200), 0, "P",
-     "share of 200s with an HTML error page as the body (a proxy's 502, ...)"},
-    {"pempty200", OPT_PROB, F(pempty200), 0, "P",
-     "share of 200s with an empty body; a URL gets at most one of these three, once"},
-    /* The words in the order of enum ac__json_style and ac__json_escape. */
-    {"json-style", OPT_ENUM, F(json_style), 0, "compact|pretty|spaced|mixed|any",
-     "200 list/detail bodies laid out with no whitespace, indented by 2, with \", \" and "
-     "\": \", with any JSON whitespace, one of these per URL (compact)"},
-    {"json-escape", OPT_ENUM, F(json_escape), 0, "none|ascii|slash|php|any",
-     "their strings' escapes: as they are, \\uXXXX for non-ASCII, \\/ for /, both (as "
-     "PHP), one of these per URL (none)"},
-    {"pbom", OPT_PROB, F(pbom), 0, "P", "share of URLs whose 200 bodies start with a UTF-8 BOM"},
-    {"content-type", OPT_STR, F(content_type), 0, "TYPE",
-     "Content-Type of the book API's JSON (application/json); any: one per URL"},
-    {"gone", OPT_U64, F(gone), AC__BOOKS_MAX_N, "N", "N ids answer 404 forever"},
-    {"max-in-flight", OPT_U64, F(max_in_flight), UINT32_MAX, "N",
-     "past N requests in flight, the book API answers 503 (0: no cap)"},
-    {"fault-seed", OPT_U64, F(fault_seed), UINT64_MAX, "S", "fault planner seed (1)"},
-};
-
-#define NOPTS (sizeof(opts) / sizeof(opts[0]))
-
-void ac_cli_site_usage(FILE *out) {
-  fprintf(out, "usage: acrawl site [options]\n\n"
-               "Serve the tutorial's book site (a deterministic replica) with httpbin-style\n"
-               "endpoints and seeded faults. Stops cleanly on SIGINT or SIGTERM.\n\noptions:\n");
-  for (size_t i = 0; i < NOPTS; i++) {
-    char left[80];
-    snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, *opts[i].arg ? " " : "", opts[i].arg);
-    if (strlen(left) > 24) /* a list of words: the help goes under it */
-      fprintf(out, "  %s\n  %-24s %s\n", left, "", opts[i].help);
-    else
-      fprintf(out, "  %-24s %s\n", left, opts[i].help);
-  }
-  fprintf(out, "  %-24s %s\n", "--help", "print this help");
+/* --content-type: printable ASCII only (it goes into a header). */
+static int vet_content_type(void *field, const char *t) {
+  (void)field;
+  for (; *t; t++)
+    if ((unsigned char)*t < 0x20 || (unsigned char)*t >= 0x7F) return -1;
+  return 0;
 }
 
-/* Parse text as the option's kind into the field; prints the error. */
-static int set_opt(struct site_cli *c, const struct opt *o, const char *text) {
-  char *p = (char *)c + o->off, *end;
-  if (o->kind == OPT_STR) {
-    if (*text == '\0') goto bad;
-    *(const char **)(void *)p = text;
-    return 0;
-  }
-  if (o->kind == OPT_FLAG) {
-    *(int *)(void *)p = 1;
-    return 0;
-  }
-  if (o->kind == OPT_ENUM) {
-    const char *w = o->arg;
-    size_t tlen = strlen(text);
-    for (int i = 0; *w != '\0'; i++) {
-      size_t wlen = strcspn(w, "|");
-      if (wlen == tlen && strncmp(w, text, tlen) == 0) {
-        *(int *)(void *)p = strcmp(text, "any") == 0 ? AC__SITE_ANY : i;
-        return 0;
-      }
-      w += wlen + (w[wlen] == '|');
-    }
-    fprintf(stderr, "acrawl site: --%s: '%s' is not one of %s\n", o->name, text, o->arg);
-    return -1;
-  }
-  errno = 0;
-  if (o->kind == OPT_U64) {
-    unsigned long long v;
-    if (*text < '0' || *text > '9') goto bad;
-    v = strtoull(text, &end, 10);
-    if (errno != 0 || *end != '\0' || v > o->max) goto bad;
-    *(uint64_t *)(void *)p = (uint64_t)v;
-    return 0;
-  }
-  {
-    double v = strtod(text, &end);
-    if (errno != 0 || end == text || *end != '\0' || !(v >= 0.0 && v <= 1.0)) goto bad;
-    *(double *)(void *)p = v;
-    return 0;
-  }
-bad:
-  if (o->kind == OPT_PROB)
-    fprintf(stderr, "acrawl site: --%s: '%s' is not a probability between 0 and 1\n", o->name,
-            text);
-  else if (o->kind == OPT_U64)
-    fprintf(stderr, "acrawl site: --%s: '%s' is not an integer between 0 and %llu\n", o->name,
-            text, (unsigned long long)o->max);
-  else
-    fprintf(stderr, "acrawl site: --%s: empty value\n", o->name);
-  return -1;
-}
+/* What each word of --json-style and --json-escape sets. */
+static const int json_styles[] = {AC__STYLE_COMPACT, AC__STYLE_PRETTY, AC__STYLE_SPACED,
+                                  AC__STYLE_MIXED, AC__SITE_ANY};
+static const int json_escapes[] = {AC__ESCAPE_NONE, AC__ESCAPE_ASCII, AC__ESCAPE_SLASH,
+                                   AC__ESCAPE_PHP, AC__SITE_ANY};
 
-/* argv after "site". Returns 0, 1 for --help, -1 on a bad option. */
+#define AT(f) AC__OPT_AT(struct site_cli, f)
+#define U64(n, f, lo, hi, a, h) \
+  {.name = n, .type = AC__OPT_UINT, AT(f), .min = lo, .max = hi, .arg = a, .help = h}
+#define PROB(n, f, h) \
+  {.name = n, .type = AC__OPT_DOUBLE, AT(f), .dmin = 0, .dmax = 1, .arg = "P", .help = h}
+#define STR(n, f, a, h) {.name = n, .type = AC__OPT_STR, AT(f), .arg = a, .help = h}
+
+static const struct ac__opt site_opts[] = {
+    STR("host", host, "ADDR", "address to bind, an IPv4 or IPv6 literal (127.0.0.1)"),
+    U64("port", port, 0, 65535, "N", "port to listen on; 0 picks a free one (0)"),
+    STR("portfile", portfile, "FILE", "write the port there once listening"),
+    U64("books", books, 0, AC__BOOKS_MAX_N, "N", "books in the data set (9040)"),
+    U64("seed", seed, 0, UINT64_MAX, "S", "data set seed (20200321)"),
+    U64("page-size", page_size, 1, AC__BOOKS_MAX_PAGE_SIZE, "N",
+        "default ?limit= of the list API (18)"),
+    U64("max-limit", max_limit, 0, AC__BOOKS_MAX_PAGE_SIZE, "N", "largest ?limit= honoured (100)"),
+    U64("max-connections", max_connections, 1, 1000000, "N",
+        "connections open at once; more wait in the backlog (16384)"),
+    STR("dump", dump, "FILE|-", "write the data set as JSON Lines and exit"),
+    {.name = "gzip-ahead", .type = AC__OPT_FLAG, AT(gzip_ahead),
+     .help = "gzip every body at start, not at its first gzip request (benchmarks)"},
+    U64("delay", delay, 0, 600000, "MS", "answer each book API request MS after it arrived"),
+    U64("jitter", jitter, 0, 600000, "MS", "plus a random 0..MS"),
+    U64("fail-first", fail_first, 0, 1000, "K", "every book URL fails its first K tries (5xx)"),
+    PROB("p429", p429, "share of 429 Too Many Requests"),
+    U64("retry-after", retry_after, 0, 86400, "S", "Retry-After of a 429 (1)"),
+    PROB("preset", preset, "share of connections reset mid-body"),
+    PROB("pshort", pshort, "share of bodies shorter than announced"),
+    PROB("pbadjson", pbadjson, "share of 200s with invalid JSON (the body cut in half)"),
+    PROB("phtml200", phtml200,
+         "share of 200s with an HTML error page as the body (a proxy's 502, ...)"),
+    PROB("pempty200", pempty200,
+         "share of 200s with an empty body; a URL gets at most one of these three, once"),
+    {.name = "json-style", .type = AC__OPT_ENUM, AT(json_style), .values = json_styles,
+     .arg = "compact|pretty|spaced|mixed|any",
+     .help = "200 list/detail bodies laid out with no whitespace, indented by 2, with \", \" and "
+             "\": \", with any JSON whitespace, one of these per URL (compact)"},
+    {.name = "json-escape", .type = AC__OPT_ENUM, AT(json_escape), .values = json_escapes,
+     .arg = "none|ascii|slash|php|any",
+     .help = "their strings' escapes: as they are, \\uXXXX for non-ASCII, \\/ for /, both (as "
+             "PHP), one of these per URL (none)"},
+    PROB("pbom", pbom, "share of URLs whose 200 bodies start with a UTF-8 BOM"),
+    {.name = "content-type", .type = AC__OPT_STR, AT(content_type), .fn = vet_content_type,
+     .wants = "printable ASCII", .arg = "TYPE",
+     .help = "Content-Type of the book API's JSON (application/json); any: one per URL"},
+    U64("gone", gone, 0, AC__BOOKS_MAX_N, "N", "N ids answer 404 forever"),
+    U64("max-in-flight", max_in_flight, 0, UINT32_MAX, "N",
+        "past N requests in flight, the book API answers 503 (0: no cap)"),
+    U64("fault-seed", fault_seed, 0, UINT64_MAX, "S", "fault planner seed (1)"),
+};
+
+#undef STR
+#undef PROB
+#undef U64
+#undef AT
+
+static const struct ac__opts site_spec = {
+    .cmd = "site",
+    .opts = site_opts,
+    .nopts = sizeof(site_opts) / sizeof(site_opts[0]),
+    .width = 22,
+    .intro = "usage: acrawl site [options]\n\n"
+             "Serve the tutorial's book site (a deterministic replica) with httpbin-style\n"
+             "endpoints and seeded faults. Stops cleanly on SIGINT or SIGTERM.\n",
+};
+
+/* argv after "site". Returns 0, 1 for --help (printed), -1 on a bad option (said). */
 static int parse(struct site_cli *c, int argc, char **argv) {
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i], *val = NULL, *eq;
-    size_t nlen;
-    const struct opt *o = NULL;
-
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return 1;
-    if (strncmp(a, "--", 2) != 0) {
-      fprintf(stderr, "acrawl site: unexpected argument '%s' (see acrawl site --help)\n", a);
-      return -1;
-    }
-    a += 2;
-    eq = strchr(a, '=');
-    nlen = eq ? (size_t)(eq - a) : strlen(a);
-    for (size_t k = 0; k < NOPTS; k++)
-      if (strlen(opts[k].name) == nlen && strncmp(opts[k].name, a, nlen) == 0) o = &opts[k];
-    if (o == NULL) {
-      fprintf(stderr, "acrawl site: unknown option '--%.*s' (see acrawl site --help)\n",
-              (int)nlen, a);
-      return -1;
-    }
-    if (o->kind == OPT_FLAG) {
-      if (eq != NULL) {
-        fprintf(stderr, "acrawl site: --%s takes no value\n", o->name);
-        return -1;
-      }
-      val = "";
-    } else if (eq != NULL) {
-      val = eq + 1;
-    } else if (i + 1 < argc) {
-      val = argv[++i];
-    } else {
-      fprintf(stderr, "acrawl site: --%s needs a value (%s)\n", o->name, o->arg);
-      return -1;
-    }
-    if (set_opt(c, o, val) != 0) return -1;
+  int rc = ac__opts_parse(&site_spec, c, argc, argv);
+  if (rc == AC__OPTS_HELP) {
+    ac__opts_usage(&site_spec, stdout);
+    return 1;
   }
-  if (c->max_connections == 0) {
-    fprintf(stderr, "acrawl site: --max-connections: must be at least 1\n");
-    return -1;
-  }
-  if (c->page_size == 0) {
-    fprintf(stderr, "acrawl site: --page-size: must be at least 1\n");
-    return -1;
-  }
+  if (rc != AC__OPTS_OK) return -1;
   if (c->p429 + c->preset + c->pshort + c->pbadjson + c->phtml200 + c->pempty200 > 1.0 + 1e-9) {
     fprintf(stderr, "acrawl site: --p429, --preset, --pshort, --pbadjson, --phtml200 and "
                     "--pempty200 add up past 1\n");
     return -1;
-  }
-  if (c->content_type != NULL) {
-    for (const char *t = c->content_type; *t; t++) {
-      if ((unsigned char)*t < 0x20 || (unsigned char)*t >= 0x7F) {
-        fprintf(stderr, "acrawl site: --content-type: only printable ASCII\n");
-        return -1;
-      }
-    }
   }
   return 0;
 }
@@ -332,7 +239,7 @@ static int serve(void *arg, void **result) {
   return 0;
 }
 
-int ac_cli_site(int argc, char **argv) {
+int ac__cli_site(int argc, char **argv) {
   struct site_cli c;
   struct ac__site_options so;
   struct run r;
@@ -350,10 +257,7 @@ int ac_cli_site(int argc, char **argv) {
   c.fault_seed = 1;
   c.max_connections = 16384;
   rc = parse(&c, argc, argv);
-  if (rc != 0) {
-    if (rc > 0) ac_cli_site_usage(stdout);
-    return rc > 0 ? 0 : 2;
-  }
+  if (rc != 0) return rc > 0 ? 0 : AC__EXIT_USAGE;
   if (c.dump != NULL) return dump(&c);
 
   ac__site_options_init(&so);

@@ -33,6 +33,25 @@ expect 2 "--base needs a value" --base
 expect 2 "bad --base 'ftp://example.com'" --base ftp://example.com
 expect 2 "bad --base 'example.com'" --base example.com
 expect 2 "unknown store scheme" --base http://127.0.0.1:1 --store "nosuch:x"
+# The option parser all commands share (src/cli/opts.c): --name=VALUE as
+# --name VALUE, whole numbers as digits only, one suffix rule for sizes,
+# overflow refused; the error names the option and the value.
+expect 2 "--concurrency wants a whole number from 1 to 100000, not '0'" --concurrency=0
+expect 2 "-c wants a whole number from 1 to 100000, not '+5'" -c +5
+expect 2 "--concurrency wants a whole number from 1 to 100000, not ''" --concurrency ''
+expect 2 "--retries wants a whole number from 0 to 100, not '99999999999999999999'" \
+  --retries 99999999999999999999
+expect 2 "--max-body wants a size from 1 to 1T .*, not '1.5M'" --max-body 1.5M
+expect 2 "--max-body wants a size from 1 to 1T .*, not '99999999999999999999G'" \
+  --max-body 99999999999999999999G
+expect 2 "--max-body wants a size from 1 to 1T .*, not '2T'" --max-body=2T
+expect 2 "--timeout wants a number from 0.001 to 86400, not 'nan'" --timeout=nan
+expect 2 "--pages wants FIRST-LAST .*, not '3-'" --pages 3-
+expect 2 "--store wants a non-empty URI, not ''" --store=
+expect 2 "--quiet takes no value" --quiet=1
+expect 2 "--retries needs a value" --retries
+expect 2 "unexpected argument 'stray'" stray
+expect 2 "unknown option '--bogus'" --bogus=1
 expect 1 "books.db" --base http://127.0.0.1:1 --store "sqlite:$T/no/such/dir/books.db"
 
 # A port nobody listens on: unreachable, said once, exit 1.
@@ -90,4 +109,7 @@ grep -q "store sqlite:$T/pipe.db: 200 kept, 0 refused" "$T/pipe.txt" ||
 
 # /dev/null is a stream, not a file to sync or cut: a complete crawl.
 expect 0 "books: complete" --base "$SITE_s" --store jsonl:/dev/null
+# The same values in the --name=VALUE form, a size with its suffix.
+expect 0 "books: complete" --base="$SITE_s" --store=jsonl:/dev/null --max-body=1M \
+  --concurrency=4 --rate=0
 echo "ok: bad input"

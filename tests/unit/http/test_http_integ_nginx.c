@@ -433,6 +433,40 @@ TEST_IMPL(http_integ_fetch_cli) {
   ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 2);
   snprintf(cmd, sizeof(cmd), "'%s' fetch -H 'no colon' http://x/ 2>/dev/null", AC_TEST_ACRAWL_BIN);
   ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 2);
+
+  /* The shared option parser (src/cli/opts.c): an error names the option
+   * and the value, exit 2. */
+  {
+    static const char *const bad[][2] = {
+        {"-c 99999999999999999999", "-c wants a whole number from 1 to 100000"},
+        {"-c +5", "-c wants a whole number"},
+        {"-t ' -1'", "-t wants a whole number from 0 to 86400000, not ' -1'"},
+        {"-t 1e3", "-t wants a whole number"},
+        {"--max-body 1.5M", "--max-body wants a size from 1 to 1T"},
+        {"--max-body 99999999999999999999G", "--max-body wants a size"},
+        {"--max-body=", "--max-body wants a size"},
+        {"--max-body 2T", "--max-body wants a size"},
+        {"-X ''", "-X wants a non-empty METHOD"},
+        {"--bodies=1", "--bodies takes no value"},
+        {"-c5", "unknown option '-c5'"},
+        {"-t", "-t needs a value"},
+    };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+      snprintf(cmd, sizeof(cmd), "'%s' fetch http://127.0.0.1:%d/small.json %s 2>&1",
+               AC_TEST_ACRAWL_BIN, port, bad[k][0]);
+      ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 2);
+      if (strstr(out, bad[k][1]) == NULL)
+        AC__FAIL("acrawl fetch ... %s: no \"%s\" in: %s", bad[k][0], bad[k][1], out);
+    }
+  }
+  /* --max-body=N with a suffix: the 704-byte body fits in 1K, not in 700. */
+  snprintf(cmd, sizeof(cmd), "'%s' fetch --max-body=1K http://127.0.0.1:%d/small.json",
+           AC_TEST_ACRAWL_BIN, port);
+  ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 0);
+  ASSERT(strstr(out, "\"status\":200") != NULL);
+  snprintf(cmd, sizeof(cmd), "'%s' fetch --max-body 700 http://127.0.0.1:%d/small.json",
+           AC_TEST_ACRAWL_BIN, port);
+  ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 1);
 }
 
 /* A server that never answers: without -t, fetch gives up after its default

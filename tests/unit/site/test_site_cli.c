@@ -74,6 +74,21 @@ TEST_IMPL(site_bad_options) {
   bad("--pbadjson 0.5 --phtml200 0.3 --pempty200 0.3", "add up past 1");
   bad("--content-type=", "--content-type");
   bad("--content-type \"$(printf 'a\\tb')\"", "--content-type");
+  /* The shared option parser (src/cli/opts.c): --name=VALUE as --name VALUE,
+   * digits only, finite numbers, overflow refused, the value named. */
+  bad("--port=70000", "--port wants a whole number from 0 to 65535, not '70000'");
+  bad("--port=", "--port wants a whole number");
+  bad("--books ''", "--books wants a whole number");
+  bad("--delay +5", "--delay wants a whole number");
+  bad("--delay ' 5'", "--delay wants a whole number");
+  bad("--seed 99999999999999999999", "--seed wants a whole number");
+  bad("--seed 18446744073709551616", "--seed wants a whole number");
+  bad("--p429 nan", "--p429 wants a number from 0 to 1, not 'nan'");
+  bad("--p429=inf", "--p429 wants a number from 0 to 1");
+  bad("--pbom 0x1p-2", "--pbom wants a number");
+  bad("--max-connections 0", "--max-connections wants a whole number from 1");
+  bad("--dump", "--dump needs a value");
+  bad("-p 8080", "unknown option '-p'");
   {
     char cmd[256];
     int st;
@@ -83,6 +98,12 @@ TEST_IMPL(site_bad_options) {
     ASSERT_EQ(st, 0);
     ASSERT(strstr(out, "--max-in-flight") != NULL);
     ASSERT(strstr(out, "--json-style compact|pretty|spaced|mixed|any") != NULL);
+    free(out);
+    /* --name=VALUE for values that are taken, too. */
+    snprintf(cmd, sizeof(cmd), "'%s' site --dump=- --books=3 --seed 7 | wc -l", site_bin());
+    out = site_sh(cmd, &st, NULL);
+    ASSERT_EQ(st, 0);
+    ASSERT_EQ(atoi(out), 3);
     free(out);
     snprintf(cmd, sizeof(cmd), "'%s' --help", site_bin());
     out = site_sh(cmd, &st, NULL);
