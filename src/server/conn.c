@@ -35,8 +35,8 @@ static void conn_free(struct ac__conn *c) {
   if (c->shed) s->shedding--;
   ac__reqparse_free(&c->parse);
   ac__free(c->in);
-  ac__free(c->hdrs);
-  ac__free(c->scratch);
+  ac__dynbuf_free(&c->hdrs);
+  ac__dynbuf_free(&c->scratch);
   ac__free(c);
   ac__server_conn_gone(s);
 }
@@ -456,7 +456,7 @@ static int handle_request(struct ac__conn *c) {
   ac__server_dispatch(s, &req, &resp);
   ac__stats_request_end(s, c->client);
   c->in_flight = 0;
-  c->hdrs_len = 0;
+  ac__dynbuf_reset(&c->hdrs);
   return !resp.close_after && !resp.killed && resp.error == 0 && !s->closing &&
          !c->handle_closing && !ac_task_cancel_pending(c->task);
 }
@@ -496,6 +496,8 @@ int ac__conn_start(ac_server_t *s) {
   }
   c->in_cap = s->opts.read_buffer_size;
   c->server = s;
+  ac__dynbuf_init(&c->hdrs, s->opts.max_head_size);
+  ac__dynbuf_init(&c->scratch, s->opts.max_head_size * 2 + 64);
   ac__list_init(&c->node);
   ac__list_init(&c->idle_node);
   ac__reqparse_init(&c->parse, s->opts.max_head_size, s->opts.max_headers,

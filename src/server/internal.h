@@ -19,6 +19,7 @@
 #include "acrawl.h"
 #include "acrawl/server.h"
 #include "common/alloc.h"
+#include "common/dynbuf.h"
 #include "runtime/ext.h"
 
 #define AC__SRV_MAX_PARAMS 8
@@ -42,16 +43,14 @@ struct ac__reqparse {
   size_t max_headers;
   size_t max_body;
   /* The head arena: the URL, then header names and values, each followed by
-   * a NUL once complete. Grows by doubling up to max_head + slack. */
-  char *head;
-  size_t head_len, head_cap;
+   * a NUL once complete. Capped at max_head + slack. */
+  struct ac__dynbuf head;
   size_t head_bytes;             /* of URL, names and values: <= max_head */
   struct ac__srv_header *hdrs;  /* max_headers entries, allocated lazily */
   size_t nhdrs, hdrs_cap;
   int last;                      /* the element being appended: ELEM_* */
   uint32_t url, url_len;
-  char *body;                    /* grows by doubling up to max_body */
-  size_t body_len, body_cap;
+  struct ac__dynbuf body;        /* capped at max_body */
   size_t nbytes;                 /* bytes fed for the current message */
   int error_status;              /* 400, 413, 417, 431, 505, or 500 (out of memory) */
   unsigned started : 1;          /* a byte of the message was seen */
@@ -75,8 +74,6 @@ const char *ac__reqparse_header(const struct ac__reqparse *p, const char *name);
 /* Split the URL (in the arena, NUL-terminated) into path and query: writes a
  * NUL over '?' (and '#'). */
 void ac__reqparse_split_url(struct ac__reqparse *p, const char **path, const char **query);
-/* Make room for `need` more bytes in a buffer that may not pass max. */
-int ac__srv_reserve(char **buf, size_t *cap, size_t len, size_t need, size_t max);
 
 /* ------------------------------------------------------------ server */
 
@@ -136,10 +133,8 @@ struct ac__conn {
   size_t in_len, in_off, in_cap;
   int read_status;               /* sticky: UV_EOF or an error */
   struct ac__wait *reader;       /* the task waiting for bytes */
-  char *hdrs;                    /* response headers added by the handler */
-  size_t hdrs_len, hdrs_cap;
-  char *scratch;                 /* decoded route parameters */
-  size_t scratch_cap;
+  struct ac__dynbuf hdrs;        /* response headers added by the handler */
+  struct ac__dynbuf scratch;     /* decoded route parameters */
   struct ac__srv_client *client;
   uint64_t nrequests;            /* requests handled on this connection */
   uint64_t peek_us;              /* kernel stamp of the bytes on_alloc saw queued, or 0 */

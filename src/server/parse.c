@@ -18,20 +18,6 @@ enum { ELEM_NONE = 0, ELEM_URL, ELEM_NAME, ELEM_VALUE };
 /* The arena also holds the NUL after each element: room for them. */
 #define HEAD_SLACK(p) ((p)->max_headers * 2 + 2)
 
-int ac__srv_reserve(char **buf, size_t *cap, size_t len, size_t need, size_t max) {
-  size_t ncap;
-  char *nb;
-  if (need > max || len > max - need) return AC_ETOOLARGE;
-  if (len + need <= *cap) return 0;
-  ncap = *cap != 0 ? *cap : 1024;
-  while (ncap < len + need) ncap = ncap > max / 2 ? max : ncap * 2;
-  nb = ac__realloc(*buf, ncap);
-  if (nb == NULL) return AC_ENOMEM;
-  *buf = nb;
-  *cap = ncap;
-  return 0;
-}
-
 static int fail(struct ac__reqparse *p, int status) {
   p->error_status = status;
   /* Not 1: from on_headers_complete, 1 means "no body follows", not an
@@ -45,19 +31,20 @@ static int fail_rc(struct ac__reqparse *p, int rc) {
 
 /* Close the element being appended (NUL-terminate it). */
 static int close_elem(struct ac__reqparse *p) {
+  size_t end; /* the offset of the NUL that closes the element */
   int rc;
   if (p->last == ELEM_NONE) return 0;
-  rc = ac__srv_reserve(&p->head, &p->head_cap, p->head_len, 1, p->max_head + HEAD_SLACK(p));
+  rc = ac__dynbuf_addc(&p->head, '\0');
   if (rc != 0) return rc;
-  p->head[p->head_len++] = '\0';
-  if (p->last == ELEM_URL) p->url_len = (uint32_t)(p->head_len - 1 - p->url);
+  end = ac__dynbuf_len(&p->head) - 1;
+  if (p->last == ELEM_URL) p->url_len = (uint32_t)(end - p->url);
   if (p->last == ELEM_NAME) {
     struct ac__srv_header *h = &p->hdrs[p->nhdrs - 1];
-    h->name_len = (uint32_t)(p->head_len - 1 - h->name);
-    h->value = (uint32_t)(p->head_len - 1); /* "" until a value comes */
+    h->name_len = (uint32_t)(end - h->name);
+    h->value = (uint32_t)end; /* "" until a value comes */
   }
   if (p->last == ELEM_VALUE)
-    p->hdrs[p->nhdrs - 1].value_len = (uint32_t)(p->head_len - 1 - p->hdrs[p->nhdrs - 1].value);
+    p->hdrs[p->nhdrs - 1].value_len = (uint32_t)(end - p->hdrs[p->nhdrs - 1].value);
   p->last = ELEM_NONE;
   return 0;
 }
@@ -78,20 +65,18 @@ static int append(struct ac__reqparse *p, int kind, const char *at, size_t len) 
         if (p->hdrs == NULL) return fail(p, 500);
         p->hdrs_cap = p->max_headers;
       }
-      p->hdrs[p->nhdrs].name = (uint32_t)p->head_len;
+      p->hdrs[p->nhdrs].name = (uint32_t)ac__dynbuf_len(&p->head);
       p->hdrs[p->nhdrs].value_len = 0;
       p->nhdrs++;
     } else if (kind == ELEM_VALUE) {
-      p->hdrs[p->nhdrs - 1].value = (uint32_t)p->head_len;
+      p->hdrs[p->nhdrs - 1].value = (uint32_t)ac__dynbuf_len(&p->head);
     } else {
-      p->url = (uint32_t)p->head_len;
+      p->url = (uint32_t)ac__dynbuf_len(&p->head);
     }
     p->last = kind;
   }
-  rc = ac__srv_reserve(&p->head, &p->head_cap, p->head_len, len, p->max_head + HEAD_SLACK(p));
+  rc = ac__dynbuf_add(&p->head, at, len);
   if (rc != 0) return fail_rc(p, rc);
-  memcpy(p->head + p->head_len, at, len);
-  p->head_len += len;
   return 0;
 }
 
@@ -119,7 +104,8 @@ static int on_header_value(http_parser *hp, const char *at, size_t len) {
 
 static size_t count_headers(const struct ac__reqparse *p, const char *name) {
   size_t i, n = 0;
-  for (i = 0; i < p->nhdrs; i++) n += strcasecmp(p->head + p->hdrs[i].name, name) == 0;
+  const char *head = ac__dynbuf_ptr(&p->head);
+  for (i = 0; i < p->nhdrs; i++) n += strcasecmp(head + p->hdrs[i].name, name) == 0;
   return n;
 }
 
@@ -152,10 +138,8 @@ static int on_headers_complete(http_parser *hp) {
 
 static int on_body(http_parser *hp, const char *at, size_t len) {
   struct ac__reqparse *p = hp->data;
-  int rc = ac__srv_reserve(&p->body, &p->body_cap, p->body_len, len, p->max_body);
+  int rc = ac__dynbuf_add(&p->body, at, len);
   if (rc != 0) return fail(p, rc == AC_ENOMEM ? 500 : 413);
-  memcpy(p->body + p->body_len, at, len);
-  p->body_len += len;
   return 0;
 }
 
@@ -182,16 +166,16 @@ void ac__reqparse_init(struct ac__reqparse *p, size_t max_head, size_t max_heade
   p->max_head = max_head;
   p->max_headers = max_headers;
   p->max_body = max_body;
+  ac__dynbuf_init(&p->head, max_head + HEAD_SLACK(p));
+  ac__dynbuf_init(&p->body, max_body);
   ac__reqparse_reset(p);
 }
 
 void ac__reqparse_free(struct ac__reqparse *p) {
-  ac__free(p->head);
+  ac__dynbuf_free(&p->head);
   ac__free(p->hdrs);
-  ac__free(p->body);
-  p->head = NULL;
+  ac__dynbuf_free(&p->body);
   p->hdrs = NULL;
-  p->body = NULL;
 }
 
 /* Bodies above this are not kept for the next request of a connection: an
@@ -199,20 +183,16 @@ void ac__reqparse_free(struct ac__reqparse *p) {
 #define BODY_KEEP_MAX (64 * 1024)
 
 void ac__reqparse_reset(struct ac__reqparse *p) {
-  if (p->body_cap > BODY_KEEP_MAX) {
-    ac__free(p->body);
-    p->body = NULL;
-    p->body_cap = 0;
-  }
+  if (p->body.allc > BODY_KEEP_MAX) ac__dynbuf_free(&p->body);
+  ac__dynbuf_reset(&p->body);
+  ac__dynbuf_reset(&p->head);
   http_parser_init(&p->hp, HTTP_REQUEST);
   p->hp.data = p;
-  p->head_len = 0;
   p->head_bytes = 0;
   p->nhdrs = 0;
   p->last = ELEM_NONE;
   p->url = 0;
   p->url_len = 0;
-  p->body_len = 0;
   p->nbytes = 0;
   p->error_status = 0;
   p->started = 0;
@@ -261,14 +241,15 @@ enum ac__parse_status ac__reqparse_feed(struct ac__reqparse *p, const char *data
 }
 
 const char *ac__reqparse_header(const struct ac__reqparse *p, const char *name) {
+  const char *head = ac__dynbuf_ptr(&p->head);
   size_t i;
   for (i = 0; i < p->nhdrs; i++)
-    if (strcasecmp(p->head + p->hdrs[i].name, name) == 0) return p->head + p->hdrs[i].value;
+    if (strcasecmp(head + p->hdrs[i].name, name) == 0) return head + p->hdrs[i].value;
   return NULL;
 }
 
 void ac__reqparse_split_url(struct ac__reqparse *p, const char **path, const char **query) {
-  char *url = p->head + p->url;
+  char *url = ac__dynbuf_ptr(&p->head) + p->url;
   char *q = memchr(url, '?', p->url_len);
   char *frag = memchr(url, '#', p->url_len);
 

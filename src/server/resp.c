@@ -82,7 +82,6 @@ static int valid_token(const char *s) {
 int ac_server_resp_header(ac_server_resp_t *r, const char *name, const char *value) {
   struct ac__conn *c;
   size_t nlen, vlen;
-  int rc;
 
   if (r == NULL || name == NULL || value == NULL || !valid_token(name) || has_crlf(value))
     return AC_EINVAL;
@@ -95,15 +94,13 @@ int ac_server_resp_header(ac_server_resp_t *r, const char *name, const char *val
   c = r->conn;
   nlen = strlen(name);
   vlen = strlen(value);
-  rc = ac__srv_reserve(&c->hdrs, &c->hdrs_cap, c->hdrs_len, nlen + vlen + 4,
-                       c->server->opts.max_head_size);
-  if (rc != 0) return rc;
-  memcpy(c->hdrs + c->hdrs_len, name, nlen);
-  memcpy(c->hdrs + c->hdrs_len + nlen, ": ", 2);
-  memcpy(c->hdrs + c->hdrs_len + nlen + 2, value, vlen);
-  memcpy(c->hdrs + c->hdrs_len + nlen + 2 + vlen, "\r\n", 2);
-  c->hdrs_len += nlen + vlen + 4;
-  return 0;
+  /* A header over the cap is refused alone: the ones added before stay
+   * (a failed append would drop them all). */
+  if (nlen + vlen + 4 > c->hdrs.toobig - ac__dynbuf_len(&c->hdrs)) return AC_ETOOLARGE;
+  ac__dynbuf_add(&c->hdrs, name, nlen);
+  ac__dynbuf_add(&c->hdrs, ": ", 2);
+  ac__dynbuf_add(&c->hdrs, value, vlen);
+  return ac__dynbuf_add(&c->hdrs, "\r\n", 2);
 }
 
 void ac_server_resp_close_after(ac_server_resp_t *r) {
@@ -160,7 +157,7 @@ static int send_head(ac_server_resp_t *r, int64_t content_length, const void *bo
     t += snprintf(tail + t, sizeof(tail) - (size_t)t, "\r\n");
   bufs[0] = uv_buf_init(line, (unsigned)n);
   bufs[1] = uv_buf_init((char *)date, (unsigned)date_len);
-  bufs[2] = uv_buf_init(c->hdrs, (unsigned)c->hdrs_len);
+  bufs[2] = uv_buf_init(ac__dynbuf_ptr(&c->hdrs), (unsigned)ac__dynbuf_len(&c->hdrs));
   bufs[3] = uv_buf_init(tail, (unsigned)t);
   bufs[4] = uv_buf_init((char *)body, r->is_head || no_body ? 0 : (unsigned)blen);
   rc = ac__conn_write(c, bufs, 5);
@@ -270,7 +267,7 @@ int ac__resp_finish(ac_server_resp_t *r, int handler_rc) {
   }
   if (!r->started) {
     if (handler_rc == 0) return ac_server_resp_send(r, NULL, 0);
-    r->conn->hdrs_len = 0; /* the failed handler's headers do not apply */
+    ac__dynbuf_reset(&r->conn->hdrs); /* the failed handler's headers do not apply */
     r->close_after = 1;
     return ac_server_resp_text(r, 500, "Internal Server Error\n");
   }

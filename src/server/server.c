@@ -163,13 +163,13 @@ static int match(const struct ac__srv_route *r, const char *path, ac_server_req_
   if (*s != '\0') return 0;
   /* Names and decoded values, NUL-terminated, in the scratch buffer. */
   for (i = 0; i < n; i++) need += nlens[i] + lens[i] + 2;
+  ac__dynbuf_reset(&c->scratch);
   if (need > 0) {
-    rc = ac__srv_reserve(&c->scratch, &c->scratch_cap, 0, need,
-                         c->server->opts.max_head_size * 2 + 64);
+    rc = ac__dynbuf_reserve(&c->scratch, need);
     if (rc != 0) return rc;
   }
   for (i = 0, off = 0; i < n; i++) {
-    char *name = c->scratch + off, *val = name + nlens[i] + 1;
+    char *name = ac__dynbuf_ptr(&c->scratch) + off, *val = name + nlens[i] + 1;
     memcpy(name, names[i], nlens[i]);
     name[nlens[i]] = '\0';
     rc = ac_server_url_decode(vals[i], lens[i], val, 0);
@@ -476,15 +476,15 @@ int ac_server_req_header_at(const ac_server_req_t *req, size_t i, const char **n
                             const char **value) {
   const struct ac__reqparse *p = &req->conn->parse;
   if (i >= p->nhdrs) return AC_EINVAL;
-  if (name != NULL) *name = p->head + p->hdrs[i].name;
-  if (value != NULL) *value = p->head + p->hdrs[i].value;
+  if (name != NULL) *name = ac__dynbuf_ptr(&p->head) + p->hdrs[i].name;
+  if (value != NULL) *value = ac__dynbuf_ptr(&p->head) + p->hdrs[i].value;
   return 0;
 }
 
 const void *ac_server_req_body(const ac_server_req_t *req, size_t *len) {
   const struct ac__reqparse *p = &req->conn->parse;
-  if (len != NULL) *len = p->body_len;
-  return p->body != NULL ? (const void *)p->body : (const void *)"";
+  if (len != NULL) *len = ac__dynbuf_len(&p->body);
+  return ac__dynbuf_len(&p->body) != 0 ? (const void *)ac__dynbuf_ptr(&p->body) : (const void *)"";
 }
 
 int ac_server_req_query_value(const ac_server_req_t *req, const char *name, char *buf,

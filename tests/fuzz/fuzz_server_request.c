@@ -43,9 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (strlen(path) > p.max_head) __builtin_trap();
       (void)ac__reqparse_header(&p, "Host");
       for (i = 0; i < p.nhdrs; i++) {
-        if (p.hdrs[i].name >= p.head_len || p.hdrs[i].value >= p.head_len) __builtin_trap();
+        if (p.hdrs[i].name >= ac__dynbuf_len(&p.head) || p.hdrs[i].value >= ac__dynbuf_len(&p.head)) __builtin_trap();
       }
-      if (p.body_len > p.max_body) __builtin_trap();
+      if (ac__dynbuf_len(&p.body) > p.max_body) __builtin_trap();
       rc = ac_server_url_decode(path, strlen(path), tmp, 1);
       if (rc > (int)strlen(path)) __builtin_trap();
       if (!p.keep_alive || ++messages > 64) break;

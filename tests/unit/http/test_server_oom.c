@@ -50,7 +50,7 @@ TEST_IMPL(server_oom_sweep) {
     ac__alloc_fail_after(0);
     if (st == AC__PARSE_DONE) {
       ASSERT_EQ(used, sizeof(request) - 1);
-      ASSERT_EQ(p.body_len, 5);
+      ASSERT_EQ(ac__dynbuf_len(&p.body), 5);
       ASSERT_STR_EQ(ac__reqparse_header(&p, "x-a"), "1");
       done = 1;
     } else {

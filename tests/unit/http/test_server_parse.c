@@ -21,8 +21,8 @@ static enum ac__parse_status feed_all(struct ac__reqparse *p, const char *s, siz
 static void assert_headers_in_head(const struct ac__reqparse *p) {
   size_t i;
   for (i = 0; i < p->nhdrs; i++) {
-    ASSERT_LT(p->hdrs[i].name, p->head_len);
-    ASSERT_LT(p->hdrs[i].value, p->head_len);
+    ASSERT_LT(p->hdrs[i].name, ac__dynbuf_len(&p->head));
+    ASSERT_LT(p->hdrs[i].value, ac__dynbuf_len(&p->head));
   }
 }
 
@@ -40,8 +40,8 @@ TEST_IMPL(server_parse_chunked_trailers_are_discarded) {
   ac__reqparse_init(&p, 4096, 16, 4096);
   ASSERT_EQ(feed_all(&p, in, sizeof(in) - 1, &used), AC__PARSE_DONE);
   off += used;
-  ASSERT_EQ(p.body_len, 5);
-  ASSERT(memcmp(p.body, "hello", 5) == 0);
+  ASSERT_EQ(ac__dynbuf_len(&p.body), 5);
+  ASSERT(memcmp(ac__dynbuf_ptr(&p.body), "hello", 5) == 0);
   ASSERT_NULL(ac__reqparse_header(&p, "X-Trailer"));
   ASSERT_STR_EQ(ac__reqparse_header(&p, "Transfer-Encoding"), "chunked");
   assert_headers_in_head(&p);
