@@ -23,22 +23,18 @@
 
 #include "acrawl/errno.h"
 #include "common/alloc.h"
+#include "common/dynbuf.h"
 #include "store/internal.h"
-
-/* A growable scratch buffer for strings that need unescaping. */
-struct scratch {
-  char *p;
-  size_t len;
-  size_t cap;
-};
 
 struct parser {
   const unsigned char *start;
   const unsigned char *p;
   const unsigned char *end;
   int depth;
-  struct scratch key; /* the decoded key of the member being parsed */
-  struct scratch val; /* a decoded string value, or a number's text */
+  /* Scratch for strings that need unescaping, capped at the input's length
+   * (decoding never lengthens a string) and its NUL. */
+  struct ac__dynbuf key; /* the decoded key of the member being parsed */
+  struct ac__dynbuf val; /* a decoded string value, or a number's text */
   char *err;
   size_t errlen;
 };
@@ -58,24 +54,6 @@ static int too_big(struct parser *ps) {
 static int out_of_memory(struct parser *ps) {
   ac__store_errf(ps->err, ps->errlen, "out of memory converting JSON to BSON");
   return AC_ENOMEM;
-}
-
-static int scratch_put(struct scratch *s, const void *data, size_t n) {
-  if (n == 0) return 0; /* memcpy from or to NULL is undefined, even for 0 bytes */
-  if (n > s->cap - s->len) {
-    size_t cap = s->cap < 256 ? 256 : s->cap;
-    while (cap - s->len < n) {
-      if (cap > SIZE_MAX / 2) return AC_ENOMEM;
-      cap *= 2;
-    }
-    char *p = ac__realloc(s->p, cap);
-    if (p == NULL) return AC_ENOMEM;
-    s->p = p;
-    s->cap = cap;
-  }
-  memcpy(s->p + s->len, data, n);
-  s->len += n;
-  return 0;
 }
 
 /* The length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms,
@@ -152,7 +130,7 @@ static long hex4(struct parser *ps) {
 
 /* The string whose opening quote was just read. *out points into the input
  * when there is no escape (the common case: no copy), else into sc. */
-static int parse_string(struct parser *ps, struct scratch *sc, const char **out, size_t *outlen) {
+static int parse_string(struct parser *ps, struct ac__dynbuf *sc, const char **out, size_t *outlen) {
   const unsigned char *begin = ps->p;
   while (ps->p < ps->end) {
     unsigned c = *ps->p;
@@ -171,15 +149,15 @@ static int parse_string(struct parser *ps, struct scratch *sc, const char **out,
   if (ps->p >= ps->end) return bad_json(ps, "unterminated string");
 
   /* Escapes: decode into the scratch buffer. */
-  sc->len = 0;
-  if (scratch_put(sc, begin, (size_t)(ps->p - begin)) != 0) return out_of_memory(ps);
+  ac__dynbuf_reset(sc);
+  if (ac__dynbuf_add(sc, begin, (size_t)(ps->p - begin)) != 0) return out_of_memory(ps);
   while (ps->p < ps->end) {
     unsigned c = *ps->p;
     unsigned char enc[4];
     size_t n;
     if (c == '"') {
-      *out = sc->p;
-      *outlen = sc->len;
+      *out = ac__dynbuf_ptr(sc);
+      *outlen = ac__dynbuf_len(sc);
       ps->p++;
       return 0;
     }
@@ -216,13 +194,13 @@ static int parse_string(struct parser *ps, struct scratch *sc, const char **out,
           ps->p--;
           return bad_json(ps, "unknown escape in a string");
       }
-      if (scratch_put(sc, enc, n) != 0) return out_of_memory(ps);
+      if (ac__dynbuf_add(sc, enc, n) != 0) return out_of_memory(ps);
       continue;
     }
     if (c < 0x20) return bad_json(ps, "control character inside a string (must be escaped)");
     n = utf8_seq(ps->p, ps->end);
     if (n == 0) return bad_json(ps, "invalid UTF-8 inside a string");
-    if (scratch_put(sc, ps->p, n) != 0) return out_of_memory(ps);
+    if (ac__dynbuf_add(sc, ps->p, n) != 0) return out_of_memory(ps);
     ps->p += n;
   }
   return bad_json(ps, "unterminated string");
@@ -287,15 +265,16 @@ static int parse_number(struct parser *ps, bson_t *parent, const char *key, int 
   }
 
   size_t n = (size_t)(ps->p - s);
-  ps->val.len = 0;
-  if (scratch_put(&ps->val, s, n) != 0 || scratch_put(&ps->val, "", 1) != 0)
-    return out_of_memory(ps);
+  /* NUL-terminated (as dynbuf keeps it) for strtod and the decimal parser. */
+  ac__dynbuf_reset(&ps->val);
+  if (ac__dynbuf_add(&ps->val, s, n) != 0) return out_of_memory(ps);
+  const char *text = ac__dynbuf_ptr(&ps->val);
   if (!is_int) {
     /* The nearest double: what RFC 8259 (section 6) says JSON readers can
      * agree on, and what every one of them makes of 0.1 or 8.50. */
     pthread_once(&c_locale_once, c_locale_init);
     errno = 0;
-    double d = c_locale != (locale_t)0 ? strtod_l(ps->val.p, NULL, c_locale) : strtod(ps->val.p, NULL);
+    double d = c_locale != (locale_t)0 ? strtod_l(text, NULL, c_locale) : strtod(text, NULL);
     if (errno != ERANGE) return bson_append_double(parent, key, keylen, d) ? 0 : too_big(ps);
     /* Out of a double's range (1e400 would be infinity, 1e-400 zero): on
      * to Decimal128, exact or refused, like the big integers. */
@@ -305,11 +284,11 @@ static int parse_number(struct parser *ps, bson_t *parent, const char *key, int 
    * is a Decimal128 when that holds it exactly (34 significant digits,
    * exponents to 6111), and else refused. */
   bson_decimal128_t dec;
-  if (!bson_decimal128_from_string(ps->val.p, &dec)) {
+  if (!bson_decimal128_from_string(text, &dec)) {
     ac__store_errf(ps->err, ps->errlen,
                    "number at byte %zu (%.40s%s) is held exactly by no BSON number type "
                    "(past int64 and over 34 significant digits, or out of Decimal128's range)",
-                   (size_t)(s - ps->start), ps->val.p, n > 40 ? "..." : "");
+                   (size_t)(s - ps->start), text, n > 40 ? "..." : "");
     return AC_EINVAL;
   }
   return bson_append_decimal128(parent, key, keylen, &dec) ? 0 : too_big(ps);
@@ -546,6 +525,8 @@ int ac__json_to_bson(const char *json, size_t len, unsigned flags, bson_t *out, 
   ps.end = ps.start + len;
   ps.err = err;
   ps.errlen = errlen;
+  ac__dynbuf_init(&ps.key, len);
+  ac__dynbuf_init(&ps.val, len);
   if (errlen > 0) err[0] = '\0';
 
   int rc;
@@ -566,8 +547,8 @@ int ac__json_to_bson(const char *json, size_t len, unsigned flags, bson_t *out, 
       if (ps.p != ps.end) rc = bad_json(&ps, "characters after the document");
     }
   }
-  ac__free(ps.key.p);
-  ac__free(ps.val.p);
+  ac__dynbuf_free(&ps.key);
+  ac__dynbuf_free(&ps.val);
   if (rc != 0) return rc;
 
   bson_iter_t it;
