@@ -61,6 +61,7 @@ int ac__dynbuf_reserve(struct ac__dynbuf *s, size_t extra) {
   if (a > s->toobig + 1) a = s->toobig + 1;
   p = ac__realloc(s->bufr, a);
   if (p == NULL) return fail(s, AC_ENOMEM);
+  p[s->leng] = '\0'; /* a first allocation holds "" */
   s->bufr = p;
   s->allc = a;
   return 0;

@@ -46,7 +46,8 @@ int ac__dynbuf_vaddf(struct ac__dynbuf *s, const char *fmt, va_list ap)
  * Makes room for `extra` more bytes without adding them, for a caller that
  * writes into the tail itself (a socket read) and then calls
  * ac__dynbuf_setlen. Returns 0 or the sticky error; failing frees the bytes
- * like a failed append.
+ * like a failed append. ac__dynbuf_reserve(s, 0) on an empty buffer
+ * allocates it, so that ac__dynbuf_take hands over "" rather than NULL.
  */
 int ac__dynbuf_reserve(struct ac__dynbuf *s, size_t extra);
 /* Room left in the allocation past the bytes held, the NUL's byte excluded. */

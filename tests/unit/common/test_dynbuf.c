@@ -212,9 +212,14 @@ TEST_IMPL(dynbuf_take_and_reset) {
   char *p;
   ac_test_count_allocations();
   ac__dynbuf_init(&b, 100);
-  /* Nothing allocated: nothing to take. */
+  /* Nothing allocated: nothing to take; reserving nothing allocates "". */
   ASSERT_NULL(ac__dynbuf_take(&b, &len));
   ASSERT_UEQ(len, 0);
+  ASSERT_OK(ac__dynbuf_reserve(&b, 0));
+  p = ac__dynbuf_take(&b, &len);
+  ASSERT_STR_EQ(p, "");
+  ASSERT_UEQ(len, 0);
+  ac__free(p);
   ASSERT_OK(ac__dynbuf_adds(&b, "hello"));
   p = ac__dynbuf_take(&b, &len);
   ASSERT_STR_EQ(p, "hello");
@@ -247,6 +252,7 @@ TEST_IMPL(dynbuf_reserve_and_setlen) {
   ASSERT_ERR(ac__dynbuf_setlen(&b, 1), AC_EINVAL);
   /* A caller writes into the tail itself (as a socket read would). */
   ASSERT_OK(ac__dynbuf_reserve(&b, 10));
+  ASSERT_STR_EQ(ac__dynbuf_ptr(&b), ""); /* a first allocation holds "" */
   ASSERT_GE(ac__dynbuf_spare(&b), 10);
   memcpy(ac__dynbuf_ptr(&b), "0123456789", 10);
   ASSERT_OK(ac__dynbuf_setlen(&b, 10));
