@@ -10,61 +10,46 @@
 
 #include "client/internal.h"
 
-void ac__headers_init(struct ac__headers *h) { memset(h, 0, sizeof(*h)); }
+void ac__headers_init(struct ac__headers *h) {
+  memset(h, 0, sizeof(*h));
+  ac__dynbuf_init(&h->buf, AC__HTTP_MAX_HEADER_BYTES);
+}
 
 void ac__headers_reset(struct ac__headers *h) {
   /* A new response starts (after a redirect or a 100 Continue): only the
    * final response's headers are kept. Memory is reused. */
-  h->len = 0;
+  ac__dynbuf_reset(&h->buf);
   h->nlines = 0;
   ac__free(h->lines);
   h->lines = NULL;
 }
 
 void ac__headers_free(struct ac__headers *h) {
-  ac__free(h->buf);
+  ac__dynbuf_free(&h->buf);
   ac__free(h->offsets);
   ac__free(h->lines);
-  memset(h, 0, sizeof(*h));
+  h->offsets = NULL;
+  h->lines = NULL;
+  h->nlines = 0;
+  h->lines_cap = 0;
 }
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-static int reserve(struct ac__headers *h, size_t more) {
-  size_t want, cap;
-  char *nb;
-  if (more > AC__HTTP_MAX_HEADER_BYTES - h->len) return AC_ETOOLARGE;
-  want = h->len + more;
-  if (want <= h->cap) return 0;
-  cap = h->cap != 0 ? h->cap : 512; /* most responses' headers fit */
-  while (cap < want) cap *= 2;
-  if (cap > AC__HTTP_MAX_HEADER_BYTES) cap = AC__HTTP_MAX_HEADER_BYTES;
-  nb = ac__realloc(h->buf, cap);
-  if (nb == NULL) return AC_ENOMEM;
-  h->buf = nb;
-  h->cap = cap;
-  return 0;
-}
 
 /* An obs-fold line (RFC 9112 5.2: a line that starts with a blank continues
  * the previous value): appended to the last value, its leading blanks
  * standing for the fold, as http-parser joins them on the native path. The
  * last value is the end of the buffer. */
 static int add_fold(struct ac__headers *h, const char *line, size_t len) {
-  int rc;
   if (h->nlines == 0) return AC_EPROTO;
-  rc = reserve(h, len);
-  if (rc != 0) return rc;
-  h->len--; /* the NUL of the last value */
-  memcpy(h->buf + h->len, line, len);
-  h->len += len;
-  h->buf[h->len++] = '\0';
-  return 0;
+  ac__dynbuf_setlen(&h->buf, ac__dynbuf_len(&h->buf) - 1); /* the NUL of the last value */
+  ac__dynbuf_add(&h->buf, line, len);
+  return ac__dynbuf_addc(&h->buf, '\0');
 }
 
 int ac__headers_add_line(struct ac__headers *h, const char *line, size_t len) {
   const char *colon, *name_end, *value, *value_end;
-  size_t name_len, value_len;
+  size_t name_len, value_len, off;
   int rc;
 
   while (len > 0 && is_blank(line[len - 1])) len--;
@@ -87,15 +72,13 @@ int ac__headers_add_line(struct ac__headers *h, const char *line, size_t len) {
     h->offsets = no;
     h->lines_cap = ncap;
   }
-  rc = reserve(h, name_len + value_len + 2);
+  off = ac__dynbuf_len(&h->buf);
+  ac__dynbuf_add(&h->buf, line, name_len);
+  ac__dynbuf_addc(&h->buf, '\0');
+  ac__dynbuf_add(&h->buf, value, value_len);
+  rc = ac__dynbuf_addc(&h->buf, '\0'); /* the first failure, if any (sticky) */
   if (rc != 0) return rc;
-  h->offsets[h->nlines++] = h->len;
-  memcpy(h->buf + h->len, line, name_len);
-  h->len += name_len;
-  h->buf[h->len++] = '\0';
-  memcpy(h->buf + h->len, value, value_len);
-  h->len += value_len;
-  h->buf[h->len++] = '\0';
+  h->offsets[h->nlines++] = off;
   return 0;
 }
 
@@ -107,7 +90,7 @@ int ac__headers_freeze(struct ac__headers *h) {
   h->lines = ac__calloc(h->nlines, sizeof(*h->lines));
   if (h->lines == NULL) return AC_ENOMEM;
   for (i = 0; i < h->nlines; i++) {
-    h->lines[i].name = h->buf + h->offsets[i];
+    h->lines[i].name = ac__dynbuf_ptr(&h->buf) + h->offsets[i];
     h->lines[i].value = h->lines[i].name + strlen(h->lines[i].name) + 1;
   }
   return 0;

@@ -18,6 +18,7 @@
 
 #include "acrawl.h"
 #include "common/alloc.h"
+#include "common/dynbuf.h"
 #include "common/list.h"
 #include "runtime/ext.h"
 
@@ -37,8 +38,7 @@ struct ac__header {
 /* Header lines of one response, in arrival order. Names and values are
  * copied into one buffer; lines index into it by offset until frozen. */
 struct ac__headers {
-  char *buf;
-  size_t len, cap;
+  struct ac__dynbuf buf;     /* name NUL value NUL ..., capped */
   size_t *offsets;           /* per line: name offset; the value follows its NUL */
   size_t nlines, lines_cap;
   struct ac__header *lines;  /* built by ac__headers_freeze */
@@ -68,8 +68,7 @@ struct ac_response {
   char *reason;
   char *url;
   struct ac__headers headers;
-  char *body;                /* always NUL-terminated */
-  size_t body_len, body_cap;
+  struct ac__dynbuf body;    /* capped at max_body; NUL-terminated */
   size_t max_body;
   struct cJSON *json;
   int json_err;

@@ -19,70 +19,49 @@ void ac_request_opts_init(ac_request_opts_t *o) {
   o->decompress = 1;
 }
 
-/* A string builder with a ceiling, for URLs and urlencoded bodies. */
-struct sbuf {
-  char *p;
-  size_t len, cap, max;
-};
-
-static int sbuf_add(struct sbuf *b, const char *s, size_t n) {
-  if (n > b->max - b->len) return AC_ETOOLARGE;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap != 0 ? b->cap : 256;
-    char *np;
-    while (cap < b->len + n + 1) cap *= 2;
-    np = ac__realloc(b->p, cap);
-    if (np == NULL) return AC_ENOMEM;
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-  return 0;
-}
-
 /* Append curl_easy_escape(s): every byte but ALPHA DIGIT - . _ ~ as %XX.
  * libcurl ignores the function's handle (NULL here), so that the native
  * path, whose calls have none, encodes the same way. */
-static int sbuf_add_escaped(struct sbuf *b, const char *s) {
+static int add_escaped(struct ac__dynbuf *b, const char *s) {
   char *e;
   int rc;
   if (s == NULL) s = "";
   e = curl_easy_escape(NULL, s, 0);
   if (e == NULL) return AC_ENOMEM;
-  rc = sbuf_add(b, e, strlen(e));
+  rc = ac__dynbuf_add(b, e, strlen(e));
   curl_free(e);
   return rc;
 }
 
-static int add_pairs(struct sbuf *b, const ac_http_kv_t *kv, size_t n) {
+static int add_pairs(struct ac__dynbuf *b, const ac_http_kv_t *kv, size_t n) {
   size_t i;
   int rc = 0;
   for (i = 0; i < n && rc == 0; i++) {
     if (kv[i].key == NULL) return AC_EINVAL;
-    if (i > 0) rc = sbuf_add(b, "&", 1);
-    if (rc == 0) rc = sbuf_add_escaped(b, kv[i].key);
-    if (rc == 0) rc = sbuf_add(b, "=", 1);
-    if (rc == 0) rc = sbuf_add_escaped(b, kv[i].value);
+    if (i > 0) rc = ac__dynbuf_add(b, "&", 1);
+    if (rc == 0) rc = add_escaped(b, kv[i].key);
+    if (rc == 0) rc = ac__dynbuf_add(b, "=", 1);
+    if (rc == 0) rc = add_escaped(b, kv[i].value);
   }
   return rc;
 }
 
 int ac__http_urlencode_pairs(const ac_http_kv_t *kv, size_t n, char **out) {
-  struct sbuf b = {NULL, 0, 0, AC__HTTP_DEFAULT_MAX_BODY};
-  int rc = sbuf_add(&b, "", 0);
+  struct ac__dynbuf b;
+  int rc;
+  ac__dynbuf_init(&b, AC__HTTP_DEFAULT_MAX_BODY);
+  rc = ac__dynbuf_reserve(&b, 0); /* no pairs make "", not NULL */
   if (rc == 0) rc = add_pairs(&b, kv, n);
   if (rc != 0) {
-    ac__free(b.p);
+    ac__dynbuf_free(&b);
     return rc;
   }
-  *out = b.p;
+  *out = ac__dynbuf_take(&b, NULL);
   return 0;
 }
 
 int ac__http_build_url(const char *url, const ac_http_kv_t *params, size_t n, char **out) {
-  struct sbuf b = {NULL, 0, 0, AC__HTTP_MAX_URL};
+  struct ac__dynbuf b;
   const char *hash, *q;
   size_t base_len;
   int rc;
@@ -92,21 +71,23 @@ int ac__http_build_url(const char *url, const ac_http_kv_t *params, size_t n, ch
   /* Parameters go before a fragment, after any query already there. */
   hash = strchr(url, '#');
   base_len = hash != NULL ? (size_t)(hash - url) : strlen(url);
-  rc = sbuf_add(&b, url, base_len);
+  ac__dynbuf_init(&b, AC__HTTP_MAX_URL);
+  rc = ac__dynbuf_reserve(&b, 0); /* "" stays "", not NULL */
+  if (rc == 0) rc = ac__dynbuf_add(&b, url, base_len);
   if (rc == 0 && n > 0) {
     q = memchr(url, '?', base_len);
     if (q == NULL)
-      rc = sbuf_add(&b, "?", 1);
+      rc = ac__dynbuf_add(&b, "?", 1);
     else if (q[1] != '\0' && url[base_len - 1] != '&' && url[base_len - 1] != '?')
-      rc = sbuf_add(&b, "&", 1);
+      rc = ac__dynbuf_add(&b, "&", 1);
     if (rc == 0) rc = add_pairs(&b, params, n);
   }
-  if (rc == 0 && hash != NULL) rc = sbuf_add(&b, hash, strlen(hash));
+  if (rc == 0 && hash != NULL) rc = ac__dynbuf_add(&b, hash, strlen(hash));
   if (rc != 0) {
-    ac__free(b.p);
+    ac__dynbuf_free(&b);
     return rc;
   }
-  *out = b.p;
+  *out = ac__dynbuf_take(&b, NULL);
   return 0;
 }
 

@@ -18,6 +18,7 @@ ac_response_t *ac__response_new(size_t max_body) {
   if (r == NULL) return NULL;
   ac__headers_init(&r->headers);
   r->max_body = max_body != 0 ? max_body : AC__HTTP_DEFAULT_MAX_BODY;
+  ac__dynbuf_init(&r->body, r->max_body);
   return r;
 }
 
@@ -25,7 +26,7 @@ void ac_response_free(ac_response_t *r) {
   if (r == NULL) return;
   if (r->json != NULL) cJSON_Delete(r->json);
   ac__headers_free(&r->headers);
-  ac__free(r->body);
+  ac__dynbuf_free(&r->body);
   ac__free(r->reason);
   ac__free(r->url);
   ac__free(r);
@@ -35,34 +36,18 @@ void ac_response_free(ac_response_t *r) {
  * transfer (CURLE_WRITE_ERROR); too_large tells the classifier why. */
 size_t ac__response_on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
   ac_response_t *r = userdata;
-  size_t n = size * nmemb, cap;
-  char *nb;
+  size_t n = size * nmemb;
+  int rc = ac__dynbuf_add(&r->body, ptr, n);
 
-  if (n > r->max_body - r->body_len) {
-    r->too_large = 1;
-    return 0;
-  }
-  if (r->body_len + n + 1 > r->body_cap) {
-    cap = r->body_cap != 0 ? r->body_cap : 4096;
-    while (cap < r->body_len + n + 1) cap *= 2;
-    /* The NUL after the last byte may make cap exceed max_body by one. */
-    if (cap > r->max_body + 1) cap = r->max_body + 1;
-    nb = ac__realloc(r->body, cap);
-    if (nb == NULL) return 0; /* reported as AC_ENOMEM: body_cap unchanged */
-    r->body = nb;
-    r->body_cap = cap;
-  }
-  memcpy(r->body + r->body_len, ptr, n);
-  r->body_len += n;
-  r->body[r->body_len] = '\0';
-  return n;
+  if (rc == 0) return n;
+  if (rc == AC_ETOOLARGE) r->too_large = 1; /* else reported as AC_ENOMEM */
+  return 0;
 }
 
 /* A Content-Length announces the body: allocate it once rather than grow it
  * (an encoded body may still grow, geometrically, past it). */
 static void size_hint(ac_response_t *r, const char *v, size_t n) {
   size_t len = 0, i = 0;
-  char *nb;
   while (i < n && (v[i] == ' ' || v[i] == '\t')) i++;
   for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
     if (len > (SIZE_MAX - 9) / 10) return;
@@ -71,13 +56,12 @@ static void size_hint(ac_response_t *r, const char *v, size_t n) {
   /* Never past max_body (the write callback refuses that), nor for a body
    * already started, nor past 1 MiB: a server that announces much and sends
    * nothing must not make every request reserve that much. */
-  if (len == 0 || len > r->max_body || len > ((size_t)1 << 20) || r->body_len != 0 ||
-      len + 1 <= r->body_cap)
+  if (len == 0 || len > r->max_body || len > ((size_t)1 << 20) ||
+      ac__dynbuf_len(&r->body) != 0)
     return;
-  nb = ac__realloc(r->body, len + 1);
-  if (nb == NULL) return; /* the write callback will try again, and report it */
-  r->body = nb;
-  r->body_cap = len + 1;
+  /* Out of memory here is not the body's failure: the write callback will
+   * try again, and report it. */
+  if (ac__dynbuf_reserve(&r->body, len) != 0) ac__dynbuf_reset(&r->body);
 }
 
 /* CURLOPT_HEADERFUNCTION: one line at a time, the status line included, for
@@ -150,15 +134,9 @@ int ac__response_finish(ac_response_t *r, CURL *easy) {
 
 int ac__response_complete(ac_response_t *r) {
   if (r->reason == NULL) r->reason = ac__strdup("");
-  if (r->body == NULL) {
-    r->body = ac__malloc(1);
-    if (r->body != NULL) r->body[0] = '\0';
-  } else if (r->body_len == 0) {
-    /* Reserved for an announced body that never came (HEAD, 204, 304):
-     * nothing wrote its NUL. */
-    r->body[0] = '\0';
-  }
-  if (r->reason == NULL || r->body == NULL) return AC_ENOMEM;
+  /* No body at all (HEAD, 204, 304) is "", never NULL. */
+  if (ac__dynbuf_ptr(&r->body) == NULL) ac__dynbuf_reserve(&r->body, 0);
+  if (r->reason == NULL || ac__dynbuf_ptr(&r->body) == NULL) return AC_ENOMEM;
   return ac__headers_freeze(&r->headers);
 }
 
@@ -268,17 +246,17 @@ int ac_response_header_at(const ac_response_t *r, size_t i, const char **name,
 }
 
 const void *ac_response_body(const ac_response_t *r, size_t *len) {
-  if (len != NULL) *len = r->body_len;
-  return r->body;
+  if (len != NULL) *len = ac__dynbuf_len(&r->body);
+  return ac__dynbuf_ptr(&r->body);
 }
 
-const char *ac_response_text(const ac_response_t *r) { return r->body; }
+const char *ac_response_text(const ac_response_t *r) { return ac__dynbuf_ptr(&r->body); }
 
 int ac_response_json(ac_response_t *r, const struct cJSON **json) {
   if (r == NULL || json == NULL) return AC_EINVAL;
   *json = NULL;
   if (r->json == NULL && r->json_err == 0) {
-    r->json = cJSON_ParseWithLength(r->body, r->body_len);
+    r->json = cJSON_ParseWithLength(ac__dynbuf_ptr(&r->body), ac__dynbuf_len(&r->body));
     /* cJSON does not tell a syntax error from a failed allocation (its
      * error pointer is a process-wide global): both are reported as input
      * that could not be parsed. */
