@@ -55,9 +55,6 @@ int ac__site_accepts_gzip(const ac_server_req_t *req);
  * the caller with ac__free). 0, AC_ENOMEM, AC_EIO. */
 int ac__site_gzip(const void *src, size_t len, unsigned char **out, size_t *out_len);
 
-/* 1 if s[0..len) is one JSON value (RFC 8259), with a nesting cap. */
-int ac__json_valid(const char *s, size_t len);
-
 /* Send b's contents as the JSON body with the given status; a failed build
  * (b->err) answers 500 instead. */
 int ac__site_send_json(ac_server_resp_t *resp, int status, const struct ac__jbuf *b);

@@ -266,3 +266,23 @@ TEST_IMPL(json_scan_every_replica_detail) {
   }
   ac__books_free(b);
 }
+
+/* The cases httpbin's "json" field relies on (it echoes a body that scans). */
+TEST_IMPL(json_scan_httpbin_bodies) {
+  static const char *const good[] = {
+      "{}", "[]", "0", "-0.5e+10", "\"\"", "true", "null", " {\"a\" : [1, 2.5, \"x\\u00e9\", {}]} ",
+      "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "[[[[[]]]]]", "\"\xe4\xb8\xad\"", "1E5",
+  };
+  static const char *const bad[] = {
+      "{\"a\"}", "{\"a\":}", "[,1]", "\"\\u12\"", "{\"a\":1}}", "\"a\nb\"",
+  };
+  const char *doc = "{\"count\":9040,\"results\":[{\"id\":\"1\",\"score\":8.5}]}";
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+    if (scan(good[i]) != 0) AC__FAIL("refused: %s", good[i]);
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (scan(bad[i]) != AC_EPARSE) AC__FAIL("accepted: %s", bad[i]);
+  /* Cut anywhere, a document stops being valid. */
+  for (size_t n = 1; n < strlen(doc); n++)
+    ASSERT_ERR(ac__json_scan(doc, n, NULL, NULL, NULL, NULL), AC_EPARSE);
+  ASSERT_OK(scan(doc));
+}

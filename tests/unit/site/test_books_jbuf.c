@@ -4,6 +4,7 @@
  * errors. Parsed back with cJSON where cJSON can tell (no NUL inside).
  */
 #include "books_test.h"
+#include "common/json_scan.h"
 #include "site/jbuf.h"
 #include "site/site_internal.h"
 
@@ -194,7 +195,7 @@ TEST_IMPL(books_jbuf_reshape) {
       ac__jbuf_reset(&b);
       ac__json_reshape(&a, doc, strlen(doc), (enum ac__json_style)style, AC__ESCAPE_NONE, seed);
       ASSERT_OK(a.err);
-      ASSERT(ac__json_valid(a.p, a.len));
+      ASSERT_OK(ac__json_scan(a.p, a.len, NULL, NULL, NULL, NULL));
       if (style == AC__STYLE_MIXED) {
         saw_cr |= memchr(a.p, '\r', a.len) != NULL;
         saw_tab |= memchr(a.p, '\t', a.len) != NULL;
