@@ -12,10 +12,10 @@
 #include "site/books.h"
 
 #include <string.h>
-#include <zlib.h>
 
 #include "acrawl/errno.h"
 #include "common/alloc.h"
+#include "site/gzip.h"
 #include "site/internal.h"
 
 /* A text value of one book (the biggest introduction is 300 KB). */
@@ -367,53 +367,13 @@ int ac__books_list_page(const struct ac__books *b, size_t limit, size_t offset,
 
 /* ---- gzip ---- */
 
-/* zlib allocates through acrawl's allocator, so that failure injection and a
- * replaced allocator reach it too. */
-static voidpf zalloc_fn(voidpf opaque, uInt items, uInt size) {
-  (void)opaque;
-  if (size != 0 && items > (size_t)-1 / size) return Z_NULL;
-  return ac__malloc((size_t)items * size);
-}
-
-static void zfree_fn(voidpf opaque, voidpf p) {
-  (void)opaque;
-  ac__free(p);
-}
-
 static int gzip_body(struct ac__books *b, struct body *bd) {
-  z_stream zs;
-  gz_header hdr;
+  unsigned char *gz;
+  size_t len;
+  int rc;
   if (bd->gz != NULL) return 0;
-  memset(&zs, 0, sizeof zs);
-  memset(&hdr, 0, sizeof hdr);
-  zs.zalloc = zalloc_fn;
-  zs.zfree = zfree_fn;
-  /* windowBits 15 + 16: a gzip wrapper rather than zlib's. */
-  if (deflateInit2(&zs, b->gzip_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return AC_ENOMEM;
-  /* mtime 0 and OS 255 ("unknown"), so the header is the same everywhere. */
-  hdr.os = 255;
-  deflateSetHeader(&zs, &hdr);
-  size_t cap = deflateBound(&zs, (uLong)bd->len);
-  unsigned char *gz = ac__malloc(cap);
-  if (gz == NULL) {
-    deflateEnd(&zs);
-    return AC_ENOMEM;
-  }
-  zs.next_in = (Bytef *)bd->p;
-  zs.avail_in = (uInt)bd->len;
-  zs.next_out = gz;
-  zs.avail_out = (uInt)cap;
-  /* deflateBound guarantees one Z_FINISH call is enough. */
-  int zrc = deflate(&zs, Z_FINISH);
-  size_t len = cap - zs.avail_out;
-  deflateEnd(&zs);
-  if (zrc != Z_STREAM_END) {
-    ac__free(gz);
-    return AC_ENOMEM; /* only a failed allocation inside zlib gets here */
-  }
-  unsigned char *fit = ac__realloc(gz, len);
-  if (fit != NULL) gz = fit;
+  rc = ac__site_gzip(bd->p, bd->len, b->gzip_level, &gz, &len);
+  if (rc != 0) return rc;
   bd->gz = gz;
   bd->gz_len = len;
   b->gzip_bytes += len;

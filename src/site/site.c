@@ -243,7 +243,7 @@ static int send_built(ac_server_resp_t *resp, const struct shape *sh, const stru
     body.len = b->len;
     return send_parts(resp, 200, sh, &body, 1, 0, f);
   }
-  rc = ac__site_gzip(b->p, b->len, &z, &zlen);
+  rc = ac__site_gzip(b->p, b->len, AC__SITE_GZIP_LEVEL, &z, &zlen);
   if (rc != 0) return rc;
   body.base = (const char *)z;
   body.len = zlen;

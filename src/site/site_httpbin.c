@@ -464,7 +464,7 @@ static int h_gzip(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
   ac__jbuf_puts(&b, "}\n");
   rc = b.err;
   /* Always gzip'd, whatever the client accepts: that is the endpoint's point. */
-  if (rc == 0) rc = ac__site_gzip(b.p, b.len, &gz, &gzlen);
+  if (rc == 0) rc = ac__site_gzip(b.p, b.len, AC__SITE_GZIP_LEVEL, &gz, &gzlen);
   ac__jbuf_free(&b);
   if (rc != 0) return rc;
   rc = ac_server_resp_header(resp, "Content-Type", "application/json");

@@ -4,6 +4,7 @@
 #ifndef AC_SITE_SITE_INTERNAL_H
 #define AC_SITE_SITE_INTERNAL_H
 
+#include "site/gzip.h"
 #include "site/jbuf.h"
 #include "site/site.h"
 
@@ -51,9 +52,8 @@ int ac__site_stats_route(struct ac__site *s);
  * without q=0). */
 int ac__site_accepts_gzip(const ac_server_req_t *req);
 
-/* Gzip src[0..len) into a new ac__malloc'd buffer (*out, *out_len; freed by
- * the caller with ac__free). 0, AC_ENOMEM, AC_EIO. */
-int ac__site_gzip(const void *src, size_t len, unsigned char **out, size_t *out_len);
+/* Dynamic bodies are gzip'd at zlib's default level (ac__site_gzip). */
+#define AC__SITE_GZIP_LEVEL 6
 
 /* Send b's contents as the JSON body with the given status; a failed build
  * (b->err) answers 500 instead. */

@@ -1,10 +1,8 @@
 /*
- * Small helpers of the replica: Accept-Encoding negotiation and gzip of a
- * dynamic body (the prebuilt ones are gzip'd by books.c).
+ * Small helpers of the replica: Accept-Encoding negotiation.
  */
 #include <stdint.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "common/alloc.h"
 #include "site/site_internal.h"
@@ -65,49 +63,4 @@ int ac__site_accepts_gzip(const ac_server_req_t *req) {
     }
   }
   return ok;
-}
-
-static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
-  (void)opaque;
-  return ac__calloc(items, size);
-}
-
-static void z_free(voidpf opaque, voidpf p) {
-  (void)opaque;
-  ac__free(p);
-}
-
-int ac__site_gzip(const void *src, size_t len, unsigned char **out, size_t *out_len) {
-  z_stream zs;
-  unsigned char *buf;
-  uLong cap;
-  int zrc;
-
-  if (len > UINT32_MAX) return AC_ETOOLARGE;
-  memset(&zs, 0, sizeof(zs));
-  zs.zalloc = z_alloc;
-  zs.zfree = z_free;
-  zrc = deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  if (zrc == Z_MEM_ERROR) return AC_ENOMEM;
-  if (zrc != Z_OK) return AC_EIO;
-  cap = deflateBound(&zs, (uLong)len);
-  buf = ac__malloc(cap);
-  if (buf == NULL) {
-    deflateEnd(&zs);
-    return AC_ENOMEM;
-  }
-  zs.next_in = (Bytef *)(uintptr_t)src;
-  zs.avail_in = (uInt)len;
-  zs.next_out = buf;
-  zs.avail_out = (uInt)cap;
-  /* deflateBound makes one Z_FINISH enough. */
-  zrc = deflate(&zs, Z_FINISH);
-  *out_len = (size_t)zs.total_out;
-  deflateEnd(&zs);
-  if (zrc != Z_STREAM_END) {
-    ac__free(buf);
-    return AC_EIO;
-  }
-  *out = buf;
-  return 0;
 }
