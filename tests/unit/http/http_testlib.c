@@ -1,107 +1,25 @@
 /*
- * See http_testlib.h. Servers are children started with fork and exec; their
- * pids and directories are kept in a small table that the exit and abort
- * handlers go through.
+ * See http_testlib.h. nginx and gunicorn are children of the test
+ * (tests/runner/child.h), each with a temporary directory of its own.
  */
 #define _GNU_SOURCE
 #include "http_testlib.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "runner.h"
-
-#define MAX_CHILDREN 4
-
-static struct {
-  pid_t pid;
-  char dir[256];
-} children[MAX_CHILDREN];
-static int nchildren;
-static int handlers_installed;
-
-static void remove_dir(const char *dir) {
-  pid_t pid;
-  if (dir[0] == '\0') return;
-  /* fork and exec are async-signal-safe, so this also works from the abort
-   * handler; the directory is ours (mkdtemp), never anything else. */
-  pid = fork();
-  if (pid == 0) {
-    execl("/bin/rm", "rm", "-rf", dir, (char *)NULL);
-    _exit(127);
-  }
-  if (pid > 0) waitpid(pid, NULL, 0);
-}
-
-static void stop_children(void) {
-  int i;
-  for (i = 0; i < nchildren; i++) {
-    int waited = 0, status;
-    if (children[i].pid <= 0) continue;
-    kill(children[i].pid, SIGTERM);
-    /* gunicorn stops its workers on SIGTERM; give it a moment, then kill. */
-    while (waited < 3000 && waitpid(children[i].pid, &status, WNOHANG) == 0) {
-      struct timespec ts = {0, 10 * 1000 * 1000};
-      nanosleep(&ts, NULL);
-      waited += 10;
-    }
-    if (waited >= 3000) {
-      kill(children[i].pid, SIGKILL);
-      waitpid(children[i].pid, &status, 0);
-    }
-    children[i].pid = 0;
-    remove_dir(children[i].dir);
-    children[i].dir[0] = '\0';
-  }
-  nchildren = 0;
-}
-
-static void on_abort(int sig) {
-  stop_children();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-static void install_handlers(void) {
-  if (handlers_installed) return;
-  handlers_installed = 1;
-  atexit(stop_children);
-  signal(SIGABRT, on_abort);
-  signal(SIGSEGV, on_abort);
-  signal(SIGTERM, on_abort);
-  signal(SIGPIPE, SIG_IGN);
-}
-
-static const char *find_program(const char *name) {
-  static char path[512];
-  const char *dirs[] = {"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin", "/sbin",
-                        "/bin"};
-  size_t i;
-  for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-    snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
-    if (access(path, X_OK) == 0) return path;
-  }
-  return NULL;
-}
-
-static void skip(const char *why) {
-  fprintf(stderr, "skip: %s\n", why);
-  fflush(stderr);
-  exit(77);
-}
 
 int ht_listen_loopback(int backlog, int *port) {
   struct sockaddr_in a;
@@ -118,21 +36,6 @@ int ht_listen_loopback(int backlog, int *port) {
   return fd;
 }
 
-int ht_free_port(void) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof(a);
-  int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-  ASSERT(fd >= 0);
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-  ASSERT_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-  port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
-
 const char *ht_url(char *buf, size_t size, int port, const char *path) {
   snprintf(buf, size, "http://127.0.0.1:%d%s", port, path);
   return buf;
@@ -142,35 +45,6 @@ double ht_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static int try_connect(int port) {
-  struct sockaddr_in a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons((uint16_t)port);
-  rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
-  close(fd);
-  return rc == 0;
-}
-
-/* Wait until the child listens; fail if it exits or takes over 20 s. */
-static void wait_listening(pid_t pid, int port, const char *what, const char *log) {
-  double t0 = ht_now_ms();
-  while (!try_connect(port)) {
-    int status;
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      char cmd[600];
-      snprintf(cmd, sizeof(cmd), "cat '%s' >&2", log);
-      if (system(cmd) != 0) fprintf(stderr, "(no log)\n");
-      AC__FAIL("%s exited before listening (status %d)", what, status);
-    }
-    if (ht_now_ms() - t0 > 20000) AC__FAIL("%s did not listen on port %d", what, port);
-    nanosleep(&ts, NULL);
-  }
 }
 
 static void write_file(const char *dir, const char *name, const void *data, size_t len) {
@@ -203,33 +77,15 @@ const char *ht_small_body(void) {
   return small_body;
 }
 
-static pid_t spawn(const char *dir, const char *log, char *const argv[]) {
-  pid_t pid = fork();
-  ASSERT(pid >= 0);
-  if (pid == 0) {
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    /* The server dies with the test even if nobody gets to clean up. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(fd);
-    }
-    if (chdir(dir) != 0) _exit(126);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  return pid;
-}
+/* The servers a test started; child.c stops them when it ends. */
+static struct ac_child servers[4];
+static int nservers;
 
-static int add_child(const char *prefix) {
-  int i;
-  install_handlers();
-  ASSERT_LT(nchildren, MAX_CHILDREN);
-  i = nchildren++;
-  snprintf(children[i].dir, sizeof(children[i].dir), "/tmp/%s.XXXXXX", prefix);
-  ASSERT_NOT_NULL(mkdtemp(children[i].dir));
-  return i;
+static struct ac_child *next_server(void) {
+  ASSERT_LT(nservers, (int)(sizeof(servers) / sizeof(servers[0])));
+  /* A server may close first: a send must fail, not kill the test. */
+  signal(SIGPIPE, SIG_IGN);
+  return &servers[nservers++];
 }
 
 int ht_nginx_start(void) { return ht_nginx_start_tls(NULL, NULL, 0); }
@@ -239,9 +95,9 @@ int ht_nginx_proxy_port(void) { return proxy_port; }
 
 /* A self-signed certificate for 127.0.0.1 (openssl's command line). */
 static void make_cert(const char *dir) {
-  const char *openssl = find_program("openssl");
-  char cmd[1024];
-  if (openssl == NULL) skip("openssl not found (apt-get install openssl)");
+  char openssl[512], cmd[1024];
+  if (ac_child_find("openssl", openssl, sizeof(openssl)) == NULL)
+    ac_test_skip("openssl not found (apt-get install openssl)");
   snprintf(cmd, sizeof(cmd),
            "cd '%s' && '%s' req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
            " -keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1"
@@ -251,46 +107,42 @@ static void make_cert(const char *dir) {
 }
 
 int ht_nginx_start_tls(int *tls_port, char *ca_file, size_t ca_size) {
-  const char *found = find_program("nginx");
-  char nginx[512], path[512], log[512], conf[4096], tls[1024];
+  const char *dir = ac_test_tmpdir("acrawl-nginx");
+  char path[512], log[512], conf[4096], tls[1024];
   unsigned char *large;
   char *text;
   size_t i;
-  int c, port;
+  int port = ac_test_free_port();
 
-  if (found == NULL) skip("nginx not found (apt-get install nginx-light)");
-  snprintf(nginx, sizeof(nginx), "%s", found); /* find_program's buffer is reused */
-  c = add_child("acrawl-nginx");
-  port = ht_free_port();
-  proxy_port = ht_free_port();
+  proxy_port = ac_test_free_port();
   tls[0] = '\0';
   if (tls_port != NULL) {
     /* HTTPS with HTTP/2 offered through ALPN, on a second port. */
-    *tls_port = ht_free_port();
-    make_cert(children[c].dir);
-    snprintf(ca_file, ca_size, "%s/cert.pem", children[c].dir);
+    *tls_port = ac_test_free_port();
+    make_cert(dir);
+    snprintf(ca_file, ca_size, "%s/cert.pem", dir);
     snprintf(tls, sizeof(tls),
              "  server {\n"
              "    listen 127.0.0.1:%2$d ssl http2;\n"
              "    ssl_certificate %1$s/cert.pem; ssl_certificate_key %1$s/key.pem;\n"
              "    root %1$s/www;\n"
              "  }\n",
-             children[c].dir, *tls_port);
+             dir, *tls_port);
   }
-  snprintf(path, sizeof(path), "%s/www", children[c].dir);
+  snprintf(path, sizeof(path), "%s/www", dir);
   ASSERT_EQ(mkdir(path, 0755), 0);
-  snprintf(path, sizeof(path), "%s/tmp", children[c].dir);
+  snprintf(path, sizeof(path), "%s/tmp", dir);
   ASSERT_EQ(mkdir(path, 0755), 0);
-  write_file(children[c].dir, "www/small.json", ht_small_body(), HT_SMALL_LEN);
+  write_file(dir, "www/small.json", ht_small_body(), HT_SMALL_LEN);
   text = malloc(HT_TEXT_LEN);
   ASSERT_NOT_NULL(text);
   for (i = 0; i < HT_TEXT_LEN; i++) text[i] = "acrawl fetches pages\n"[i % 21];
-  write_file(children[c].dir, "www/text.txt", text, HT_TEXT_LEN);
+  write_file(dir, "www/text.txt", text, HT_TEXT_LEN);
   free(text);
   large = malloc(HT_LARGE_LEN);
   ASSERT_NOT_NULL(large);
   for (i = 0; i < HT_LARGE_LEN; i++) large[i] = ht_large_byte(i);
-  write_file(children[c].dir, "www/large.bin", large, HT_LARGE_LEN);
+  write_file(dir, "www/large.bin", large, HT_LARGE_LEN);
   free(large);
   /* One process (no master, no user switch), everything inside the temp
    * directory, gzip on for JSON and text. */
@@ -320,36 +172,38 @@ int ht_nginx_start_tls(int *tls_port, char *ca_file, size_t ca_size) {
            "  }\n"
            "%3$s"
            "}\n",
-           children[c].dir, port, tls, proxy_port);
-  write_file(children[c].dir, "nginx.conf", conf, strlen(conf));
-  snprintf(path, sizeof(path), "%s/nginx.conf", children[c].dir);
-  snprintf(log, sizeof(log), "%s/stderr.log", children[c].dir);
+           dir, port, tls, proxy_port);
+  write_file(dir, "nginx.conf", conf, strlen(conf));
+  snprintf(path, sizeof(path), "%s/nginx.conf", dir);
+  snprintf(log, sizeof(log), "%s/stderr.log", dir);
   {
-    char *argv[] = {nginx, "-p", children[c].dir, "-c", path, "-e", "stderr", NULL};
-    children[c].pid = spawn(children[c].dir, log, argv);
+    char *argv[] = {"nginx", "-p", (char *)dir, "-c", path, "-e", "stderr", NULL};
+    struct ac_child_opts o = {.what = "nginx", .argv = argv, .missing = "apt-get install nginx-light",
+                              .cwd = dir, .log = log, .port = port};
+    ac_child_start(next_server(), &o);
   }
-  wait_listening(children[c].pid, port, "nginx", log);
   return port;
 }
 
 int ht_httpbin_start(void) {
-  const char *gunicorn = find_program("gunicorn");
+  const char *dir;
   char bind[64], log[512];
-  int c, port;
+  int port;
 
-  if (gunicorn == NULL) skip("gunicorn not found (apt-get install gunicorn python3-httpbin)");
   if (access("/usr/lib/python3/dist-packages/httpbin", F_OK) != 0)
-    skip("python3-httpbin not installed");
-  c = add_child("acrawl-httpbin");
-  port = ht_free_port();
+    ac_test_skip("python3-httpbin not installed (apt-get install python3-httpbin)");
+  dir = ac_test_tmpdir("acrawl-httpbin");
+  port = ac_test_free_port();
   snprintf(bind, sizeof(bind), "127.0.0.1:%d", port);
-  snprintf(log, sizeof(log), "%s/gunicorn.log", children[c].dir);
+  snprintf(log, sizeof(log), "%s/gunicorn.log", dir);
   {
-    char *argv[] = {(char *)gunicorn, "-b", bind, "-w", "1", "-k", "gthread", "--threads", "16",
+    char *argv[] = {"gunicorn", "-b", bind, "-w", "1", "-k", "gthread", "--threads", "16",
                     "--log-level", "warning", "httpbin:app", NULL};
-    children[c].pid = spawn(children[c].dir, log, argv);
+    struct ac_child_opts o = {.what = "gunicorn httpbin", .argv = argv,
+                              .missing = "apt-get install gunicorn python3-httpbin", .cwd = dir,
+                              .log = log, .port = port};
+    ac_child_start(next_server(), &o);
   }
-  wait_listening(children[c].pid, port, "gunicorn httpbin", log);
   return port;
 }
 
@@ -432,7 +286,7 @@ static void *raw_main(void *arg) {
 
 void ht_raw_start(struct ht_raw *r, enum ht_raw_mode mode) {
   memset(r, 0, sizeof(*r));
-  install_handlers();
+  signal(SIGPIPE, SIG_IGN); /* the client may close first */
   r->mode = mode;
   r->listen_fd = ht_listen_loopback(16, &r->port);
   ASSERT_EQ(pthread_create(&r->thread, NULL, raw_main, r), 0);

@@ -3,11 +3,9 @@
  * Debian's nginx and python3-httpbin (under gunicorn), each started by the
  * test on 127.0.0.1 on a free port with its files in a temporary directory,
  * plus a tiny raw-socket server (a thread) for the faults real servers do not
- * make on demand. Everything started is stopped at exit, and also when an
- * assertion aborts the test (a SIGABRT handler).
- *
- * A missing server binary makes the test exit 77 (skipped); CI installs them
- * (scripts/deps.sh).
+ * make on demand. The servers are children (tests/runner/child.h): stopped
+ * however the test ends, and a missing server binary makes the test exit 77
+ * (skipped); CI installs them (scripts/deps.sh).
  */
 #ifndef AC_TESTS_HTTP_TESTLIB_H
 #define AC_TESTS_HTTP_TESTLIB_H
@@ -66,9 +64,6 @@ int ht_listen_loopback(int backlog, int *port);
 /* Sends all of p from a test server's thread; stops quietly when the client
  * has gone (MSG_NOSIGNAL: no SIGPIPE). */
 void ht_send_all(int fd, const char *p, size_t n);
-
-/* A TCP port on 127.0.0.1 that nothing listens on (bound, then closed). */
-int ht_free_port(void);
 
 /* "http://127.0.0.1:<port><path>" into buf. */
 const char *ht_url(char *buf, size_t size, int port, const char *path);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "child.h"
 #include "common/alloc.h"
 #include "http_testlib.h"
 #include "runner.h"
@@ -215,7 +216,7 @@ static int faults_main(void *arg, void **result) {
   ac_request_opts_init(&o);
 
   /* Nothing listens. */
-  o.url = ht_url(url, sizeof(url), ht_free_port(), "/");
+  o.url = ht_url(url, sizeof(url), ac_test_free_port(), "/");
   ASSERT_ERR(ac_session_request(n->s, &o, &r, &err), AC_ECONNREFUSED);
   ASSERT_NULL(r);
   ASSERT_EQ(err.code, AC_ECONNREFUSED);
@@ -366,7 +367,7 @@ static int run_cmd(const char *cmd, char *out, size_t cap) {
 }
 
 TEST_IMPL(http_integ_fetch_cli) {
-  int port = ht_nginx_start(), refused = ht_free_port();
+  int port = ht_nginx_start(), refused = ac_test_free_port();
   static char out[1 << 20];
   char cmd[2048];
   const char *line;

@@ -1,8 +1,8 @@
 /*
  * Helpers for the acrawl site tests: run the built binary ($ACRAWL_BIN, set
  * by CMake) as a child process on a free port, talk to it with curl, and stop
- * it. Every child is killed when the test ends, however it ends (exit,
- * failed assertion, or the test runner's own death).
+ * it. The child is the runner's (tests/runner/child.h): stopped however the
+ * test ends.
  */
 #ifndef AC_TESTS_SITE_PROC_H
 #define AC_TESTS_SITE_PROC_H
@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "child.h"
+
 struct site_proc {
-  pid_t pid;
+  struct ac_child child;
   int port;
   char dir[64];       /* a temporary directory of the test's own */
   char portfile[96];
@@ -23,15 +25,15 @@ struct site_proc {
 
 /* The acrawl binary; skips the test (77) when ACRAWL_BIN is not set. */
 const char *site_bin(void);
-/* A fresh temporary directory, removed at exit; returns its path. */
+/* The test's temporary directory, removed when it ends; returns its path. */
 const char *site_tmpdir(void);
 /* Start `acrawl site --port 0 --portfile F ARGS` (args split on spaces;
- * may be NULL), wait for the portfile, fill p. Asserts on failure. With
+ * may be NULL), wait until it listens, fill p. Asserts on failure. With
  * valgrind non-NULL, the command is run under it (its arguments first). */
 void site_start_with(struct site_proc *p, const char *args, const char *valgrind);
 #define site_start(p, args) site_start_with((p), (args), NULL)
-/* Send sig and wait for the child; returns its exit status (128 + signal
- * when killed by one). */
+/* Send sig and wait for the child (SIGKILL after 10 s); returns its exit
+ * status (128 + signal when killed by one). */
 int site_stop(struct site_proc *p, int sig);
 
 /* Run a shell command with stdout into a new buffer (free it), *status the

@@ -1,54 +1,13 @@
 #include "mongo_testlib.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runner.h"
-
-/* The stand-in and the temporary directory go whatever way the test ends. */
-static pid_t standin_pid;
-static char tmpdir[64];
-static int cleanup_installed;
-
-static void cleanup(void) {
-  if (standin_pid > 0) {
-    kill(standin_pid, SIGKILL);
-    waitpid(standin_pid, NULL, 0);
-    standin_pid = 0;
-  }
-  if (tmpdir[0] != '\0') {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) {
-    }
-    tmpdir[0] = '\0';
-  }
-}
-
-/* A failed ASSERT aborts, which skips atexit: clean up there too. */
-static void on_fatal(int sig) {
-  cleanup();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-static void install_cleanup(void) {
-  if (cleanup_installed) return;
-  cleanup_installed = 1;
-  atexit(cleanup);
-  signal(SIGABRT, on_fatal);
-  signal(SIGTERM, on_fatal);
-}
 
 int mongo_sh(const char *fmt, ...) {
   char cmd[2048];
@@ -62,73 +21,26 @@ int mongo_sh(const char *fmt, ...) {
   return WEXITSTATUS(st);
 }
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void print_log(const struct mongo_server *s) {
-  fprintf(stderr, "--- the stand-in's log (%s):\n", s->log);
-  if (mongo_sh("cat '%s' >&2", s->log) != 0) {
-  }
-}
-
-/* Fork node on the stand-in launcher; wait for its portfile. */
+/* node on the stand-in's launcher, on port (0: one it picks). */
 static void spawn(struct mongo_server *s, int port) {
   char portfile[128], modules[512], launcher[512], portarg[16];
   snprintf(portfile, sizeof(portfile), "%s/port", s->dir);
   snprintf(modules, sizeof(modules), "%s/node_modules", AC_TEST_MONGO_MODULES);
   snprintf(launcher, sizeof(launcher), "%s/standin.mjs", AC_TEST_MONGO_DIR);
   snprintf(portarg, sizeof(portarg), "%d", port);
-  unlink(portfile);
-  pid_t pid = fork();
-  ASSERT(pid >= 0);
-  if (pid == 0) {
-    /* The stand-in dies with the test runner, even on SIGKILL. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 2);
-      dup2(fd, 1);
-      close(fd);
-    }
-    execlp("node", "node", launcher, "--modules", modules, "--port", portarg, "--portfile",
-           portfile, (char *)NULL);
-    _exit(127);
-  }
-  s->pid = standin_pid = pid;
-  uint64_t deadline = now_ms() + (uint64_t)(30000 * ac_test_time_multiplier());
-  for (;;) {
-    FILE *f = fopen(portfile, "r");
-    if (f != NULL) {
-      int p = 0;
-      int got = fscanf(f, "%d", &p);
-      fclose(f);
-      if (got == 1 && p > 0) {
-        s->port = p;
-        break;
-      }
-    }
-    int st;
-    if (waitpid(pid, &st, WNOHANG) == pid) {
-      s->pid = standin_pid = 0;
-      print_log(s);
-      AC__FAIL("the MongoDB stand-in exited before listening (status %d)", st);
-    }
-    if (now_ms() > deadline) {
-      print_log(s);
-      AC__FAIL("the MongoDB stand-in did not write its port in time");
-    }
-    usleep(20000);
-  }
+  char *argv[] = {"node", launcher, "--modules", modules, "--port", portarg, "--portfile", portfile,
+                  NULL};
+  struct ac_child_opts o = {.what = "the MongoDB stand-in", .argv = argv,
+                            .missing = "make test-deps installs node", .log = s->log,
+                            .portfile = portfile, .timeout_s = 30};
+  ac_child_start(&s->child, &o);
+  s->port = s->child.port;
   snprintf(s->base, sizeof(s->base), "mongodb://127.0.0.1:%d", s->port);
   s->query[0] = '\0';
 }
 
 void mongo_server_start(struct mongo_server *s) {
   memset(s, 0, sizeof(*s));
-  install_cleanup();
   const char *real = getenv("ACRAWL_TEST_MONGODB_URI");
   if (real != NULL && *real != '\0') {
     /* mongodb://HOSTS[/][?OPTIONS]: keep the hosts and the options. */
@@ -144,39 +56,30 @@ void mongo_server_start(struct mongo_server *s) {
     return;
   }
   int rc = mongo_sh("sh '%s/setup.sh' '%s'", AC_TEST_MONGO_DIR, AC_TEST_MONGO_MODULES);
-  if (rc == 77) {
-    /* setup.sh said why: node or npm missing, or the registry out of reach. */
-    fprintf(stderr, "the MongoDB stand-in cannot run (make test-deps installs node and npm, "
-                    "or set ACRAWL_TEST_MONGODB_URI to a real server): skipped\n");
-    exit(77);
-  }
+  /* setup.sh said why: node or npm missing, or the registry out of reach. */
+  if (rc == 77)
+    ac_test_skip("the MongoDB stand-in cannot run (make test-deps installs node and npm, "
+                 "or set ACRAWL_TEST_MONGODB_URI to a real server)");
   ASSERT_EQ(rc, 0);
-  snprintf(tmpdir, sizeof(tmpdir), "/tmp/ac_mongo_test_XXXXXX");
-  ASSERT_NOT_NULL(mkdtemp(tmpdir));
-  snprintf(s->dir, sizeof(s->dir), "%s", tmpdir);
+  snprintf(s->dir, sizeof(s->dir), "%s", ac_test_tmpdir("ac_mongo_test"));
   snprintf(s->log, sizeof(s->log), "%s/standin.log", s->dir);
   spawn(s, 0);
 }
 
 void mongo_server_restart(struct mongo_server *s) {
   ASSERT(!s->real);
-  ASSERT_EQ(s->pid, 0);
+  ASSERT_EQ(s->child.pid, 0);
   spawn(s, s->port);
 }
 
 void mongo_server_kill(struct mongo_server *s, int sig) {
   ASSERT(!s->real);
-  ASSERT(s->pid > 0);
-  ASSERT_EQ(kill(s->pid, sig), 0);
-  ASSERT_EQ(waitpid(s->pid, NULL, 0), s->pid);
-  s->pid = standin_pid = 0;
+  ASSERT(s->child.pid > 0);
+  ac_child_stop(&s->child, sig);
 }
 
 void mongo_server_require_standin(const struct mongo_server *s, const char *why) {
-  if (s->real) {
-    fprintf(stderr, "%s: needs the stand-in, not ACRAWL_TEST_MONGODB_URI: skipped\n", why);
-    exit(77);
-  }
+  if (s->real) ac_test_skip("%s: needs the stand-in, not ACRAWL_TEST_MONGODB_URI", why);
 }
 
 void mongo_store_uri(const struct mongo_server *s, const char *coll, char *out, size_t outlen,

@@ -15,11 +15,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "child.h"
 #include "store/internal.h"
 
 struct mongo_server {
   int real;           /* 1: ACRAWL_TEST_MONGODB_URI, 0: the stand-in */
-  pid_t pid;          /* the stand-in's node process (0 when stopped) */
+  struct ac_child child; /* the stand-in's node process (pid 0 when stopped) */
   int port;
   char base[512];     /* mongodb://HOSTS (no path, no options) */
   char query[512];    /* "" or "?OPTIONS" from ACRAWL_TEST_MONGODB_URI */
@@ -32,7 +33,7 @@ struct mongo_server {
 void mongo_server_start(struct mongo_server *s);
 /* Start the stand-in again on the port it had (after mongo_server_kill). */
 void mongo_server_restart(struct mongo_server *s);
-/* Kill the stand-in with sig and wait for it. */
+/* Kill the stand-in with sig and wait for it (SIGKILL after 10 s). */
 void mongo_server_kill(struct mongo_server *s, int sig);
 /* Skip (77) when the server is a real one (a test that kills the server). */
 void mongo_server_require_standin(const struct mongo_server *s, const char *why);
