@@ -34,51 +34,33 @@ workers=${NGINX_WORKERS:-1}
 sections=${SECTIONS:-nginx delay faults}
 only=${ONLY:-.}
 
-skip() { echo "crawl.sh: $* (make bench-deps)" >&2; exit 77; }
-for tool in nginx wrk curl scrapy /usr/bin/time "$py"; do
-  command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
-done
-"$py" -c 'import aiohttp, sqlite3' 2>/dev/null || skip "python3-aiohttp not installed"
+dir=$(mktemp -d /tmp/ac_crawlbench.XXXXXX)
+chmod 755 "$dir"   # nginx's worker may run as nobody
+# Every server is started and stopped by tests/lib/server.sh.
+SERVER_DIR=$dir
+. "$here/../tests/lib/server.sh"
+server_on_exit 'rm -rf "$dir"'
+for tool in nginx wrk curl scrapy /usr/bin/time "$py"; do server_need "$tool" "make bench-deps"; done
+"$py" -c 'import aiohttp, sqlite3' 2>/dev/null || server_skip "python3-aiohttp not installed (make bench-deps)"
 "$py" -c 'import uvloop' 2>/dev/null || echo "crawl.sh: python3-uvloop missing: the queue peer runs on asyncio's loop" >&2
-[ -x "$build/acrawl" ] || { echo "crawl.sh: $build/acrawl not built (make)" >&2; exit 77; }
+[ -x "$build/acrawl" ] || server_skip "$build/acrawl not built (make)"
 have_books=0
 "$build/acrawl" books --help >/dev/null 2>&1 && have_books=1
 
-dir=$(mktemp -d /tmp/ac_crawlbench.XXXXXX)
-chmod 755 "$dir"   # nginx's worker may run as nobody
-site_pid=
-site_pid_clean=
-nginx_pid=
-stop_site() {
-  if [ -n "$site_pid" ]; then kill -TERM "$site_pid" 2>/dev/null || true; wait "$site_pid" 2>/dev/null || true; fi
-  site_pid=
-}
-faulty_pid=
-cleanup() {
-  stop_site
-  if [ -n "$faulty_pid" ]; then kill -TERM "$faulty_pid" 2>/dev/null || true; wait "$faulty_pid" 2>/dev/null || true; fi
-  if [ -n "$site_pid_clean" ]; then kill -TERM "$site_pid_clean" 2>/dev/null || true; wait "$site_pid_clean" 2>/dev/null || true; fi
-  if [ -n "$nginx_pid" ]; then kill -TERM "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start_site ARGS...: acrawl site on a free port; sets $site. --gzip-ahead:
-# otherwise whichever client runs first pays for the site gzipping each body
-# at its first request (4.5-5.1 s instead of 3.9 on the delay crawl).
+# start_site NAME ARGS...: acrawl site NAME on a free port (a NAME running is
+# stopped first); sets $site. --gzip-ahead: otherwise whichever client runs
+# first pays for the site gzipping each body at its first request (4.5-5.1 s
+# instead of 3.9 on the delay crawl).
 start_site() {
-  stop_site
-  rm -f "$dir/port"
-  "$build/acrawl" site --gzip-ahead --port 0 --portfile "$dir/port" "$@" 2>>"$dir/site.log" </dev/null &
-  site_pid=$!
-  for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
-  [ -s "$dir/port" ] || { echo "crawl.sh: acrawl site did not start" >&2; cat "$dir/site.log" >&2; exit 1; }
-  site="http://127.0.0.1:$(cat "$dir/port")"
+  local name=$1
+  shift
+  server_start "$name" file:"$dir/$name.port" "$build/acrawl" site --gzip-ahead --port 0 \
+    --portfile "$dir/$name.port" "$@"
+  site="http://127.0.0.1:$SERVER_PORT"
 }
 
 # --- 1. the mirror --------------------------------------------------------
-start_site
+start_site site
 html=$dir/html
 mkdir -p "$html/api/book" "$html/list/18" "$dir/logs"
 count=$(curl -sf "$site/api/book/?limit=18&offset=0" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["count"])')
@@ -103,7 +85,7 @@ nfiles=$(find "$html" -type f -size +0 | wc -l)
 { for o in $offsets; do echo "/api/book/?limit=18&offset=$o"; done
   sed 's|^|/api/book/|' "$dir/ids"; } > "$dir/paths"
 
-nport=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nport=$(server_free_port)
 cat > "$dir/nginx.conf" <<CONF
 worker_processes $workers;
 daemon off;
@@ -124,15 +106,13 @@ http {
   }
 }
 CONF
-nginx -c "$dir/nginx.conf" -p "$dir" &
-nginx_pid=$!
+server_start nginx port:"$nport" nginx -c "$dir/nginx.conf" -p "$dir"
 ngx="http://127.0.0.1:$nport"
-for _ in $(seq 100); do curl -sf -o /dev/null "$ngx/api/book/?limit=18&offset=0" && break; sleep 0.05; done
 # Byte for byte: one list page and one book through nginx against the site.
 for p in "/api/book/?limit=18&offset=$((18 * (nlists - 1)))" "$(sed -n '100p' "$dir/paths")"; do
   cmp -s <(curl -s "$site$p") <(curl -s "$ngx$p") || { echo "crawl.sh: nginx and the site differ on $p" >&2; exit 1; }
 done
-stop_site
+server_stop site
 
 cat > "$dir/urls.lua" <<'LUA'
 -- Cycles through the URL list and ends the process at exactly `total`
@@ -243,7 +223,7 @@ plan nginx "wrk (fetch only)" wrk "$W -c64 $ngx -- $dir/paths $nurls"
 run_section nginx
 
 # --- 3. every answer after 100 ms, 256 in flight -----------------------------
-start_site --delay 100
+start_site site --delay 100
 dsite=$site
 sed "s|.*|url = \"$dsite&\"\noutput = \"/dev/null\"|" "$dir/paths" > "$dir/delay.curl"
 plan delay "tutorial crawler" db "$T --base $dsite --concurrency 256 --store sqlite:\$DB"
@@ -254,17 +234,14 @@ plan delay "scrapy" db "$S -a base=$dsite -a store=sqlite:\$DB -s CONCURRENT_REQ
 plan delay "curl --parallel (fetch only)" curl "curl -s --no-progress-meter --parallel --parallel-max 256 -w '%{http_code}\n' -K $dir/delay.curl"
 plan delay "wrk (fetch only)" wrk "$W -c256 $dsite -- $dir/paths $nurls"
 run_section delay
-stop_site
+server_stop site
 
 # --- 4. faults (against the site itself, 64 in flight) -------------------------
 faults="--fail-first 1 --p429 0.02 --retry-after 1 --preset 0.01 --pshort 0.01 --pbadjson 0.01 --gone 5"
-start_site
+start_site clean
 clean=$site
-site_pid_clean=$site_pid; site_pid=
 restart_faulty() {
-  if [ -n "$faulty_pid" ]; then kill -TERM "$faulty_pid" 2>/dev/null || true; wait "$faulty_pid" 2>/dev/null || true; fi
-  start_site $faults
-  faulty_pid=$site_pid; site_pid=
+  start_site faulty $faults
   export FAULTY=$site
 }
 [ "$have_books" = 1 ] && {
@@ -276,8 +253,8 @@ restart_faulty() {
 plan faults "queue crawler, no faults" db "$Q --base $clean --concurrency 64 --store sqlite:\$DB"
 plan faults "queue crawler, faults (--retries 5)" dbf "$Q --base \$FAULTY --concurrency 64 --retries 5 --store sqlite:\$DB"
 run_section faults
-if [ -n "$faulty_pid" ]; then kill -TERM "$faulty_pid" 2>/dev/null || true; wait "$faulty_pid" 2>/dev/null || true; fi
-kill -TERM "$site_pid_clean" 2>/dev/null || true; wait "$site_pid_clean" 2>/dev/null || true; site_pid_clean=
+server_stop faulty
+server_stop clean
 
 # --- the tables ------------------------------------------------------------------
 echo

@@ -18,19 +18,14 @@ rounds=${2:-3}
 sizes=${3:-10000 500}
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
-$py -c 'import aiohttp' 2>/dev/null || { echo "delay_burst: python3-aiohttp not installed (make bench-deps)" >&2; exit 77; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 dir=$(mktemp -d /tmp/ac_delay_burst.XXXXXX)
-site_pid=
-cleanup() {
-  [ -n "$site_pid" ] && kill -TERM "$site_pid" 2>/dev/null && wait "$site_pid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-"$build/acrawl" site --port 0 --portfile "$dir/port" --books 100 2>"$dir/site.log" &
-site_pid=$!
-for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.05; done
-url="http://127.0.0.1:$(cat "$dir/port")/delay/1"
+SERVER_DIR=$dir
+. "$here/../tests/lib/server.sh"
+server_on_exit 'rm -rf "$dir"'
+$py -c 'import aiohttp' 2>/dev/null || server_skip "python3-aiohttp not installed (make bench-deps)"
+server_start site file:"$dir/port" "$build/acrawl" site --port 0 --portfile "$dir/port" --books 100
+url="http://127.0.0.1:$SERVER_PORT/delay/1"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
   "open files $(ulimit -n), somaxconn $(cat /proc/sys/net/core/somaxconn)"
 : > "$dir/results"

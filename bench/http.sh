@@ -8,22 +8,16 @@ set -eu
 build=${1:-build}
 dur=${DUR:-5}
 work=$(mktemp -d)
-nginx_pid=
-server_pid=
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+SERVER_DIR=$work
+. "$(dirname "$0")/../tests/lib/server.sh"
+server_on_exit 'rm -rf "$work"'
 
 # The same 700 bytes that bench_server answers.
 head -c 700 /dev/zero | tr '\0' 'x' > "$work/book"
-nport=$(free_port)
+nport=$(server_free_port)
 cat > "$work/nginx.conf" <<CONF
 worker_processes 1;
+daemon off;
 pid $work/nginx.pid;
 error_log $work/error.log;
 events { worker_connections 1024; }
@@ -36,13 +30,10 @@ http {
   server { listen 127.0.0.1:$nport; root $work; }
 }
 CONF
-nginx -c "$work/nginx.conf" -p "$work"
-"$build/bench/bench_server" > "$work/port" &
-server_pid=$!
-i=0
-while [ ! -s "$work/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-aport=$(head -n1 "$work/port" | tr -dc 0-9)
-sleep 0.3
+server_start nginx port:"$nport" nginx -c "$work/nginx.conf" -p "$work"
+# bench_server prints its port on stdout once it listens.
+server_start bench_server stdout "$build/bench/bench_server"
+aport=$SERVER_PORT
 
 rps() { wrk -t1 -c64 -d"${dur}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
 

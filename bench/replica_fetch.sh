@@ -17,25 +17,16 @@ rounds=${2:-3}
 targets=${3:-site nginx}
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3   # Debian's python3, with python3-aiohttp
-for tool in wrk nginx curl $py; do
-  command -v $tool >/dev/null 2>&1 || { echo "replica_fetch: $tool not found (make bench-deps)" >&2; exit 77; }
-done
-$py -c 'import aiohttp' 2>/dev/null || { echo "replica_fetch: python3-aiohttp not installed (make bench-deps)" >&2; exit 77; }
 dir=$(mktemp -d /tmp/ac_replica_fetch.XXXXXX)
+SERVER_DIR=$dir
+. "$here/../tests/lib/server.sh"
+server_on_exit 'rm -rf "$dir"'
+for tool in wrk nginx curl $py; do server_need $tool "make bench-deps"; done
+$py -c 'import aiohttp' 2>/dev/null || server_skip "python3-aiohttp not installed (make bench-deps)"
 chmod 755 "$dir"
-site_pid=
-nginx_pid=
-cleanup() {
-  [ -n "$site_pid" ] && kill -TERM "$site_pid" 2>/dev/null && wait "$site_pid" 2>/dev/null
-  [ -n "$nginx_pid" ] && kill -TERM "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
 
-"$build/acrawl" site --port 0 --portfile "$dir/port" 2>"$dir/site.log" &
-site_pid=$!
-for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.05; done
-site="http://127.0.0.1:$(cat "$dir/port")"
+server_start site file:"$dir/port" "$build/acrawl" site --port 0 --portfile "$dir/port"
+site="http://127.0.0.1:$SERVER_PORT"
 
 # The paths: list pages as the tutorial walks them, then every detail.
 "$build/acrawl" site --dump - | sed -n 's/^{"id":"\([0-9]*\)".*/\1/p' > "$dir/ids"
@@ -58,7 +49,7 @@ if echo "$targets" | grep -q nginx; then
   paste -d' ' "$dir/site.paths" "$dir/nginx.paths" |
     awk -v s="$site" -v d="$dir/html" '{printf "url = \"%s%s\"\noutput = \"%s%s\"\n", s, $1, d, $2}' > "$dir/get.cfg"
   curl -s --parallel --parallel-max 64 -K "$dir/get.cfg"
-  nport=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  nport=$(server_free_port)
   cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -75,9 +66,7 @@ http {
   server { listen 127.0.0.1:$nport; root $dir/html; }
 }
 CONF
-  nginx -c "$dir/nginx.conf" -p "$dir" &
-  nginx_pid=$!
-  sleep 0.5
+  server_start nginx port:"$nport" nginx -c "$dir/nginx.conf" -p "$dir"
   sed "s|^|http://127.0.0.1:$nport|" "$dir/nginx.paths" > "$dir/nginx.urls"
 fi
 

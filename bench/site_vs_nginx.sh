@@ -10,32 +10,23 @@
 set -eu
 build=${1:-build}
 secs=${2:-5}
-for tool in wrk nginx curl; do
-  command -v $tool >/dev/null 2>&1 || { echo "site_vs_nginx: $tool not found (make bench-deps)" >&2; exit 77; }
-done
 dir=$(mktemp -d /tmp/ac_site_nginx.XXXXXX)
+SERVER_DIR=$dir
+. "$(dirname "$0")/../tests/lib/server.sh"
+server_on_exit 'rm -rf "$dir"'
+for tool in wrk nginx curl; do server_need $tool "make bench-deps"; done
 # nginx's worker may run as nobody: it must be able to read the bodies.
 chmod 755 "$dir"
-site_pid=
-nginx_pid=
-cleanup() {
-  [ -n "$site_pid" ] && kill -TERM "$site_pid" 2>/dev/null && wait "$site_pid" 2>/dev/null
-  [ -n "$nginx_pid" ] && kill -TERM "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
 
-"$build/acrawl" site --port 0 --portfile "$dir/port" 2>"$dir/site.log" &
-site_pid=$!
-for _ in $(seq 100); do [ -s "$dir/port" ] && break; sleep 0.05; done
-site="http://127.0.0.1:$(cat "$dir/port")"
+server_start site file:"$dir/port" "$build/acrawl" site --port 0 --portfile "$dir/port"
+site="http://127.0.0.1:$SERVER_PORT"
 id=$(curl -s "$site/api/book/?limit=1&offset=100" | sed 's/^.*"id":"\([0-9]*\)".*$/\1/')
 mkdir -p "$dir/html/api/book/list" "$dir/logs"
 curl -s -o "$dir/html/api/book/$id" "$site/api/book/$id"
 curl -s -o "$dir/html/api/book/list/page" "$site/api/book/?limit=18&offset=180"
 
 # A free port for nginx, from the kernel.
-nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nport=$(server_free_port)
 cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -52,9 +43,7 @@ http {
   server { listen 127.0.0.1:$nport; root $dir/html; }
 }
 CONF
-nginx -c "$dir/nginx.conf" -p "$dir" &
-nginx_pid=$!
-sleep 0.5
+server_start nginx port:"$nport" nginx -c "$dir/nginx.conf" -p "$dir"
 ngx="http://127.0.0.1:$nport"
 
 run() {

@@ -12,20 +12,10 @@ build=${1:-build}
 [ $# -gt 0 ] && shift
 acrawl=$build/acrawl
 [ -x "$acrawl" ] || { echo "books: $acrawl not built (run make)" >&2; exit 1; }
-dir=$(mktemp -d /tmp/acrawl_site.XXXXXX)
-site_pid=
-cleanup() {
-  [ -n "$site_pid" ] && kill -TERM "$site_pid" 2>/dev/null && wait "$site_pid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-"$acrawl" site --port 0 --portfile "$dir/port" 2>"$dir/site.log" &
-site_pid=$!
-for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
-[ -s "$dir/port" ] || { echo "books: the replica did not start: $(cat "$dir/site.log")" >&2; exit 1; }
-base=http://127.0.0.1:$(cat "$dir/port")
+# The site in the background, stopped at exit (tests/lib/server.sh).
+. "$(dirname "$0")/../tests/lib/server.sh"
+server_start site file:"$SERVER_DIR/port" "$acrawl" site --port 0 --portfile "$SERVER_DIR/port"
+base=http://127.0.0.1:$SERVER_PORT
 echo "acrawl site: the book-site replica at $base"
 [ $# -eq 0 ] && set -- --store sqlite:books.db --concurrency 64
 echo "acrawl books --base $base $*"

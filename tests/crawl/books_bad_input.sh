@@ -55,7 +55,7 @@ expect 2 "unknown option '--bogus'" --bogus=1
 expect 1 "books.db" --base http://127.0.0.1:1 --store "sqlite:$T/no/such/dir/books.db"
 
 # A port nobody listens on: unreachable, said once, exit 1.
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(server_free_port)
 expect 1 "cannot crawl http://127.0.0.1:$port: .*refused" --base "http://127.0.0.1:$port"
 # Four times: the resolver's own sockets once made the loop abort in 3 runs of 8.
 # (The answer is "could not resolve", or "Resolving timed out" where the
@@ -65,9 +65,7 @@ for _ in 1 2 3 4; do
 done
 
 for mode in html loop huge; do
-  $PY "$HERE/bad_site.py" $mode "$T/$mode.port" &
-  PIDS="$PIDS $!"
-  for _ in $(seq 100); do [ -s "$T/$mode.port" ] && break; sleep 0.05; done
+  server_start "bad_$mode" file:"$T/$mode.port" $PY "$HERE/bad_site.py" $mode "$T/$mode.port"
 done
 expect 1 "the list page is not JSON: the site answered text/html; charset=utf-8 with 57 bytes: \"<!doctype html>.*is the base URL the book API's site?" --base "http://127.0.0.1:$(cat "$T/html.port")"
 # With the default retries too: a wrong --base ends within the first page's

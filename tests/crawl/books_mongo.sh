@@ -13,14 +13,9 @@ N=3000
 dump_books --books $N
 
 start_mongo() { # [--port N]
-  rm -f "$T/mongo.port"
-  node "$mongo_dir/standin.mjs" --modules "$modules/node_modules" --portfile "$T/mongo.port" "$@" \
-    2>"$T/mongo.log" &
-  MONGO_PID=$!
-  PIDS="$PIDS $MONGO_PID"
-  for _ in $(seq 200); do [ -s "$T/mongo.port" ] && break; sleep 0.05; done
-  [ -s "$T/mongo.port" ] || fail "the stand-in did not start: $(cat "$T/mongo.log")"
-  MONGO_PORT=$(cat "$T/mongo.port")
+  server_start mongo file:"$T/mongo.port" node "$mongo_dir/standin.mjs" \
+    --modules "$modules/node_modules" --portfile "$T/mongo.port" "$@"
+  MONGO_PORT=$SERVER_PORT
 }
 
 check() { # URI DB COLL: the collection equals the truth
@@ -29,7 +24,7 @@ check() { # URI DB COLL: the collection equals the truth
 }
 
 # MongoDB down at start: said at once, exit 1.
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(server_free_port)
 set +e
 "$ACRAWL" books --base http://127.0.0.1:1 --store "mongodb://127.0.0.1:$port/acrawl.books" \
   --quiet >"$T/down.txt" 2>&1
@@ -103,10 +98,8 @@ compare "jsonl:$T/shapes.jsonl" || fail "shapes: the jsonl store"
 # One store refuses an item the others keep (BSON keys cannot hold NUL): the
 # failure names that store and says the others kept it; --resume fetches
 # exactly that page again (and the first list page, for the count).
-$PY "$HERE/odd_site.py" nulkey "$T/nulkey.port" "$T/nulkey.truth" &
-PIDS="$PIDS $!"
-for _ in $(seq 100); do [ -s "$T/nulkey.port" ] && break; sleep 0.05; done
-odd=http://127.0.0.1:$(cat "$T/nulkey.port")
+server_start odd file:"$T/nulkey.port" $PY "$HERE/odd_site.py" nulkey "$T/nulkey.port" "$T/nulkey.truth"
+odd=http://127.0.0.1:$SERVER_PORT
 for run in first resume; do
   set +e
   "$ACRAWL" books --base "$odd" --store "sqlite:$T/nulkey.db" --store "$base_uri/acrawl.nulkey_$$" \
@@ -136,7 +129,7 @@ start_site d --books $N --delay 30
 crawl=$!
 PIDS="$PIDS $crawl"
 sleep 1
-kill -KILL $MONGO_PID
+server_stop mongo KILL
 sleep 2
 start_mongo --port "$MONGO_PORT"
 set +e

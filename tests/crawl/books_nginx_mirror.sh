@@ -5,7 +5,7 @@
 # JSON Lines at once: every book exactly once in each, equal to the data set,
 # and each JSON Lines document on one line.
 . "$(dirname "$0")/lib.sh"
-command -v nginx >/dev/null || { echo "skip: nginx not installed (make test-deps)"; exit 77; }
+server_need nginx "make test-deps"
 dump_books
 root=$T/www
 mkdir -p "$root/list/18" "$root/api/book" "$T/logs"
@@ -23,7 +23,7 @@ for n, b in enumerate(books):
         # Both spellings of a line break a server may write.
         f.write(json.dumps(b, indent=2, ensure_ascii=bool(n % 2)).replace("\n", "\r\n" if n % 3 == 0 else "\n") + "\n")
 PY
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(server_free_port)
 cat >"$T/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -45,11 +45,9 @@ http {
   }
 }
 CONF
-nginx -c "$T/nginx.conf" -p "$T" 2>"$T/nginx.err" &
-PIDS="$PIDS $!"
+server_start nginx port:"$port" nginx -c "$T/nginx.conf" -p "$T"
 ngx=http://127.0.0.1:$port
-for _ in $(seq 100); do curl -sf -o /dev/null "$ngx/api/book/?limit=18&offset=0" && break; sleep 0.05; done
-curl -sf -o /dev/null "$ngx/api/book/?limit=18&offset=0" || fail "nginx did not start: $(cat "$T/nginx.err")"
+curl -sf -o /dev/null "$ngx/api/book/?limit=18&offset=0" || fail "nginx does not serve the mirror: $(cat "$T/nginx.log")"
 
 "$ACRAWL" books --base "$ngx" --store "sqlite:$T/books.db" --store "jsonl:$T/books.jsonl" \
   --concurrency 32 >"$T/out.txt" 2>&1 || fail "crawl of the nginx mirror: exit $?: $(tail -20 "$T/out.txt")"

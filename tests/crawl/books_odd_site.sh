@@ -9,12 +9,8 @@
 
 # odd MODE: starts odd_site.py MODE; sets ODD (its URL) and TRUTH.
 odd() {
-  rm -f "$T/$1.port"
-  $PY "$HERE/odd_site.py" "$1" "$T/$1.port" "$T/$1.truth" &
-  PIDS="$PIDS $!"
-  for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
-  [ -s "$T/$1.port" ] || fail "odd_site.py $1 did not start"
-  ODD=http://127.0.0.1:$(cat "$T/$1.port")
+  server_start "odd_$1" file:"$T/$1.port" $PY "$HERE/odd_site.py" "$1" "$T/$1.port" "$T/$1.truth"
+  ODD=http://127.0.0.1:$SERVER_PORT
   TRUTH=$T/$1.truth
 }
 

@@ -1,18 +1,20 @@
 # Shared by the crawl tests: a temp dir, `acrawl site` on a port it picks,
-# and cleanup of everything started. Source it with ACRAWL set to the binary.
+# and cleanup of everything started (the servers by tests/lib/server.sh).
+# Source it with ACRAWL set to the binary.
 set -eu
 : "${ACRAWL:?ACRAWL must name the acrawl binary}"
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOOLS=$HERE/../tools
 T=$(mktemp -d /tmp/ac_crawl_test.XXXXXX)
+SERVER_DIR=$T
+. "$HERE/../lib/server.sh"
+# Background processes that are not servers (crawls, a lock holder): stopped
+# at exit, before $T goes.
 PIDS=""
-cleanup() {
-  for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in $PIDS; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+server_on_exit 'rm -rf "$T"'
+server_on_exit 'for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in $PIDS; do wait "$p" 2>/dev/null || true; done'
 
 fail() {
   echo "FAIL: $*" >&2
@@ -20,15 +22,12 @@ fail() {
 }
 
 # start_site NAME [acrawl site options...]: sets SITE_NAME=http://127.0.0.1:PORT
+# (a site NAME already running is stopped first).
 start_site() {
   name=$1
   shift
-  rm -f "$T/$name.port"
-  "$ACRAWL" site --port 0 --portfile "$T/$name.port" "$@" 2>"$T/$name.log" &
-  PIDS="$PIDS $!"
-  for _ in $(seq 200); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
-  [ -s "$T/$name.port" ] || fail "acrawl site did not start: $(cat "$T/$name.log")"
-  eval "SITE_$name=http://127.0.0.1:$(cat "$T/$name.port")"
+  server_start "site_$name" file:"$T/$name.port" "$ACRAWL" site --port 0 --portfile "$T/$name.port" "$@"
+  eval "SITE_$name=http://127.0.0.1:$SERVER_PORT"
 }
 
 # The truth a crawl is compared with.
