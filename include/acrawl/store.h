@@ -2,15 +2,41 @@
  * acrawl stores: where crawled items go.
  *
  * A store is opened from a URI:
- *   sqlite:PATH                 SQLite file (WAL), one row per key, upserted:
+ *   sqlite:PATH[?OPTIONS]       SQLite file (WAL), one row per key, upserted:
  *                               table `<collection>`(key TEXT PRIMARY KEY,
  *                               doc TEXT NOT NULL) where doc is the item's
  *                               JSON exactly as given. The embedded default.
+ *                               OPTIONS: name=value pairs joined by '&':
+ *                                 keep_wal=1  close without folding the
+ *                                   write-ahead log back into the file: the
+ *                                   close writes and syncs nothing, and the
+ *                                   -wal and -shm files stay beside the
+ *                                   database, which SQLite (any reader, any
+ *                                   later open) reads as part of it.
+ *                                   Committed batches are as safe as before
+ *                                   the close: a crash of the process loses
+ *                                   none, a power loss may take the last
+ *                                   ones back, never corrupt. For files only
+ *                                   SQLite reads back (the crawl state, 5-15
+ *                                   ms off every crawl's end); keep_wal=0,
+ *                                   the default, for a file that people copy
+ *                                   or open read-only alone.
+ *                               An unknown option, one without '=' or a
+ *                               value other than 0 or 1 is AC_EINVAL, named
+ *                               in the message. The first '?' ends PATH: a
+ *                               '?' of the file's name is written %3F, and
+ *                               a '%' may be written %25 (it must be where
+ *                               "%3F" or "%25" is part of the name: a file
+ *                               named a%3Fb is sqlite:a%253Fb); every other
+ *                               '%' is taken as it is. So PATH is never
+ *                               percent-decoded beyond these two.
  *   jsonl:PATH, jsonl:-         JSON Lines, one document per line (- is
  *                               stdout). Without `resume` the file is
  *                               truncated at open; with it, the keys already
  *                               in the file are read back and never written
  *                               twice, and a torn last line is cut off.
+ *                               PATH is taken as written ('?' and '%'
+ *                               included: JSON Lines takes no options).
  *                               A PATH that is not a regular file
  *                               (/dev/null, a FIFO) is written like stdout:
  *                               no truncation, no sync, nothing to resume.
@@ -69,7 +95,8 @@
  * itself; SQLite and JSON Lines use the key text.
  *
  * Errors: AC_EINVAL (bad URI: unknown scheme, missing path, bad MongoDB
- * database.collection; a key or document that is empty), AC_ESTORE (the
+ * database.collection, a sqlite: option unknown or with a bad value; a key
+ * or document that is empty), AC_ESTORE (the
  * backend refused: cannot open the file, the MongoDB module not found or
  * not loadable, MongoDB unreachable at open, a
  * document MongoDB cannot take, a JSON Lines document with a raw CR or LF
@@ -121,15 +148,8 @@ typedef struct ac_store_opts {
   uint64_t retry_max_ms;
   /** MongoDB: give up opening after this long (0 gives 5,000 ms). */
   uint64_t connect_timeout_ms;
-  /** SQLite: close without folding the write-ahead log back into the file
-   * (0). The close then writes and syncs nothing: the -wal and -shm files
-   * stay beside the database, and SQLite (any reader, any later open)
-   * reads them as part of it. Committed batches are as safe as before the
-   * close: a crash of the process loses none, a power loss may take the
-   * last ones back, never corrupt. For files only SQLite reads back (the
-   * crawl state, 5-15 ms off every crawl's end); leave it 0 for a file
-   * that people copy or open read-only alone. Other backends ignore it. */
-  int keep_wal;
+  /* A backend's own settings are options of its URI, not fields here
+   * (sqlite:PATH?keep_wal=1, mongodb://...?w=majority). */
 } ac_store_opts_t;
 
 /** Fill opts with the defaults above. */
@@ -220,6 +240,84 @@ typedef struct ac_store_stats {
   char last_error[256]; /* the last batch error ("" if none) */
 } ac_store_stats_t;
 AC_EXTERN void ac_store_stats(const ac_store_t *store, ac_store_stats_t *stats);
+
+/* ------------------------------------------------------ reading back */
+
+/*
+ * A reader hands back every document of a collection, a page at a time,
+ * read on a worker thread while the loop goes on: for a program that reads
+ * back what it stored (the crawl engine's --resume state), without knowing
+ * how the backend keeps it.
+ *
+ * Backends: sqlite: reads, through a read-only connection of its own (the
+ * URI's options are judged as at open; keep_wal, which only matters to a
+ * close that wrote, is taken and ignored). The order is the table's rowid
+ * order, which is the order the keys were first written. jsonl: and
+ * mongodb:// stores cannot be read back: AC_ENOSYS.
+ *
+ * A store may write the same collection while a reader reads it (the crawl
+ * state does, through a store open on the same URI): each page is read on
+ * its own, as the collection is then. A key present from the reader's open
+ * to the end is read once, with its document as of the page that read it;
+ * a key first written meanwhile may or may not be read.
+ */
+typedef struct ac_store_reader ac_store_reader_t;
+
+/** A document read back: the key and the document's bytes as stored, each
+ * followed by a NUL (a document is never cut at a NUL inside: len counts
+ * its bytes). Owned by the reader. */
+typedef struct ac_store_doc {
+  const char *key;
+  const char *doc;
+  size_t len;
+} ac_store_doc_t;
+
+/**
+ * AWAITS. Open a reader over a store URI's collection: opts->collection
+ * (NULL opts or collection gives "items"; the other fields are ignored).
+ * Nothing is created. Returns 0 and sets *out, or:
+ *   AC_ENOENT   nothing to read: no such file, or no such collection in it
+ *               (nothing was ever written there; the message says which).
+ *               Callers for whom that is an empty collection take it so.
+ *   AC_ENOSYS   the URI's backend cannot read back (jsonl:, mongodb://).
+ *   AC_EINVAL   a bad URI or option (as ac_store_open), an empty
+ *               collection name or one SQLite refuses.
+ *   AC_ESTORE   the backend cannot read it: not a SQLite file, no
+ *               permission, a lock held past 5 s.
+ *   AC_ENOMEM, AC_ENOTASK (outside a task), AC_ECANCELED / AC_ETIMEDOUT
+ *   (the task was interrupted before the open ran: nothing is open).
+ * err (optional) gets the code and a message naming the URI and the cause.
+ */
+AC_EXTERN int ac_store_reader_open(const char *uri, const ac_store_opts_t *opts,
+                                   ac_store_reader_t **out, ac_store_error_t *err);
+
+/**
+ * AWAITS. Read the next page: up to max documents (0 gives 512) after the
+ * last one read, into *docs (an array of *n, owned by the reader, valid
+ * until the next ac_store_read or ac_store_reader_close). A page shorter
+ * than max is the last one: the end was reached (*n may then be 0; a read
+ * after it returns what was written since, if anything). Returns 0, or:
+ *   AC_ESTORE   the backend failed to read (the message in err says why):
+ *               nothing is handed out, and a read again starts at the same
+ *               place (a lock that went away, say).
+ *   AC_ENOMEM   the same, for want of memory.
+ *   AC_EBUSY    another task is reading with (or closing) this reader.
+ *   AC_ECANCELED / AC_ETIMEDOUT  the task was interrupted before the page
+ *               was read: nothing was read, the next read starts there.
+ *   AC_EINVAL (NULL arguments), AC_ENOTASK.
+ */
+AC_EXTERN int ac_store_read(ac_store_reader_t *reader, size_t max, const ac_store_doc_t **docs,
+                            size_t *n, ac_store_error_t *err);
+
+/**
+ * AWAITS inside a task (the backend closes on a worker thread; outside a
+ * task, on the calling thread). Close the reader and free it: every page
+ * it handed out goes with it. NULL is a no-op. Returns 0, or AC_EBUSY
+ * (another task is inside ac_store_read with it: nothing is closed).
+ * Interrupted, it still closes (on the loop's thread) and the task's next
+ * await gets the cancellation.
+ */
+AC_EXTERN int ac_store_reader_close(ac_store_reader_t *reader);
 
 #ifdef __cplusplus
 }

@@ -13,9 +13,13 @@
  * writes in FIFO batches. So whenever a done mark is durable, so are its
  * children's records, and a crawl killed at any point resumes with nothing
  * lost: failed and pending requests are fetched again, done ones are not.
+ *
+ * The state is read back through the store layer too (ac_store_reader_*,
+ * store.h), never with SQLite directly: what a request's record says is
+ * this file's, how the store keeps it is the store's.
  */
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,11 +31,49 @@
 #define EXPECTED_KEY "!expected"
 #define LOAD_PAGE 512
 
+/*
+ * The state's store: sqlite:PATH?keep_wal=1, with the '?' and '%' of PATH
+ * written %3F and %25 (store.h), so that any file name stays one.
+ *
+ * keep_wal: only acrawl reads the state back, through SQLite: folding the
+ * WAL into the file at close (two fsyncs, 5-15 ms at the end of every
+ * crawl) buys nothing. A power loss can still only take the last marks
+ * back, as it can during the crawl (synchronous=NORMAL): those requests are
+ * fetched again on --resume, and their items upserted, never doubled.
+ */
+static char *state_uri(const char *path) {
+  static const char opts[] = "?keep_wal=1";
+  size_t n = strlen(path);
+  char *uri, *o;
+  if (n > (SIZE_MAX - sizeof(opts) - 7) / 3) return NULL;
+  uri = ac__malloc(7 + 3 * n + sizeof(opts));
+  if (uri == NULL) return NULL;
+  memcpy(uri, "sqlite:", 7);
+  o = uri + 7;
+  for (const char *p = path; *p; p++) {
+    if (*p == '?' || *p == '%') {
+      memcpy(o, *p == '?' ? "%3F" : "%25", 3);
+      o += 3;
+    } else {
+      *o++ = *p;
+    }
+  }
+  memcpy(o, opts, sizeof(opts));
+  return uri;
+}
+
+static void state_opts(ac_store_opts_t *so) {
+  ac_store_opts_init(so);
+  so->collection = "requests";
+  so->key_field = "u";
+  so->queue_cap = 8192;
+  so->batch_max = 2048;
+}
+
 int ac__state_open(ac_crawl_t *c) {
   ac_store_opts_t so;
   ac_store_error_t err;
   char *uri;
-  size_t n = strlen(c->state_path) + 16;
   int rc;
   if (!c->opts.resume) {
     /* A fresh crawl: the old state would make it skip pages. */
@@ -42,20 +84,9 @@ int ac__state_open(ac_crawl_t *c) {
       (void)unlink(p);
     }
   }
-  uri = ac__malloc(n);
+  uri = state_uri(c->state_path);
   if (uri == NULL) return AC_ENOMEM;
-  snprintf(uri, n, "sqlite:%s", c->state_path);
-  ac_store_opts_init(&so);
-  so.collection = "requests";
-  so.key_field = "u";
-  so.queue_cap = 8192;
-  so.batch_max = 2048;
-  /* Only acrawl reads the state back, through SQLite: folding the WAL into
-   * the file at close (two fsyncs, 5-15 ms at the end of every crawl) buys
-   * nothing. A power loss can still only take the last marks back, as it
-   * can during the crawl (synchronous=NORMAL): those requests are fetched
-   * again on --resume, and their items upserted, never doubled. */
-  so.keep_wal = 1;
+  state_opts(&so);
   rc = ac_store_open(c->loop, uri, &so, &c->state, &err);
   ac__free(uri);
   if (rc != 0) {
@@ -132,157 +163,129 @@ int ac__state_expected(ac_crawl_t *c, uint64_t expected) {
 
 /* ----------------------------------------------------------- reading */
 
-typedef struct load_job {
-  ac_crawl_t *crawl;
-  const char *path;
-  int rc;
-  char msg[256];
-  /* pass 1 */
-  uint64_t done;
-  uint64_t expected;
-  /* pass 2: one page of pending rows */
-  int64_t after_rowid;
-  size_t n;
-  char *keys[LOAD_PAGE];
-  char *docs[LOAD_PAGE];
-} load_job_t;
-
-/* Open the state read-only and prepare sql. Returns 0, 1 when there is
- * nothing to read (no state file, or one without the table: a crawl killed
- * before its first write), -1 with j->rc and j->msg set. */
-static int open_query(load_job_t *j, const char *sql, sqlite3 **db, sqlite3_stmt **st) {
-  if (access(j->path, F_OK) != 0) return 1;
-  if (sqlite3_open_v2(j->path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) goto fail;
-  sqlite3_busy_timeout(*db, 5000);
-  if (sqlite3_prepare_v2(*db, sql, -1, st, NULL) == SQLITE_OK) return 0;
-  if (strstr(sqlite3_errmsg(*db), "no such table") != NULL) return 1;
-fail:
-  snprintf(j->msg, sizeof(j->msg), "%s", *db ? sqlite3_errmsg(*db) : "cannot open");
-  j->rc = AC_ESTORE;
-  return -1;
+/*
+ * The status of a record: 'd', 'p', 'f' or 'm' ("!expected", whose count
+ * goes to *expected when asked), 0 for a record without one. The records
+ * this file writes are recognized without parsing: a done mark is exactly
+ * {"s":"d"}, and the others end with ,"s":"X"} (the last member; a '"'
+ * inside a string is escaped, so in JSON these bytes can only be that
+ * member). Anything else, the expected count included, is parsed.
+ */
+static char record_status(const ac_store_doc_t *d, uint64_t *expected) {
+  const char *doc = d->doc;
+  size_t len = d->len;
+  cJSON *j;
+  const cJSON *s, *n;
+  char st = 0;
+  if (len == 9 && memcmp(doc, "{\"s\":\"d\"}", 9) == 0) return 'd';
+  if (len >= 10 && memcmp(doc + len - 9, ",\"s\":\"", 6) == 0 && doc[len - 2] == '"' &&
+      doc[len - 1] == '}' && (doc[len - 3] == 'p' || doc[len - 3] == 'f'))
+    return doc[len - 3];
+  j = cJSON_Parse(doc);
+  s = cJSON_GetObjectItemCaseSensitive(j, "s");
+  if (cJSON_IsString(s) && s->valuestring[0] != '\0' && s->valuestring[1] == '\0')
+    st = s->valuestring[0];
+  n = cJSON_GetObjectItemCaseSensitive(j, "n");
+  if (st == 'm' && expected != NULL && cJSON_IsNumber(n) && n->valuedouble > 0)
+    *expected = (uint64_t)n->valuedouble;
+  cJSON_Delete(j);
+  return st;
 }
 
-/* Runs on a worker thread while the loop waits for it: nothing else touches
- * the dedup set before the crawl starts, so the thread may fill it. */
-static void load_done(void *arg) {
-  load_job_t *j = arg;
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
-  int rc;
-  if (open_query(j,
-                 "SELECT key, json_extract(doc,'$.s'), json_extract(doc,'$.n') "
-                 "FROM requests WHERE json_extract(doc,'$.s') IN ('d','m')",
-                 &db, &st) != 0)
-    goto out;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *s = (const char *)sqlite3_column_text(st, 1);
-    if (s != NULL && s[0] == 'm') {
-      j->expected = (uint64_t)sqlite3_column_int64(st, 2);
-      continue;
-    }
-    if (ac__seen_add(&j->crawl->seen, (const char *)sqlite3_column_text(st, 0)) < 0) {
-      j->rc = AC_ENOMEM;
-      goto out;
-    }
-    j->done++;
+/* The state's reader, or NULL with *rc: 0 when there is nothing to read
+ * (no state file, or one without the table: a crawl killed before its
+ * first write), else the error. */
+static ac_store_reader_t *open_reader(ac_crawl_t *c, int *rc, ac_store_error_t *err) {
+  ac_store_reader_t *rd = NULL;
+  ac_store_opts_t so;
+  char *uri = state_uri(c->state_path);
+  if (uri == NULL) {
+    *rc = AC_ENOMEM;
+    return NULL;
   }
-  if (rc != SQLITE_DONE) {
-    snprintf(j->msg, sizeof(j->msg), "%s", sqlite3_errmsg(db));
-    j->rc = AC_ESTORE;
-  }
-out:
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  state_opts(&so);
+  *rc = ac_store_reader_open(uri, &so, &rd, err);
+  ac__free(uri);
+  if (*rc == AC_ENOENT) *rc = 0;
+  return rd;
 }
 
+/* A failed read, said as the crawl state's: AC_ESTORE, or the task's own
+ * interruption and AC_ENOMEM as they are (unsaid, as before). */
+static int read_failed(ac_crawl_t *c, int rc, const ac_store_error_t *err) {
+  if (rc == AC_ENOMEM || rc == AC_ECANCELED || rc == AC_ETIMEDOUT) return rc;
+  fprintf(c->out, "cannot read the crawl state %s: %s\n", c->state_path,
+          err->message[0] != '\0' ? err->message : ac_strerror(rc));
+  return AC_ESTORE;
+}
+
+/* Before anything runs: the done keys into seen, a page at a time, and the
+ * expected count. */
 int ac__state_load(ac_crawl_t *c) {
-  load_job_t *j = ac__calloc(1, sizeof(*j));
+  ac_store_error_t err;
+  const ac_store_doc_t *docs;
+  uint64_t done = 0, expected = 0;
+  size_t n = 0;
   int rc;
-  if (j == NULL) return AC_ENOMEM;
-  j->crawl = c;
-  j->path = c->state_path;
-  rc = ac_run_in_thread(load_done, j);
-  if (rc == 0) rc = j->rc;
-  if (rc == 0) {
-    c->st.resumed_done = j->done;
-    if (j->expected > 0) c->st.expected = j->expected;
-  } else if (rc == AC_ESTORE) {
-    fprintf(c->out, "cannot read the crawl state %s: %s\n", c->state_path, j->msg);
-  }
-  ac__free(j);
-  return rc;
-}
-
-static void load_page(void *arg) {
-  load_job_t *j = arg;
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
-  int rc;
-  j->n = 0;
-  if (open_query(j,
-                 "SELECT rowid, key, doc FROM requests WHERE rowid > ? AND "
-                 "json_extract(doc,'$.s') IN ('p','f') ORDER BY rowid LIMIT ?",
-                 &db, &st) != 0)
-    goto out;
-  sqlite3_bind_int64(st, 1, j->after_rowid);
-  sqlite3_bind_int(st, 2, LOAD_PAGE);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && j->n < LOAD_PAGE) {
-    j->after_rowid = sqlite3_column_int64(st, 0);
-    j->keys[j->n] = ac__strdup((const char *)sqlite3_column_text(st, 1));
-    j->docs[j->n] = ac__strdup((const char *)sqlite3_column_text(st, 2));
-    if (j->keys[j->n] == NULL || j->docs[j->n] == NULL) {
-      ac__free(j->keys[j->n]);
-      ac__free(j->docs[j->n]);
-      j->rc = AC_ENOMEM;
-      goto out;
+  ac_store_reader_t *rd = open_reader(c, &rc, &err);
+  if (rd == NULL) return rc == 0 ? 0 : read_failed(c, rc, &err);
+  do {
+    rc = ac_store_read(rd, LOAD_PAGE, &docs, &n, &err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      char st = record_status(&docs[i], &expected);
+      if (st != 'd') continue;
+      if (ac__seen_add(&c->seen, docs[i].key) < 0) rc = AC_ENOMEM;
+      done++;
     }
-    j->n++;
-  }
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    snprintf(j->msg, sizeof(j->msg), "%s", sqlite3_errmsg(db));
-    j->rc = AC_ESTORE;
-  }
-out:
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  } while (rc == 0 && n == LOAD_PAGE);
+  (void)ac_store_reader_close(rd);
+  if (rc != 0) return read_failed(c, rc, &err);
+  c->st.resumed_done = done;
+  if (expected > 0) c->st.expected = expected;
+  return 0;
 }
 
 /* Feeds pending and failed requests of the previous run back, a page at a
  * time, so that resuming a huge crawl does not load its whole state. */
 int ac__state_loader(ac_crawl_t *c, void *arg) {
-  load_job_t *j = ac__calloc(1, sizeof(*j));
-  int rc = 0;
+  ac_store_error_t err;
+  const ac_store_doc_t *docs;
+  size_t n = 0;
+  int rc;
+  ac_store_reader_t *rd = open_reader(c, &rc, &err);
   (void)arg;
-  if (j == NULL) return AC_ENOMEM;
-  j->crawl = c;
-  j->path = c->state_path;
-  for (;;) {
-    size_t i;
-    rc = ac_run_in_thread(load_page, j);
-    if (rc == 0) rc = j->rc;
-    for (i = 0; i < j->n; i++) {
-      if (rc == 0 && ac__seen_add(&c->seen, j->keys[i]) == 1) {
-        cJSON *d = cJSON_Parse(j->docs[i]);
-        const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "u");
-        const cJSON *cb = cJSON_GetObjectItemCaseSensitive(d, "c");
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "p");
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "m");
-        if (cJSON_IsString(u) && cJSON_IsNumber(cb) && cJSON_IsNumber(p)) {
-          int r = ac__crawl_requeue(c, u->valuestring, cb->valueint, p->valueint,
-                                    cJSON_IsString(m) ? m->valuestring : "");
-          if (r < 0) rc = r;
-        }
-        cJSON_Delete(d);
+  if (rd != NULL) {
+    do {
+      rc = ac_store_read(rd, LOAD_PAGE, &docs, &n, &err);
+      if (rc != 0) {
+        rc = read_failed(c, rc, &err);
+        break;
       }
-      ac__free(j->keys[i]);
-      ac__free(j->docs[i]);
-    }
-    if (rc != 0 || j->n < LOAD_PAGE) break;
+      for (size_t i = 0; rc == 0 && i < n; i++) {
+        char st = record_status(&docs[i], NULL);
+        int fresh;
+        if (st != 'p' && st != 'f') continue;
+        fresh = ac__seen_add(&c->seen, docs[i].key);
+        if (fresh < 0) rc = AC_ENOMEM;
+        if (fresh == 1) {
+          cJSON *d = cJSON_Parse(docs[i].doc);
+          const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "u");
+          const cJSON *cb = cJSON_GetObjectItemCaseSensitive(d, "c");
+          const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "p");
+          const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "m");
+          if (cJSON_IsString(u) && cJSON_IsNumber(cb) && cJSON_IsNumber(p)) {
+            int r = ac__crawl_requeue(c, u->valuestring, cb->valueint, p->valueint,
+                                      cJSON_IsString(m) ? m->valuestring : "");
+            if (r < 0) rc = r;
+          }
+          cJSON_Delete(d);
+        }
+      }
+    } while (rc == 0 && n == LOAD_PAGE);
+    (void)ac_store_reader_close(rd);
+  } else if (rc != 0) {
+    rc = read_failed(c, rc, &err);
   }
-  if (rc == AC_ESTORE) {
-    fprintf(c->out, "cannot read the crawl state %s: %s\n", c->state_path, j->msg);
-    c->state_error = 1;
-  }
-  ac__free(j);
+  if (rc == AC_ESTORE) c->state_error = 1;
   return rc == AC_ESTORE ? AC_ECANCELED : rc; /* reported as a state error, not a start error */
 }

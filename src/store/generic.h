@@ -34,6 +34,7 @@ struct ac_store {
   void *be; /* the backend's handle; touched only by worker-thread calls */
   ac__store_target_t target;
   char *uri;
+  char *rest; /* target.rest */
   char *collection;
   char *key_field;
 
@@ -86,10 +87,12 @@ int ac__store_teardown(ac_store_t *s);
 /* store.c: free the store's memory (the backend is closed, nothing waits). */
 void ac__store_free(ac_store_t *s);
 
-/* uri.c: the backend for a URI and the part it opens (target.rest). Returns
- * 0, or AC_EINVAL with a message naming the URI in err. */
-int ac__store_pick_backend(const char *uri, const ac__store_backend_t **backend,
-                           const char **rest, char *err, size_t errlen);
+/* uri.c: the backend for a URI, the part it opens (target.rest: allocated,
+ * the caller frees it) and where its options begin (target.options: inside
+ * uri; NULL but for sqlite:). Returns 0, or AC_EINVAL (AC_ENOMEM) with a
+ * message naming the URI in err. */
+int ac__store_pick_backend(const char *uri, const ac__store_backend_t **backend, char **rest,
+                           const char **options, char *err, size_t errlen);
 
 /* A message into an optional ac_store_error_t; returns code. */
 int ac__store_fail(ac_store_error_t *err, int code, const char *fmt, ...)

@@ -401,4 +401,7 @@ static int jl_close(void *be, char *err, size_t errlen) {
 
 static int jl_match(const char *uri) { return strncmp(uri, "jsonl:", 6) == 0; }
 
-const ac__store_backend_t ac__store_jsonl = {"jsonl", jl_match, jl_open, jl_write, jl_close};
+/* No reading back (store.h): --resume reads the keys at open, which is all
+ * a file that cannot upsert needs. */
+const ac__store_backend_t ac__store_jsonl = {"jsonl",  jl_match, jl_open, jl_write,
+                                             jl_close, NULL,     NULL,    NULL};

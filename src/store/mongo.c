@@ -469,4 +469,5 @@ static int mongo_close(void *p, char *err, size_t errlen) {
 
 const ac__store_backend_t ac__store_mongo_impl = {
     "mongodb", ac__mongo_uri_match, mongo_open, mongo_write, mongo_close,
+    NULL,      NULL,                NULL, /* no reading back (store.h) */
 };

@@ -150,4 +150,5 @@ static int fwd_close(void *be, char *err, size_t errlen) { return impl->close(be
 
 const ac__store_backend_t ac__store_mongo = {
     "mongodb", ac__mongo_uri_match, load_open, fwd_write, fwd_close,
+    NULL,      NULL,                NULL, /* no reading back (store.h) */
 };

@@ -1,11 +1,17 @@
 /*
- * sqlite:PATH: one row per key in a table named after the collection,
- * upserted, each batch one transaction. WAL with synchronous=NORMAL: a
- * committed batch survives a crash of the process; a power loss may take the
- * last batches back (SQLite syncs the WAL at checkpoints), never corrupt.
+ * sqlite:PATH[?OPTIONS]: one row per key in a table named after the
+ * collection, upserted, each batch one transaction. WAL with synchronous=
+ * NORMAL: a committed batch survives a crash of the process; a power loss
+ * may take the last batches back (SQLite syncs the WAL at checkpoints),
+ * never corrupt.
  *
- * With keep_wal the close leaves the WAL as it is (store.h): no checkpoint,
- * no fsync, and the -wal and -shm files stay.
+ * Options (store.h): keep_wal=1 makes the close leave the WAL as it is: no
+ * checkpoint, no fsync, and the -wal and -shm files stay.
+ *
+ * Reading back (ac_store_reader_open) is a read-only connection of its own,
+ * a page at a time in rowid order, each page its own read transaction: a
+ * store writing the same table meanwhile never waits for it (WAL), and an
+ * upsert keeps its row's rowid, so a row present throughout is read once.
  *
  * Runs on worker threads, one call at a time (internal.h), hence NOMUTEX.
  */
@@ -13,6 +19,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "acrawl/errno.h"
 #include "common/alloc.h"
@@ -22,6 +29,50 @@
  * SQLITE_BUSY; store.c then retries with backoff, without holding a worker
  * thread all the while. */
 #define BUSY_TIMEOUT_MS 500
+/* A reader is not retried: it may wait longer (WAL readers seldom wait at all). */
+#define READ_BUSY_TIMEOUT_MS 5000
+
+/* What a sqlite: URI's options say (store.h). */
+struct sq_opts {
+  int keep_wal;
+};
+
+/* Judge the URI's options: 0, or AC_EINVAL naming the option. */
+static int sq_options(const ac__store_target_t *t, struct sq_opts *o, char *err,
+                      size_t errlen) {
+  const char *cur = t->options != NULL ? t->options : "", *name, *value;
+  size_t nlen, vlen;
+  memset(o, 0, sizeof(*o));
+  while (ac__store_uri_option(&cur, &name, &nlen, &value, &vlen)) {
+    if (nlen == 8 && memcmp(name, "keep_wal", 8) == 0) {
+      if (value == NULL) {
+        snprintf(err, errlen,
+                 "option keep_wal without a value (expected keep_wal=0 or keep_wal=1)");
+        return AC_EINVAL;
+      }
+      if (vlen != 1 || (value[0] != '0' && value[0] != '1')) {
+        snprintf(err, errlen, "bad value \"%.*s\" for option keep_wal (expected 0 or 1)",
+                 (int)vlen, value);
+        return AC_EINVAL;
+      }
+      o->keep_wal = value[0] == '1';
+    } else {
+      snprintf(err, errlen,
+               "unknown option \"%.*s\" (a sqlite: URI takes keep_wal=0|1; a '?' in the "
+               "file's name is written %%3F)",
+               (int)nlen, name);
+      return AC_EINVAL;
+    }
+  }
+  return 0;
+}
+
+/* The name is quoted as an identifier; a '"' in it could close the quote. */
+static int check_table(const char *name, char *err, size_t errlen) {
+  if (strchr(name, '"') == NULL && strlen(name) <= 256) return 0;
+  snprintf(err, errlen, "bad table name \"%s\" (no '\"', at most 256 bytes)", name);
+  return AC_EINVAL;
+}
 
 struct sq {
   sqlite3 *db;
@@ -57,15 +108,15 @@ static int is_transient(sqlite3 *db, int rc) {
 
 static int sq_open(const ac__store_target_t *t, void **out, char *err, size_t errlen) {
   struct sq *q;
+  struct sq_opts o;
   char sql[1024];
   const char *step = "open";
   int rc;
 
-  /* The name is quoted as an identifier; a '"' in it could close the quote. */
-  if (strchr(t->collection, '"') != NULL || strlen(t->collection) > 256) {
-    snprintf(err, errlen, "bad table name \"%s\" (no '\"', at most 256 bytes)", t->collection);
-    return AC_EINVAL;
-  }
+  /* Judged before the file is made. */
+  if ((rc = sq_options(t, &o, err, errlen)) != 0 ||
+      (rc = check_table(t->collection, err, errlen)) != 0)
+    return rc;
   q = ac__calloc(1, sizeof(*q));
   if (q == NULL || (q->path = ac__strdup(t->rest)) == NULL) {
     ac__free(q);
@@ -79,7 +130,7 @@ static int sq_open(const ac__store_target_t *t, void **out, char *err, size_t er
     rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
   }
   /* A setting of this connection: it matters only at its close. */
-  if (rc == SQLITE_OK && t->keep_wal) {
+  if (rc == SQLITE_OK && o.keep_wal) {
     step = "keep the WAL at close";
     rc = sqlite3_db_config(q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   }
@@ -164,6 +215,125 @@ static int sq_close(void *be, char *err, size_t errlen) {
   return rc == SQLITE_OK ? 0 : AC_ESTORE;
 }
 
+/* ------------------------------------------------------------ reading */
+
+struct sq_reader {
+  sqlite3 *db;
+  sqlite3_stmt *page;
+  char *path;
+  char *table;
+  sqlite3_int64 after; /* the rowid of the last row answered */
+};
+
+static void sq_read_close(void *rd) {
+  struct sq_reader *r = rd;
+  if (r == NULL) return;
+  sqlite3_finalize(r->page);
+  sqlite3_close(r->db);
+  ac__free(r->path);
+  ac__free(r->table);
+  ac__free(r);
+}
+
+static int sq_read_open(const ac__store_target_t *t, void **out, char *err, size_t errlen) {
+  struct sq_reader *r;
+  struct sq_opts o;
+  struct stat sb;
+  sqlite3_stmt *st = NULL;
+  char sql[1024];
+  const char *step = "open";
+  int rc;
+
+  if ((rc = sq_options(t, &o, err, errlen)) != 0 ||
+      (rc = check_table(t->collection, err, errlen)) != 0)
+    return rc;
+  /* Read-only: a file that is not there is never made. */
+  if (stat(t->rest, &sb) != 0 && errno == ENOENT) {
+    snprintf(err, errlen, "no SQLite file \"%s\"", t->rest);
+    return AC_ENOENT;
+  }
+  r = ac__calloc(1, sizeof(*r));
+  if (r == NULL || (r->path = ac__strdup(t->rest)) == NULL ||
+      (r->table = ac__strdup(t->collection)) == NULL) {
+    sq_read_close(r);
+    return AC_ENOMEM;
+  }
+  rc = sqlite3_open_v2(t->rest, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(r->db, READ_BUSY_TIMEOUT_MS);
+    step = "look for the table";
+    rc = sqlite3_prepare_v2(r->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                            -1, &st, NULL);
+  }
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, t->collection, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) { /* a file without the table: nothing was written there */
+      sqlite3_finalize(st);
+      snprintf(err, errlen, "no table \"%s\" in SQLite file \"%s\"", t->collection, t->rest);
+      sq_read_close(r);
+      return AC_ENOENT;
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_OK;
+  }
+  if (rc == SQLITE_OK) {
+    step = "prepare the read";
+    snprintf(sql, sizeof(sql),
+             "SELECT rowid, key, doc FROM \"%s\" WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+             t->collection);
+    rc = sqlite3_prepare_v2(r->db, sql, -1, &r->page, NULL);
+  }
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot %s in SQLite file \"%s\": %s", step, t->rest,
+             r->db != NULL ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+    sqlite3_finalize(st);
+    sq_read_close(r);
+    return (rc & 0xff) == SQLITE_NOMEM ? AC_ENOMEM : AC_ESTORE;
+  }
+  sqlite3_finalize(st);
+  *out = r;
+  return 0;
+}
+
+static int sq_read_page(void *rd, ac__store_page_t *p, char *err, size_t errlen) {
+  struct sq_reader *r = rd;
+  sqlite3_int64 from = r->after;
+  int rc, added = 0;
+
+  sqlite3_bind_int64(r->page, 1, r->after);
+  sqlite3_bind_int64(r->page, 2, (sqlite3_int64)p->max);
+  while ((rc = sqlite3_step(r->page)) == SQLITE_ROW) {
+    /* Text as stored, with its length; a NULL (a table not written by a
+     * store) reads as "". */
+    const char *key = (const char *)sqlite3_column_text(r->page, 1);
+    size_t klen = (size_t)sqlite3_column_bytes(r->page, 1);
+    const char *doc = (const char *)sqlite3_column_text(r->page, 2);
+    size_t len = (size_t)sqlite3_column_bytes(r->page, 2);
+    if ((key == NULL || doc == NULL) && sqlite3_errcode(r->db) == SQLITE_NOMEM) {
+      added = AC_ENOMEM;
+      break;
+    }
+    added = ac__store_page_add(p, key != NULL ? key : "", key != NULL ? klen : 0,
+                               doc != NULL ? doc : "", doc != NULL ? len : 0);
+    if (added != 0) break;
+    r->after = sqlite3_column_int64(r->page, 0);
+  }
+  if (added == 0 && rc != SQLITE_DONE)
+    snprintf(err, errlen, "reading table \"%s\" of SQLite file \"%s\": %s", r->table, r->path,
+             sqlite3_errmsg(r->db));
+  sqlite3_reset(r->page);
+  /* The page is dropped: the next read starts where this one did. */
+  if (added != 0 || rc != SQLITE_DONE) r->after = from;
+  if (added != 0) {
+    snprintf(err, errlen, "reading table \"%s\" of SQLite file \"%s\": %s", r->table,
+             r->path, ac_strerror(added));
+    return added;
+  }
+  if (rc != SQLITE_DONE) return (rc & 0xff) == SQLITE_NOMEM ? AC_ENOMEM : AC_ESTORE;
+  return 0;
+}
+
 static int sq_match(const char *uri) { return strncmp(uri, "sqlite:", 7) == 0; }
 
-const ac__store_backend_t ac__store_sqlite = {"sqlite", sq_match, sq_open, sq_write, sq_close};
+const ac__store_backend_t ac__store_sqlite = {"sqlite", sq_match,     sq_open,      sq_write,
+                                              sq_close, sq_read_open, sq_read_page, sq_read_close};

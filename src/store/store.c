@@ -51,6 +51,7 @@ void ac__store_free(ac_store_t *s) {
   ac__free(s->batch);
   ac__free(s->docs);
   ac__free(s->uri);
+  ac__free(s->rest);
   ac__free(s->collection);
   ac__free(s->key_field);
   ac__free(s);
@@ -87,7 +88,6 @@ static ac_store_t *store_new(ac_loop_t *loop, const char *uri, const ac_store_op
   s->target.collection = s->collection;
   s->target.key_field = s->key_field;
   s->target.resume = o->resume;
-  s->target.keep_wal = o->keep_wal;
   s->target.connect_timeout_ms =
       o->connect_timeout_ms ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
   return s;
@@ -114,7 +114,8 @@ int ac_store_open(ac_loop_t *loop, const char *uri, const ac_store_opts_t *opts,
                   ac_store_t **out, ac_store_error_t *err) {
   ac_store_opts_t defaults;
   const ac__store_backend_t *backend;
-  const char *rest;
+  char *rest;
+  const char *options;
   struct open_call c = {0};
   ac_task_opts_t topts = {"store-writer", 0};
   ac_store_t *s;
@@ -134,16 +135,23 @@ int ac_store_open(ac_loop_t *loop, const char *uri, const ac_store_opts_t *opts,
     ac_store_opts_init(&defaults);
     opts = &defaults;
   }
-  rc = ac__store_pick_backend(uri, &backend, &rest, c.err, sizeof(c.err));
+  rc = ac__store_pick_backend(uri, &backend, &rest, &options, c.err, sizeof(c.err));
   if (rc != 0) return ac__store_fail(err, rc, "%s", c.err);
   if ((opts->collection != NULL && opts->collection[0] == '\0') ||
-      (opts->key_field != NULL && opts->key_field[0] == '\0'))
+      (opts->key_field != NULL && opts->key_field[0] == '\0')) {
+    ac__free(rest);
     return ac__store_fail(err, AC_EINVAL, "store \"%s\": empty collection or key field name",
                           uri);
+  }
   s = store_new(loop, uri, opts);
-  if (s == NULL) return ac__store_fail(err, AC_ENOMEM, "store \"%s\": out of memory", uri);
+  if (s == NULL) {
+    ac__free(rest);
+    return ac__store_fail(err, AC_ENOMEM, "store \"%s\": out of memory", uri);
+  }
   s->backend = backend;
-  s->target.rest = s->uri + (rest - uri);
+  s->rest = rest;
+  s->target.rest = rest;
+  s->target.options = options != NULL ? s->uri + (options - uri) : NULL;
 
   c.s = s;
   rc = ac_run_in_thread(open_work, &c);

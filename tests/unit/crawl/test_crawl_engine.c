@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "acrawl.h"
 #include "acrawl/crawl.h"
@@ -323,6 +324,8 @@ struct refetch_run {
   const char *state;
   int resume;
   int rc;
+  FILE *out; /* the crawl's progress stream (NULL: stderr) */
+  int keep_server; /* a resume that is not the last run */
 };
 
 static int refetch_main(void *arg, void **result) {
@@ -336,11 +339,12 @@ static int refetch_main(void *arg, void **result) {
   o.summary = 0;
   o.state_path = r->state;
   o.resume = r->resume;
+  o.progress_stream = r->out;
   ASSERT_EQ(ac_crawl_new(r->g->loop, &spider, &o, &r->g->crawl), 0);
   r->rc = ac_crawl_run(r->g->crawl);
   ac_crawl_free(r->g->crawl);
   r->g->crawl = NULL;
-  if (r->resume) ASSERT_EQ(ac_server_shutdown(r->g->server, 1000), 0);
+  if (r->resume && !r->keep_server) ASSERT_EQ(ac_server_shutdown(r->g->server, 1000), 0);
   return 0;
 }
 
@@ -366,12 +370,14 @@ static char node0_status(const char *state) {
   return s;
 }
 
+/* The state's file name holds a '?' and a '%': the state's store URI must
+ * keep them the file's (sqlite:PATH?options, store.h), at write and read. */
 TEST_IMPL(crawl_engine_refetch_is_pending_in_the_state) {
   static graph_t g;
   struct refetch_run r;
   char dir[256], state[320];
   st_mkdir(dir, sizeof(dir));
-  snprintf(state, sizeof(state), "%s/crawl.state", dir);
+  snprintf(state, sizeof(state), "%s/crawl?keep_wal=0%%3F%%25.state", dir);
   graph_init(&g, 2, 1);
   memset(&r, 0, sizeof(r));
   r.g = &g;
@@ -385,6 +391,60 @@ TEST_IMPL(crawl_engine_refetch_is_pending_in_the_state) {
   ASSERT_EQ(r.rc, 0);
   ASSERT_EQ(g.hits[0], 2);
   ASSERT_EQ(g.hits[1], 1);
+  ASSERT_EQ(node0_status(state), 'd');
+  ASSERT_EQ(ac_server_free(g.server), 0);
+  ASSERT_EQ(ac_loop_close(g.loop), 0);
+  st_rmdir(dir);
+}
+
+/* A state that cannot be read: --resume says so and stops before anything
+ * is fetched, AC_ESTORE; a state file without its table is an empty state
+ * (a crawl killed before its first write). */
+TEST_IMPL(crawl_engine_resume_unreadable_state) {
+  static graph_t g;
+  struct refetch_run r;
+  char dir[256], state[320], outp[320], *out;
+  size_t len;
+  FILE *f;
+  st_mkdir(dir, sizeof(dir));
+  snprintf(state, sizeof(state), "%s/crawl.state", dir);
+  snprintf(outp, sizeof(outp), "%s/out.txt", dir);
+  f = fopen(state, "wb");
+  ASSERT_NOT_NULL(f);
+  for (int i = 0; i < 20; i++) fputs("not a database, a text file in the state's place. ", f);
+  fclose(f);
+  graph_init(&g, 2, 1);
+  memset(&r, 0, sizeof(r));
+  r.g = &g;
+  r.state = state;
+  r.resume = 1;
+  r.out = fopen(outp, "w");
+  r.keep_server = 1;
+  ASSERT_NOT_NULL(r.out);
+  refetch_once(&r);
+  fclose(r.out);
+  ASSERT_EQ(r.rc, AC_ESTORE);
+  ASSERT_EQ(g.hits[0], 0);
+  out = st_slurp(outp, &len);
+  if (strstr(out, "cannot read the crawl state") == NULL ||
+      strstr(out, "file is not a database") == NULL || strstr(out, state) == NULL)
+    AC__FAIL("the state's read error is not said: %s", out);
+  free(out);
+
+  /* A SQLite file without the table: nothing to resume, the crawl runs. */
+  {
+    sqlite3 *db;
+    ASSERT_EQ(unlink(state), 0);
+    ASSERT_EQ(sqlite3_open(state, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE other(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  r.out = NULL;
+  r.keep_server = 0;
+  g.stop_after = 1; /* node 0 only: no refetch, no stop */
+  refetch_once(&r);
+  ASSERT_EQ(r.rc, 0);
+  ASSERT_EQ(g.hits[0], 1);
   ASSERT_EQ(node0_status(state), 'd');
   ASSERT_EQ(ac_server_free(g.server), 0);
   ASSERT_EQ(ac_loop_close(g.loop), 0);

@@ -4,7 +4,8 @@
  * for a byte order mark), the 9,040 books byte for byte, a lock held
  * by another connection (retried until it goes), a document the table
  * refuses (acknowledged with the error, its batch neighbours stored), an
- * abort while the store is failing, and keep_wal (the log left at close).
+ * abort while the store is failing, and the URI's options: keep_wal (the
+ * log left at close), the errors for bad ones, and a '?' in the path.
  */
 #include <stdint.h>
 #include <sys/stat.h>
@@ -141,37 +142,37 @@ static int table_main(void *arg, void **result) {
 
 TEST_IMPL(store_sqlite_table_names) { run_in_scratch(table_main); }
 
-/* ------------------------------------------------ keep_wal at close */
+/* ------------------------------------------ URI options: keep_wal */
 
 static long file_size(const char *path) {
   struct stat sb;
   return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
-/* keep_wal: the close leaves the log (and its rows in it) where it is, and
- * any reader sees them; without it the close folds the log into the file
- * and removes it. */
+/* sqlite:PATH?keep_wal=1: the close leaves the log (and its rows in it)
+ * where it is, and any reader sees them; keep_wal=0, like no option, folds
+ * the log into the file at close and removes it. */
 static int keep_wal_main(void *arg, void **result) {
   struct sq_ctx *c = arg;
   ac_loop_t *loop = ac_task_loop(ac_task_current());
-  ac_store_opts_t o;
   ac_store_t *s;
   ac_store_error_t err;
   struct st_acks a = {0};
-  char wal[320];
+  char wal[320], uri[400];
   size_t len;
   char *got;
 
   snprintf(wal, sizeof(wal), "%s-wal", c->path);
-  ac_store_opts_init(&o);
-  ASSERT_EQ(o.keep_wal, 0);
-  o.keep_wal = 1;
-  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err));
+  snprintf(uri, sizeof(uri), "%s?keep_wal=1", c->uri);
+  ASSERT_OK(ac_store_open(loop, uri, NULL, &s, &err));
+  ASSERT_STR_EQ(ac_store_uri(s), uri);
   ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
   ASSERT_OK(st_put(s, &a, "2", "{\"id\":\"2\"}"));
   ASSERT_OK(st_put(s, &a, "3", "{\"id\":\"3\"}"));
   ASSERT_OK(ac_store_close(s));
   ASSERT_EQ(a.ok, 3);
+  /* The options are not part of the file's name. */
+  ASSERT_GT(file_size(c->path), 0);
   /* The rows are in the log, not yet in the file. */
   ASSERT_GT(file_size(wal), 0);
   ASSERT_EQ(st_sqlite_count(c->path, "items"), 3);
@@ -180,17 +181,121 @@ static int keep_wal_main(void *arg, void **result) {
   ASSERT_STR_EQ(got, "{\"id\":\"2\"}");
   free(got);
 
-  /* A later open without it takes the log over; its close folds it in. */
-  ac_store_opts_init(&o);
-  ASSERT_OK(ac_store_open(loop, c->uri, &o, &s, &err));
+  /* keep_wal=0 (empty options around it are nothing) takes the log over;
+   * its close folds it in. */
+  snprintf(uri, sizeof(uri), "%s?&keep_wal=0&", c->uri);
+  ASSERT_OK(ac_store_open(loop, uri, NULL, &s, &err));
   ASSERT_OK(st_put(s, &a, "4", "{\"id\":\"4\"}"));
   ASSERT_OK(ac_store_close(s));
   ASSERT_EQ(file_size(wal), -1);
   ASSERT_EQ(st_sqlite_count(c->path, "items"), 4);
+
+  /* The last of a repeated option counts; no option at all is keep_wal=0. */
+  snprintf(uri, sizeof(uri), "%s?keep_wal=0&keep_wal=1", c->uri);
+  ASSERT_OK(ac_store_open(loop, uri, NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "5", "{\"id\":\"5\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_GT(file_size(wal), 0);
+  ASSERT_OK(ac_store_open(loop, c->uri, NULL, &s, &err));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(file_size(wal), -1);
+  ASSERT_EQ(st_sqlite_count(c->path, "items"), 5);
   return 0;
 }
 
 TEST_IMPL(store_sqlite_keep_wal_at_close) { run_in_scratch(keep_wal_main); }
+
+static void expect_bad_uri(ac_loop_t *loop, const char *uri, const char *needle) {
+  ac_store_t *s = (ac_store_t *)&s;
+  ac_store_error_t err;
+  ASSERT_ERR(ac_store_open(loop, uri, NULL, &s, &err), AC_EINVAL);
+  ASSERT_NULL(s);
+  ASSERT_ERR(err.code, AC_EINVAL);
+  if (strstr(err.message, needle) == NULL || strstr(err.message, uri) == NULL)
+    AC__FAIL("message for \"%s\" is \"%s\", without \"%s\" and the URI", uri, err.message,
+             needle);
+}
+
+/* An unknown option, one without a value or with a bad one: AC_EINVAL
+ * naming it, and no file made. */
+static int bad_options_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  char uri[400];
+  (void)result;
+  snprintf(uri, sizeof(uri), "%s?keep_wal=1&journal=off", c->uri);
+  expect_bad_uri(loop, uri, "unknown option \"journal\"");
+  expect_bad_uri(loop, uri, "keep_wal=0|1");
+  snprintf(uri, sizeof(uri), "%s?Keep_Wal=1", c->uri);
+  expect_bad_uri(loop, uri, "unknown option \"Keep_Wal\"");
+  snprintf(uri, sizeof(uri), "%s?=1", c->uri);
+  expect_bad_uri(loop, uri, "unknown option \"\"");
+  snprintf(uri, sizeof(uri), "%s?keep_wal=yes", c->uri);
+  expect_bad_uri(loop, uri, "bad value \"yes\" for option keep_wal (expected 0 or 1)");
+  snprintf(uri, sizeof(uri), "%s?keep_wal=", c->uri);
+  expect_bad_uri(loop, uri, "bad value \"\" for option keep_wal");
+  snprintf(uri, sizeof(uri), "%s?keep_wal=10", c->uri);
+  expect_bad_uri(loop, uri, "bad value \"10\"");
+  snprintf(uri, sizeof(uri), "%s?keep_wal", c->uri);
+  expect_bad_uri(loop, uri, "option keep_wal without a value");
+  /* A path with nothing before its options is no path. */
+  expect_bad_uri(loop, "sqlite:?keep_wal=1", "missing path in store URI");
+  ASSERT_EQ(file_size(c->path), -1);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_uri_bad_options) { run_in_scratch(bad_options_main); }
+
+/* The first '?' ends the path: a '?' of the file's name is %3F (or %3f),
+ * and %25 is a '%'; every other '%' is the name's own. An unescaped '?'
+ * is read as options and refused, naming what followed it. */
+static int question_mark_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  ac_loop_t *loop = ac_task_loop(ac_task_current());
+  ac_store_t *s;
+  ac_store_error_t err;
+  struct st_acks a = {0};
+  char uri[400], path[400];
+  (void)result;
+
+  snprintf(uri, sizeof(uri), "sqlite:%s/what%%3Fnot%%3f.db?keep_wal=1", c->dir);
+  snprintf(path, sizeof(path), "%s/what?not?.db", c->dir);
+  ASSERT_OK(ac_store_open(loop, uri, NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(st_sqlite_count(path, "items"), 1);
+  ASSERT_GT(file_size(path), 0);
+  ASSERT_GT(file_size(strcat(path, "-wal")), 0); /* keep_wal=1 was read as such */
+
+  /* %25 is '%' (so a name holding "%3F" can be written); a lone '%' stays. */
+  snprintf(uri, sizeof(uri), "sqlite:%s/100%%253F%%.db", c->dir);
+  snprintf(path, sizeof(path), "%s/100%%3F%%.db", c->dir);
+  ASSERT_OK(ac_store_open(loop, uri, NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_EQ(st_sqlite_count(path, "items"), 1);
+
+  /* A raw '?' starts the options: what follows is not an option. */
+  snprintf(uri, sizeof(uri), "sqlite:%s/what?.db", c->dir);
+  expect_bad_uri(loop, uri, "unknown option \".db\"");
+  expect_bad_uri(loop, uri, "%3F");
+  snprintf(path, sizeof(path), "%s/what", c->dir);
+  ASSERT_EQ(file_size(path), -1);
+  snprintf(path, sizeof(path), "%s/what?.db", c->dir);
+  ASSERT_EQ(file_size(path), -1);
+
+  /* JSON Lines takes no options: its '?' and '%' are the file's. */
+  snprintf(uri, sizeof(uri), "jsonl:%s/a?keep_wal=1%%3F.jsonl", c->dir);
+  snprintf(path, sizeof(path), "%s/a?keep_wal=1%%3F.jsonl", c->dir);
+  ASSERT_OK(ac_store_open(loop, uri, NULL, &s, &err));
+  ASSERT_OK(st_put(s, &a, "1", "{\"id\":\"1\"}"));
+  ASSERT_OK(ac_store_close(s));
+  ASSERT_GT(file_size(path), 0);
+  ASSERT_EQ(a.ok, 3);
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_uri_question_mark_in_path) { run_in_scratch(question_mark_main); }
 
 /* ------------------------------------------------------ 9,040 books */
 
