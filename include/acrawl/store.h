@@ -227,6 +227,17 @@ AC_EXTERN void ac_store_abort(ac_store_t *store);
 /** The URI the store was opened with (owned by the store). */
 AC_EXTERN const char *ac_store_uri(const ac_store_t *store);
 
+/**
+ * The file a store URI names, as its backend opens it: the path of a
+ * sqlite: URI without its options and with %3F and %25 decoded, or the path
+ * of a jsonl: URI as written. For a program that keeps files beside a
+ * store's (acrawl books puts its crawl state at PATH.state). 0 and *path
+ * (free it with ac_free); AC_ENOENT for a URI that names no file (jsonl:-,
+ * mongodb://); AC_EINVAL for a URI no backend takes or without a path;
+ * AC_ENOMEM. Nothing is opened or checked on disk.
+ */
+AC_EXTERN int ac_store_uri_file(const char *uri, char **path);
+
 typedef struct ac_store_stats {
   uint64_t put;       /* items accepted by ac_store_put */
   uint64_t written;   /* items acknowledged durable (skipped ones included) */

@@ -176,15 +176,16 @@ static void on_signal(ac_loop_t *loop, int signum, void *userdata) {
 /* The state file beside the first file store: books.db -> books.db.state. */
 static char *default_state(const books_cfg_t *cfg) {
   for (size_t i = 0; i < cfg->stores.n; i++) {
-    const char *u = cfg->stores.v[i], *path = NULL;
-    if (strncmp(u, "sqlite:", 7) == 0) path = u + 7;
-    else if (strncmp(u, "jsonl:", 6) == 0 && strcmp(u + 6, "-") != 0) path = u + 6;
-    if (path != NULL && *path != '\0') {
-      size_t n = strlen(path) + 7;
-      char *s = malloc(n);
-      if (s != NULL) snprintf(s, n, "%s.state", path);
-      return s;
-    }
+    char *path, *s;
+    size_t n;
+    int rc = ac_store_uri_file(cfg->stores.v[i], &path);
+    if (rc == AC_ENOMEM) return NULL;
+    if (rc != 0) continue;
+    n = strlen(path) + 7;
+    s = malloc(n);
+    if (s != NULL) snprintf(s, n, "%s.state", path);
+    ac_free(path);
+    return s;
   }
   return strdup("acrawl-books.state");
 }

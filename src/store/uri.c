@@ -56,6 +56,28 @@ static char *decode_path(const char *path, size_t len) {
   return out;
 }
 
+int ac_store_uri_file(const char *uri, char **path) {
+  const ac__store_backend_t *b;
+  const char *options;
+  char err[256];
+  int rc;
+
+  if (path == NULL) return AC_EINVAL;
+  *path = NULL;
+  if (uri == NULL) return AC_EINVAL;
+  /* A MongoDB URI names no file, whether or not this build has the backend. */
+  if (strncmp(uri, "mongodb:", 8) == 0 || strncmp(uri, "mongodb+srv:", 12) == 0)
+    return AC_ENOENT;
+  rc = ac__store_pick_backend(uri, &b, path, &options, err, sizeof(err));
+  if (rc != 0) return rc;
+  if (strcmp(b->scheme, "jsonl") == 0 && strcmp(*path, "-") == 0) {
+    ac__free(*path);
+    *path = NULL;
+    return AC_ENOENT;
+  }
+  return 0;
+}
+
 int ac__store_uri_option(const char **cursor, const char **name, size_t *nlen,
                          const char **value, size_t *vlen) {
   const char *p = *cursor;

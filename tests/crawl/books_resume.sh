@@ -71,4 +71,19 @@ RESUME=--resume
 run_stopped KILL 0.6
 finish
 [ "$(details)" -le $((N + 300)) ] || fail "kill -9: $(details) details for $N books"
+# 4. A store URI with options and an escaped '?': the default state sits
+# beside the file the store writes (PATH.state), options left out.
+start_site s --books $N --delay 10
+"$ACRAWL" books --base "$SITE_s" --store "sqlite:$T/odd%3Fname.db?keep_wal=0" --concurrency 16 \
+  >>"$T/out.txt" 2>&1 &
+pid=$!
+sleep 0.5
+kill -INT $pid
+wait $pid || [ $? -eq 130 ] || fail "odd name: exit $?"
+[ -s "$T/odd?name.db.state" ] || fail "no state beside the store: $(ls "$T")"
+ls "$T" | grep -q keep_wal && fail "an option became part of a file name: $(ls "$T")"
+"$ACRAWL" books --base "$SITE_s" --store "sqlite:$T/odd%3Fname.db?keep_wal=0" --concurrency 64 \
+  --resume >>"$T/out.txt" 2>&1 || fail "odd name resume: exit $?: $(tail -5 "$T/out.txt")"
+[ "$(sqlite3 "$T/odd?name.db" 'select count(*), count(distinct key) from books')" = "$N|$N" ] ||
+  fail "odd name rows: $(sqlite3 "$T/odd?name.db" 'select count(*) from books')"
 echo "ok: resume"

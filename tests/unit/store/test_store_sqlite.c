@@ -297,6 +297,28 @@ static int question_mark_main(void *arg, void **result) {
 
 TEST_IMPL(store_sqlite_uri_question_mark_in_path) { run_in_scratch(question_mark_main); }
 
+/* ac_store_uri_file: the file a URI names, as the backend opens it. */
+TEST_IMPL(store_uri_file_names_the_backend_file) {
+  char *p = NULL;
+  ASSERT_OK(ac_store_uri_file("sqlite:books.db?keep_wal=1", &p));
+  ASSERT_STR_EQ(p, "books.db");
+  ac_free(p);
+  ASSERT_OK(ac_store_uri_file("sqlite:/x/what%3Fnot%253F.db", &p));
+  ASSERT_STR_EQ(p, "/x/what?not%3F.db");
+  ac_free(p);
+  ASSERT_OK(ac_store_uri_file("jsonl:out?.jsonl", &p)); /* jsonl: takes no options */
+  ASSERT_STR_EQ(p, "out?.jsonl");
+  ac_free(p);
+  ASSERT_ERR(ac_store_uri_file("jsonl:-", &p), AC_ENOENT);
+  ASSERT_NULL(p);
+  ASSERT_ERR(ac_store_uri_file("mongodb://127.0.0.1:1/db.books", &p), AC_ENOENT);
+  ASSERT_NULL(p);
+  ASSERT_ERR(ac_store_uri_file("sqlite:", &p), AC_EINVAL);
+  ASSERT_ERR(ac_store_uri_file("ftp://x/y", &p), AC_EINVAL);
+  ASSERT_ERR(ac_store_uri_file(NULL, &p), AC_EINVAL);
+  ASSERT_ERR(ac_store_uri_file("sqlite:a.db", NULL), AC_EINVAL);
+}
+
 /* ------------------------------------------------------ 9,040 books */
 
 static int books_main(void *arg, void **result) {
