@@ -1,6 +1,6 @@
 /*
  * Streaming Content-Encoding decoding for acrawl's own HTTP/1.1 client path
- * (h1.c), which does not go through libcurl's decoders. libcurl 7.88 is the
+ * (parse.c), which does not go through libcurl's decoders. libcurl 7.88 is the
  * reference for what is accepted: gzip (and x-gzip), deflate (zlib-wrapped
  * or, as many servers send it, raw), br, identity; a list of codings is
  * undone in reverse order.

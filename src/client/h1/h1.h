@@ -12,8 +12,8 @@
  * given), so a caller cannot tell them apart but by speed.
  *
  *   h1_request.c  which requests are eligible; the URL split; the request head;
- *   h1.c          connections (pool, DNS cache, connect), the response parser,
- *                 redirects, timeouts, the hand-over to libcurl.
+ *   call.c, dns.c, pool.c, parse.c, redirect.c, handover.c: the request's
+ *                 course (see internal.h).
  */
 #ifndef AC_CLIENT_H1_H
 #define AC_CLIENT_H1_H
