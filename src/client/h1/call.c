@@ -4,9 +4,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client/h1/cookie.h"
+#include "client/curl/internal.h"
 #include "client/h1/internal.h"
 
 /* --------------------------------------------------------- the ending */
@@ -104,16 +106,15 @@ static void on_fail_later(struct ac__timer *t) {
 
 /* ------------------------------------------------------------ the call */
 
-int ac__h1_session_allows(const ac_session_t *s) {
-  return s->native && s->proxy == NULL && !(s->cookies && s->jar_used);
-}
-
-int ac__h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_error_t *err) {
-  struct ac__h1_req *rq = call->h1;
+static int h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_error_t *err) {
+  ac_session_t *s = call->session;
+  struct ac__h1_req *rq = call->transport[AC__HTTP_H1];
   char *built = NULL;
   const char *url = o->url;
   int rc;
 
+  /* A cookie in the jar: only libcurl sends it. */
+  if (s->cookies && s->jar_used) return 1;
   if (url == NULL) return 1; /* libcurl's path reports it */
   if (rq != NULL) ac__h1_url_free(&rq->url); /* left by a hand-over to libcurl */
   if (rq == NULL) {
@@ -123,7 +124,7 @@ int ac__h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_
     ac__timer_init(&rq->deadline, on_deadline);
     ac__timer_init(&rq->connect_timer, on_connect_timeout);
     ac__timer_init(&rq->fail_timer, on_fail_later);
-    call->h1 = rq;
+    call->transport[AC__HTTP_H1] = rq;
   }
   if (o->nparams > 0) {
     rc = ac__http_build_url(o->url, o->params, o->nparams, &built);
@@ -152,9 +153,7 @@ int ac__h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_
   rq->t0 = rq->t_hop = now_ns();
   rq->t_dns = rq->t_connect = rq->t_first = 0;
   rq->active = 1;
-  call->native = 1;
-  call->h1_redirects = 0;
-  if (rq->timeout_ms > 0) ac__timer_start(call->session->loop, &rq->deadline, rq->timeout_ms);
+  if (rq->timeout_ms > 0) ac__timer_start(s->loop, &rq->deadline, rq->timeout_ms);
   ac__h1_resolve_and_send(rq);
   return 0;
 
@@ -163,9 +162,10 @@ nomem:
   return AC_ENOMEM;
 }
 
-void ac__h1_detach(struct ac_http_call *call) {
-  struct ac__h1_req *rq = call->h1;
-  call->native = 0;
+/* The call ends, completed or cancelled: release its connection (closed
+ * unless its response was complete), timers and decoder. */
+static void h1_detach(struct ac_http_call *call) {
+  struct ac__h1_req *rq = call->transport[AC__HTTP_H1];
   if (rq == NULL) return;
   if (rq->active) { /* cancelled or timed out from outside: the response is not whole */
     ac__h1_req_quiet(rq);
@@ -187,27 +187,53 @@ void ac__h1_detach(struct ac_http_call *call) {
   }
 }
 
-void ac__h1_call_free(struct ac_http_call *call) {
-  struct ac__h1_req *rq = call->h1;
+static void h1_call_free(struct ac_http_call *call) {
+  struct ac__h1_req *rq = call->transport[AC__HTTP_H1];
   if (rq == NULL) return;
-  ac__h1_detach(call);
+  h1_detach(call);
   ac__h1_head_free(&rq->head);
   ac__free(rq->line);
   ac__free(rq);
-  call->h1 = NULL;
+  call->transport[AC__HTTP_H1] = NULL;
 }
 
-void ac__h1_session_close(ac_session_t *s) {
-  size_t i;
-  while (!ac__list_empty(&s->h1_idle))
-    ac__h1_conn_close(ac__container_of(s->h1_idle.next, struct ac__h1_conn, node));
-  for (i = 0; i < s->h1_ndns; i++) ac__free(s->h1_dns[i].name);
-  ac__free(s->h1_dns);
-  s->h1_dns = NULL;
-  s->h1_ndns = 0;
-  ac__free(s->h1_buf);
-  s->h1_buf = NULL;
+/* Plain http:// may go natively unless the session has a proxy or the
+ * native path is switched off (ACRAWL_HTTP_NATIVE=0 in every session: to
+ * compare the two paths, or to rule the native one out). */
+static int h1_open(ac_session_t *s, const ac_session_opts_t *o, void **state) {
+  const char *env = getenv("ACRAWL_HTTP_NATIVE");
+  struct ac__h1_session *hs;
+  *state = NULL;
+  if (!o->native_http1 || (env != NULL && strcmp(env, "0") == 0) || s->proxy != NULL) return 0;
+  hs = ac__calloc(1, sizeof(*hs));
+  if (hs == NULL) return AC_ENOMEM;
+  ac__list_init(&hs->idle);
+  *state = hs;
+  return 0;
 }
+
+/* Close the session's idle native connections and forget its DNS cache;
+ * the busy ones closed with their calls. */
+static void h1_close(ac_session_t *s) {
+  struct ac__h1_session *hs = ac__h1_sess(s);
+  size_t i;
+  while (!ac__list_empty(&hs->idle))
+    ac__h1_conn_close(ac__container_of(hs->idle.next, struct ac__h1_conn, node));
+  for (i = 0; i < hs->ndns; i++) ac__free(hs->dns[i].name);
+  ac__free(hs->dns);
+  ac__free(hs->buf);
+  ac__free(hs);
+  s->transport[AC__HTTP_H1] = NULL;
+}
+
+const ac__http_transport_t ac__http_h1 = {
+    .name = "h1",
+    .open = h1_open,
+    .start = h1_start,
+    .detach = h1_detach,
+    .call_free = h1_call_free,
+    .close = h1_close,
+};
 
 /* A Set-Cookie of a native response goes into libcurl's jar (the session's
  * share), as libcurl would have stored it; from then on the session's
@@ -223,7 +249,7 @@ int ac__h1_store_cookie(ac_session_t *s, const char *value, size_t len, const ch
   if (e != NULL && v != NULL) {
     memcpy(v, value, len);
     v[len] = '\0';
-    curl_easy_setopt(e, CURLOPT_SHARE, s->share);
+    curl_easy_setopt(e, CURLOPT_SHARE, ac__curl_share(s));
     curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
     rc = ac__http_cookie_store(e, v, host, path);
     if (rc == 0) s->jar_used = 1;

@@ -27,38 +27,40 @@ static void set_port(struct h1_addrs *as, unsigned port) {
 }
 
 static struct ac__h1_dns_entry *dns_find(ac_session_t *s, const char *name) {
+  struct ac__h1_session *hs = ac__h1_sess(s);
   size_t i;
   uint64_t now = uv_now(ac_loop_uv(s->loop));
-  for (i = 0; i < s->h1_ndns; i++) {
-    struct ac__h1_dns_entry *e = &s->h1_dns[i];
+  for (i = 0; i < hs->ndns; i++) {
+    struct ac__h1_dns_entry *e = &hs->dns[i];
     if (strcmp(e->name, name) == 0) return e->expires > now ? e : NULL;
   }
   return NULL;
 }
 
 static void dns_store(ac_session_t *s, const char *name, const struct h1_addrs *as) {
+  struct ac__h1_session *hs = ac__h1_sess(s);
   struct ac__h1_dns_entry *e = NULL;
   size_t i;
   char *copy;
-  for (i = 0; i < s->h1_ndns && e == NULL; i++)
-    if (strcmp(s->h1_dns[i].name, name) == 0) e = &s->h1_dns[i];
+  for (i = 0; i < hs->ndns && e == NULL; i++)
+    if (strcmp(hs->dns[i].name, name) == 0) e = &hs->dns[i];
   if (e == NULL) {
-    if (s->h1_dns == NULL) {
-      s->h1_dns = ac__calloc(DNS_CACHE_MAX, sizeof(*s->h1_dns));
-      if (s->h1_dns == NULL) return; /* no cache: the next request asks again */
+    if (hs->dns == NULL) {
+      hs->dns = ac__calloc(DNS_CACHE_MAX, sizeof(*hs->dns));
+      if (hs->dns == NULL) return; /* no cache: the next request asks again */
     }
-    if (s->h1_ndns < DNS_CACHE_MAX) {
-      e = &s->h1_dns[s->h1_ndns++];
+    if (hs->ndns < DNS_CACHE_MAX) {
+      e = &hs->dns[hs->ndns++];
     } else { /* full: replace the entry that expires first */
-      e = &s->h1_dns[0];
+      e = &hs->dns[0];
       for (i = 1; i < DNS_CACHE_MAX; i++)
-        if (s->h1_dns[i].expires < e->expires) e = &s->h1_dns[i];
+        if (hs->dns[i].expires < e->expires) e = &hs->dns[i];
       ac__free(e->name);
       e->name = NULL;
     }
     copy = ac__strdup(name);
     if (copy == NULL) {
-      *e = s->h1_dns[--s->h1_ndns];
+      *e = hs->dns[--hs->ndns];
       return;
     }
     e->name = copy;

@@ -91,28 +91,9 @@ int ac__h1_head_for_curl(struct ac__h1_head *h, const struct ac__h1_url *from, i
                          const char *host, unsigned port, int to_get);
 void ac__h1_head_free(struct ac__h1_head *h);
 
-/* The session may send requests natively: no proxy, no cookie jar in use,
- * the native path not switched off. Each request is judged by ac__h1_start. */
-int ac__h1_session_allows(const ac_session_t *s);
-
-/* Start call natively. 0: started (its callback fires later, as for
- * libcurl's path); 1: not for the native path (nothing changed: use
- * libcurl); else an AC_E* code with err filled, and nothing started. */
-int ac__h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_error_t *err);
-
-/* The call ends, completed or cancelled: release its connection (closed
- * unless its response was complete), timers and decoder. */
-void ac__h1_detach(struct ac_http_call *call);
-
-/* Per-call state, kept with the pooled call. */
-void ac__h1_call_free(struct ac_http_call *call);
-
 /* Store a Set-Cookie value of a native response into the session's jar
  * (libcurl's, in the share). 0 (stored or ignored as libcurl would), AC_ENOMEM. */
 int ac__h1_store_cookie(ac_session_t *s, const char *value, size_t len, const char *host,
                         const char *path);
-
-/* Close the session's idle native connections and forget its DNS cache. */
-void ac__h1_session_close(ac_session_t *s);
 
 #endif /* AC_CLIENT_H1_H */

@@ -163,10 +163,11 @@ static int request_header(const ac_request_opts_t *o, const char *name, const ch
 
 /* The session's default "Name: value" line of that name, or NULL. */
 static const char *default_header(const ac_session_t *s, const char *name) {
-  const struct curl_slist *d;
-  size_t n = strlen(name);
-  for (d = s->default_headers; d != NULL; d = d->next)
-    if (strncasecmp(d->data, name, n) == 0 && d->data[n] == ':') return d->data;
+  size_t n = strlen(name), i;
+  for (i = 0; i < s->ndefault_headers; i++) {
+    const char *d = s->default_headers[i];
+    if (strncasecmp(d, name, n) == 0 && d[n] == ':') return d;
+  }
   return NULL;
 }
 
@@ -215,8 +216,7 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
   const char *ctype = NULL, *v;
   const void *body = NULL;
   char *form = NULL, num[32];
-  size_t body_len = 0, i;
-  const struct curl_slist *d;
+  size_t body_len = 0, i, j;
   int rc;
 
   h->len = 0;
@@ -231,8 +231,8 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
         strchr(o->headers[i].key, ':') != NULL)
       return 1;
   }
-  for (d = s->default_headers; d != NULL; d = d->next)
-    if (!clean(d->data)) return 1;
+  for (i = 0; i < s->ndefault_headers; i++)
+    if (!clean(s->default_headers[i])) return 1;
   strcpy(h->method, m);
   h->head = strcmp(m, "HEAD") == 0;
 
@@ -278,14 +278,15 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
   if (rc == 0) rc = add_builtin(h, s, o, "Accept", "*/*", 3);
   if (rc == 0 && o->decompress)
     rc = add_builtin(h, s, o, "Accept-Encoding", "gzip, deflate, br", 17);
-  for (d = s->default_headers; d != NULL && rc == 0; d = d->next) {
-    size_t nlen = strcspn(d->data, ":");
+  for (j = 0; j < s->ndefault_headers && rc == 0; j++) {
+    const char *d = s->default_headers[j];
+    size_t nlen = strcspn(d, ":");
     int overridden = 0;
     for (i = 0; i < o->nheaders && !overridden; i++)
       overridden = strlen(o->headers[i].key) == nlen &&
-                   strncasecmp(d->data, o->headers[i].key, nlen) == 0;
+                   strncasecmp(d, o->headers[i].key, nlen) == 0;
     if (!overridden) {
-      rc = head_adds(h, d->data);
+      rc = head_adds(h, d);
       if (rc == 0) rc = head_add(h, "\r\n", 2);
     }
   }

@@ -109,13 +109,13 @@ void ac__h1_hand_over(struct ac__h1_req *rq, const char *url, int to_get) {
   o.max_redirects = rq->max_redirects < 0 ? -1 : rq->max_redirects - rq->redirects;
   o.max_body = max_body;
   o.decompress = rq->decompress;
-  call->h1_redirects = rq->redirects;
+  call->redirects_before = rq->redirects;
   call->defaults_merged = 1; /* the head's lines hold the session's headers */
   ac__h1_req_quiet(rq);
   rq->active = 0;
   ac_response_free(call->resp);
   call->resp = ac__response_new(max_body);
-  rc = call->resp == NULL ? AC_ENOMEM : ac__http_call_to_curl(call, &o, &err);
+  rc = call->resp == NULL ? AC_ENOMEM : ac__http_call_hand_over(call, AC__HTTP_CURL, &o, &err);
   ac__free(buf);
   ac__free(kv);
   if (rc != 0) {

@@ -28,6 +28,7 @@
 #ifndef AC_CLIENT_H1_INTERNAL_H
 #define AC_CLIENT_H1_INTERNAL_H
 
+#include <curl/curl.h>
 #include <http_parser.h>
 #include <sys/socket.h>
 
@@ -53,6 +54,19 @@ struct h1_addrs {
   int n;
 };
 
+/* The session's native state (s->transport[AC__HTTP_H1]). */
+struct ac__h1_session {
+  struct ac__list idle;        /* idle connections, oldest first */
+  size_t nidle;
+  char *buf;                   /* the read buffer, one per session */
+  struct ac__h1_dns_entry *dns; /* the DNS cache */
+  size_t ndns;
+};
+
+static inline struct ac__h1_session *ac__h1_sess(const ac_session_t *s) {
+  return (struct ac__h1_session *)s->transport[AC__HTTP_H1];
+}
+
 struct ac__h1_dns_entry {
   char *name;
   struct h1_addrs addrs;
@@ -71,7 +85,7 @@ struct ac__h1_conn {
   uv_tcp_t tcp;
   uv_connect_t connect_req;
   uv_write_t write_req;
-  struct ac__list node;        /* in session->h1_idle while idle */
+  struct ac__list node;        /* in the session's idle list while idle */
   ac_session_t *session;
   ac_loop_t *loop;
   struct ac__h1_req *req;      /* the request on it; NULL while idle */

@@ -20,7 +20,7 @@ void ac__h1_conn_close(struct ac__h1_conn *c) {
   if (!ac__list_unlinked(&c->node)) {
     ac__list_remove(&c->node);
     ac__list_init(&c->node);
-    c->session->h1_nidle--;
+    ac__h1_sess(c->session)->nidle--;
   }
   if (c->req != NULL) c->req->conn = NULL;
   c->req = NULL;
@@ -31,28 +31,30 @@ void ac__h1_conn_close(struct ac__h1_conn *c) {
  * response was complete and the server keeps it, else closed. */
 void ac__h1_conn_release(struct ac__h1_conn *c, int reusable) {
   ac_session_t *s = c->session;
+  struct ac__h1_session *hs = ac__h1_sess(s);
   c->req = NULL;
-  if (!reusable || c->writing || s->freeing || s->h1_nidle >= s->max_idle ||
+  if (!reusable || c->writing || s->freeing || hs->nidle >= s->max_idle ||
       s->ncalls > s->max_idle) {
     ac__h1_conn_close(c);
     return;
   }
   c->reused = 1;
   uv_unref((uv_handle_t *)&c->tcp); /* an idle connection keeps no loop alive */
-  ac__list_insert_tail(&s->h1_idle, &c->node);
-  s->h1_nidle++;
+  ac__list_insert_tail(&hs->idle, &c->node);
+  hs->nidle++;
 }
 
 /* The most recently used idle connection to host:port (its buffers are
  * likely still in cache), or NULL. */
 static struct ac__h1_conn *conn_take(ac_session_t *s, const char *host, unsigned port) {
+  struct ac__h1_session *hs = ac__h1_sess(s);
   struct ac__list *it;
-  for (it = s->h1_idle.prev; it != &s->h1_idle; it = it->prev) {
+  for (it = hs->idle.prev; it != &hs->idle; it = it->prev) {
     struct ac__h1_conn *c = ac__container_of(it, struct ac__h1_conn, node);
     if (c->port == port && strcmp(c->host, host) == 0) {
       ac__list_remove(&c->node);
       ac__list_init(&c->node);
-      s->h1_nidle--;
+      hs->nidle--;
       uv_ref((uv_handle_t *)&c->tcp);
       return c;
     }
@@ -62,11 +64,11 @@ static struct ac__h1_conn *conn_take(ac_session_t *s, const char *host, unsigned
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   struct ac__h1_conn *c = h->data;
-  ac_session_t *s = c->session;
+  struct ac__h1_session *hs = ac__h1_sess(c->session);
   (void)suggested;
-  if (s->h1_buf == NULL) s->h1_buf = ac__malloc(READ_BUF_SIZE);
+  if (hs->buf == NULL) hs->buf = ac__malloc(READ_BUF_SIZE);
   /* Out of memory: libuv reports UV_ENOBUFS to the read callback. */
-  *buf = uv_buf_init(s->h1_buf, s->h1_buf != NULL ? READ_BUF_SIZE : 0);
+  *buf = uv_buf_init(hs->buf, hs->buf != NULL ? READ_BUF_SIZE : 0);
 }
 
 

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "client/internal.h"
+#include "client/curl/internal.h"
 #include "runner.h"
 
 static void add(struct ac__headers *h, const char *line) {
