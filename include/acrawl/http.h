@@ -62,8 +62,14 @@ typedef struct ac_http_kv {
   const char *value;
 } ac_http_kv_t;
 
-/** The detail of a failure: the AC_E* code, libcurl's CURLcode (0 if the
- * failure was not libcurl's) and a message (never empty after a failure). */
+/** The detail of a failure, the same whichever transport ran the request
+ * (see ac_session_opts_t.native_http1):
+ *  - code: the AC_E* code, also what the call returned: what to act on;
+ *  - curl_code: libcurl's CURLcode when libcurl ran the request and failed
+ *    it, else 0 (the native transport, and failures found by acrawl itself:
+ *    bad options, max_body, a read timeout, raise_for_status, a cancel);
+ *  - message: what happened, for a person (never empty after a failure):
+ *    acrawl's words, or libcurl's error text when libcurl failed it. */
 typedef struct ac_http_error {
   int code;
   int curl_code;
@@ -107,8 +113,8 @@ typedef struct ac_session_opts {
    * every request once the session's cookie jar holds a cookie. A redirect
    * it cannot follow itself is handed over to libcurl mid-request. The
    * environment variable ACRAWL_HTTP_NATIVE=0 turns it off in every session.
-   * On this path ac_http_error_t.curl_code is the CURLcode libcurl would
-   * have given, and response headers over 80 KiB fail with AC_ETOOLARGE. */
+   * Failures have the same AC_E* codes on both paths (ac_http_error_t); on
+   * this one response headers over 80 KiB fail with AC_ETOOLARGE. */
   int native_http1;
 } ac_session_opts_t;
 

@@ -53,19 +53,17 @@ void ac__h1_complete(struct ac__h1_req *rq) {
   rq->active = 0;
   if (rc != 0) {
     ac_http_error_t err = {0};
-    ac__http_error_set(&err, rc, CURLE_OUT_OF_MEMORY, "cannot complete the response: %s",
-                       ac_strerror(rc));
+    ac__http_error_set(&err, rc, 0, "cannot complete the response: %s", ac_strerror(rc));
     ac__http_call_end(call, rc, &err);
     return;
   }
   ac__http_call_end(call, 0, NULL);
 }
 
-void ac__h1_fail(struct ac__h1_req *rq, int status, int curl_code, const char *fmt, ...) {
+void ac__h1_fail(struct ac__h1_req *rq, int status, const char *fmt, ...) {
   ac_http_error_t err = {0};
   va_list ap;
-  err.code = status;
-  err.curl_code = curl_code;
+  err.code = status; /* curl_code stays 0: libcurl did not run */
   va_start(ap, fmt);
   vsnprintf(err.message, sizeof(err.message), fmt, ap);
   va_end(ap);
@@ -79,28 +77,26 @@ void ac__h1_fail(struct ac__h1_req *rq, int status, int curl_code, const char *f
 
 static void on_deadline(struct ac__timer *t) {
   struct ac__h1_req *rq = ac__container_of(t, struct ac__h1_req, deadline);
-  if (rq->lookup != NULL) { /* still asking for the name: say so, as libcurl does */
-    ac__h1_fail(rq, AC_ETIMEDOUT, CURLE_OPERATION_TIMEDOUT,
-            "Resolving timed out after %llu milliseconds (%s)", (unsigned long long)rq->timeout_ms,
-            rq->url.host);
+  if (rq->lookup != NULL) { /* still asking for the name: say so */
+    ac__h1_fail(rq, AC_ETIMEDOUT, "request timed out after %llu ms, resolving %s",
+                (unsigned long long)rq->timeout_ms, rq->url.host);
     return;
   }
-  ac__h1_fail(rq, AC_ETIMEDOUT, CURLE_OPERATION_TIMEDOUT,
-          "Operation timed out after %llu milliseconds with %zu bytes received",
-          (unsigned long long)rq->timeout_ms, rq->received);
+  ac__h1_fail(rq, AC_ETIMEDOUT, "request timed out after %llu ms, %zu bytes of the response in",
+              (unsigned long long)rq->timeout_ms, rq->received);
 }
 
 static void on_connect_timeout(struct ac__timer *t) {
   struct ac__h1_req *rq = ac__container_of(t, struct ac__h1_req, connect_timer);
-  ac__h1_fail(rq, AC_ETIMEDOUT, CURLE_OPERATION_TIMEDOUT, "%s timed out after %llu milliseconds",
-          rq->lookup != NULL ? "Resolving" : "Connection",
-          (unsigned long long)rq->connect_timeout_ms);
+  ac__h1_fail(rq, AC_ETIMEDOUT, "connect timed out after %llu ms, %s %s port %u",
+              (unsigned long long)rq->connect_timeout_ms,
+              rq->lookup != NULL ? "resolving" : "connecting to", rq->url.host, rq->url.port);
 }
 
 static void on_fail_later(struct ac__timer *t) {
   struct ac__h1_req *rq = ac__container_of(t, struct ac__h1_req, fail_timer);
-  ac__h1_fail(rq, rq->fail_status, CURLE_COULDNT_CONNECT, "Failed to connect to %s port %u: %s",
-          rq->url.host, rq->url.port, ac_strerror(rq->fail_status));
+  ac__h1_fail(rq, rq->fail_status, "cannot connect to %s port %u: %s", rq->url.host,
+              rq->url.port, ac_strerror(rq->fail_status));
 }
 
 

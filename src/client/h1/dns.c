@@ -91,7 +91,7 @@ static void on_resolved(uv_getaddrinfo_t *g, int status, struct addrinfo *res) {
   }
   uv_freeaddrinfo(res);
   if (status < 0 || rq->addrs.n == 0) {
-    ac__h1_fail(rq, AC_EDNS, CURLE_COULDNT_RESOLVE_HOST, "Could not resolve host: %s (%s)",
+    ac__h1_fail(rq, AC_EDNS, "cannot resolve %s: %s",
             rq->url.host, status < 0 ? uv_strerror(status) : "no address");
     return;
   }

@@ -8,8 +8,9 @@
  * path; everything else (TLS, HTTP/2, proxies, a cookie jar with cookies in
  * it, multipart bodies, URLs with user info or anything unusual) stays with
  * libcurl. Both paths fill the same response object and report failures with
- * the same AC_E* codes (err.curl_code holds the CURLcode libcurl would have
- * given), so a caller cannot tell them apart but by speed.
+ * the same AC_E* codes (in acrawl's own words here, err.curl_code 0), so a
+ * caller cannot tell them apart but by speed and messages. The transport's
+ * entry points are ac__http_h1's (transport.h).
  *
  *   h1_request.c  which requests are eligible; the URL split; the request head;
  *   call.c, dns.c, pool.c, parse.c, redirect.c, handover.c: the request's

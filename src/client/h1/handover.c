@@ -2,6 +2,7 @@
  * The hand-over of a redirected native request to libcurl: the rest of the
  * request, as libcurl would send it to the target, on the same call.
  */
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -88,7 +89,7 @@ void ac__h1_hand_over(struct ac__h1_req *rq, const char *url, int to_get) {
   if (buf == NULL || kv == NULL) {
     ac__free(buf);
     ac__free(kv);
-    ac__h1_fail(rq, AC_ENOMEM, CURLE_OUT_OF_MEMORY, "cannot follow the redirect: %s",
+    ac__h1_fail(rq, AC_ENOMEM, "cannot follow the redirect: %s",
             ac_strerror(AC_ENOMEM));
     return;
   }

@@ -28,7 +28,6 @@
 #ifndef AC_CLIENT_H1_INTERNAL_H
 #define AC_CLIENT_H1_INTERNAL_H
 
-#include <curl/curl.h>
 #include <http_parser.h>
 #include <sys/socket.h>
 
@@ -136,8 +135,8 @@ void ac__h1_req_quiet(struct ac__h1_req *rq);
 /* The response is whole and final: fill it and complete the call. */
 void ac__h1_complete(struct ac__h1_req *rq);
 /* Fail the call (closing its connection): rq may be gone after. */
-void ac__h1_fail(struct ac__h1_req *rq, int status, int curl_code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void ac__h1_fail(struct ac__h1_req *rq, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A failure while starting that the caller must hear of later: never
  * inside ac_session_send. */
 void ac__h1_fail_later(struct ac__h1_req *rq, int status);

@@ -321,10 +321,10 @@ int ac__h1_conn_lost(struct ac__h1_req *rq, int uverr) {
   }
   if (rq->received == 0) {
     if (uverr == UV_EOF)
-      ac__h1_fail(rq, AC_ECONNRESET, CURLE_GOT_NOTHING, "Empty reply from server");
+      ac__h1_fail(rq, AC_ECONNRESET, "connection closed before any byte of a response");
     else
-      ac__h1_fail(rq, uverr == UV_EPIPE ? AC_ECONNRESET : uverr, CURLE_RECV_ERROR,
-              "Recv failure: %s", uv_strerror(uverr));
+      ac__h1_fail(rq, uverr == UV_EPIPE ? AC_ECONNRESET : uverr,
+                  "connection lost before any byte of a response: %s", uv_strerror(uverr));
     return 0;
   }
   if (uverr == UV_EOF) {
@@ -339,21 +339,18 @@ int ac__h1_conn_lost(struct ac__h1_req *rq, int uverr) {
       return 0;
     }
     if (!rq->headers_done) {
-      ac__h1_fail(rq, AC_ECONNRESET, CURLE_RECV_ERROR,
-              "connection closed in the middle of the response head");
+      ac__h1_fail(rq, AC_ECONNRESET, "connection closed in the middle of the response head");
     } else if (rq->parser.content_length != ULLONG_MAX && rq->parser.content_length > 0 &&
                !(rq->parser.flags & F_CHUNKED)) {
-      ac__h1_fail(rq, AC_ESHORT, CURLE_PARTIAL_FILE,
-              "transfer closed with %llu bytes remaining to read",
-              (unsigned long long)rq->parser.content_length);
+      ac__h1_fail(rq, AC_ESHORT, "connection closed %llu bytes before the end of the body",
+                  (unsigned long long)rq->parser.content_length);
     } else {
-      ac__h1_fail(rq, AC_ESHORT, CURLE_PARTIAL_FILE,
-              "transfer closed with outstanding read data remaining");
+      ac__h1_fail(rq, AC_ESHORT, "connection closed before the last chunk of the body");
     }
     return 0;
   }
-  ac__h1_fail(rq, uverr == UV_EPIPE ? AC_ECONNRESET : uverr, CURLE_RECV_ERROR, "Recv failure: %s",
-          uv_strerror(uverr));
+  ac__h1_fail(rq, uverr == UV_EPIPE ? AC_ECONNRESET : uverr,
+              "connection lost in the middle of the response: %s", uv_strerror(uverr));
   return 0;
 }
 
@@ -361,19 +358,18 @@ static void report_cb_err(struct ac__h1_req *rq) {
   ac_response_t *r = rq->call->resp;
   int e = rq->cb_err;
   if (e == AC__H1_EENCODING)
-    ac__h1_fail(rq, AC_EPROTO, CURLE_BAD_CONTENT_ENCODING,
-            "Unrecognized content encoding type: %s", rq->encoding);
+    ac__h1_fail(rq, AC_EPROTO, "unknown content encoding in \"%s\"", rq->encoding);
   else if (e == AC__H1_ESTATUS)
-    ac__h1_fail(rq, AC_EPROTO, CURLE_UNSUPPORTED_PROTOCOL,
-            "Unsupported response code in HTTP response (%u)", rq->parser.status_code);
+    ac__h1_fail(rq, AC_EPROTO, "invalid status code %u (three digits, 100 and up)",
+                rq->parser.status_code);
   else if (e == AC_ETOOLARGE && r->too_large)
-    ac__h1_fail(rq, e, CURLE_FILESIZE_EXCEEDED, "body larger than max_body (%zu bytes)", r->max_body);
+    ac__h1_fail(rq, e, "body larger than max_body (%zu bytes)", r->max_body);
   else if (e == AC_ETOOLARGE)
-    ac__h1_fail(rq, e, CURLE_WRITE_ERROR, "cannot store the response headers: %s", ac_strerror(e));
+    ac__h1_fail(rq, e, "cannot store the response headers: %s", ac_strerror(e));
   else if (e == AC_EPROTO)
-    ac__h1_fail(rq, e, CURLE_BAD_CONTENT_ENCODING, "Error while processing content unencoding");
+    ac__h1_fail(rq, e, "cannot decode the body (content encoding \"%s\")", rq->encoding);
   else
-    ac__h1_fail(rq, e, CURLE_OUT_OF_MEMORY, "cannot store the response: %s", ac_strerror(e));
+    ac__h1_fail(rq, e, "cannot store the response: %s", ac_strerror(e));
 }
 
 /* The response is whole: finish, or follow its redirect. */
@@ -396,7 +392,7 @@ void ac__h1_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   }
   if (nread == 0) return;
   if (nread == UV_ENOBUFS) { /* on_alloc had no memory for the read buffer */
-    ac__h1_fail(rq, AC_ENOMEM, CURLE_OUT_OF_MEMORY, "cannot allocate the receive buffer");
+    ac__h1_fail(rq, AC_ENOMEM, "cannot allocate the receive buffer");
     return;
   }
   if (nread < 0) {
@@ -427,16 +423,14 @@ void ac__h1_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   }
   if (e != HPE_OK && e != HPE_PAUSED) {
     if (e == HPE_HEADER_OVERFLOW)
-      ac__h1_fail(rq, AC_ETOOLARGE, CURLE_WRITE_ERROR, "response headers too large (%s)",
-              http_errno_description(e));
+      ac__h1_fail(rq, AC_ETOOLARGE, "response headers too large (%s)",
+                  http_errno_description(e));
     else if (e == HPE_INVALID_CONTENT_LENGTH && rq->headers_done && (rq->parser.flags & F_CHUNKED))
       /* http-parser counts a chunk's size in its content length, and names
        * that when a size overflows it (libcurl: a receive error). */
-      ac__h1_fail(rq, AC_EPROTO, CURLE_RECV_ERROR,
-              "invalid HTTP response: chunk size too large");
+      ac__h1_fail(rq, AC_EPROTO, "invalid HTTP response: chunk size too large");
     else
-      ac__h1_fail(rq, AC_EPROTO, CURLE_WEIRD_SERVER_REPLY, "invalid HTTP response: %s",
-              http_errno_description(e));
+      ac__h1_fail(rq, AC_EPROTO, "invalid HTTP response: %s", http_errno_description(e));
     return;
   }
   if (!rq->done) return;

@@ -133,8 +133,7 @@ static void on_connect(uv_connect_t *cr, int status) {
     }
     ac__h1_fail(rq, status == UV_ETIMEDOUT ? AC_ETIMEDOUT : status == UV_ECONNRESET ? AC_ECONNRESET
                 : status == UV_ECONNREFUSED ? AC_ECONNREFUSED : status,
-            CURLE_COULDNT_CONNECT, "Failed to connect to %s port %u: %s", rq->url.host,
-            rq->url.port, uv_strerror(status));
+            "cannot connect to %s port %u: %s", rq->url.host, rq->url.port, uv_strerror(status));
     return;
   }
   c->connected = 1;
@@ -142,7 +141,7 @@ static void on_connect(uv_connect_t *cr, int status) {
   ac__timer_stop(c->loop, &rq->connect_timer);
   rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, ac__h1_on_read);
   if (rc != 0) {
-    ac__h1_fail(rq, rc, CURLE_RECV_ERROR, "cannot read the connection: %s", uv_strerror(rc));
+    ac__h1_fail(rq, rc, "cannot read the connection: %s", uv_strerror(rc));
     return;
   }
   write_request(rq);

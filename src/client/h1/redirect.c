@@ -3,6 +3,7 @@
  * for the target; or the hand-over to libcurl when the target is not for the
  * native path.
  */
+#include <curl/curl.h>
 #include <string.h>
 
 #include "client/h1/internal.h"
@@ -33,13 +34,12 @@ void ac__h1_follow(struct ac__h1_req *rq) {
   struct ac__h1_url nu;
 
   if (rq->max_redirects >= 0 && rq->redirects >= rq->max_redirects) {
-    ac__h1_fail(rq, AC_EREDIRECT, CURLE_TOO_MANY_REDIRECTS, "Maximum (%ld) redirects followed",
-            rq->max_redirects);
+    ac__h1_fail(rq, AC_EREDIRECT, "more redirects than max_redirects (%ld)", rq->max_redirects);
     return;
   }
   next = resolve_location(rq->url.buf, rq->location);
   if (next == NULL) {
-    ac__h1_fail(rq, AC_EPROTO, CURLE_WEIRD_SERVER_REPLY, "cannot follow the redirect to \"%s\"",
+    ac__h1_fail(rq, AC_EPROTO, "cannot follow the redirect to \"%s\"",
             rq->location);
     return;
   }
@@ -61,7 +61,7 @@ void ac__h1_follow(struct ac__h1_req *rq) {
     rq->url = nu;
     ac__free(next);
     if (rc != 0) {
-      ac__h1_fail(rq, rc, CURLE_OUT_OF_MEMORY, "cannot follow the redirect: %s", ac_strerror(rc));
+      ac__h1_fail(rq, rc, "cannot follow the redirect: %s", ac_strerror(rc));
       return;
     }
     rq->retried = 0;
@@ -70,7 +70,7 @@ void ac__h1_follow(struct ac__h1_req *rq) {
   }
   if (rc < 0) {
     ac__free(next);
-    ac__h1_fail(rq, rc, CURLE_OUT_OF_MEMORY, "cannot follow the redirect: %s", ac_strerror(rc));
+    ac__h1_fail(rq, rc, "cannot follow the redirect: %s", ac_strerror(rc));
     return;
   }
   ac__h1_hand_over(rq, next, to_get);

@@ -302,3 +302,8 @@ void ht_run(ac_task_fn fn, void *arg) {
   int rc = ac_run(fn, arg, NULL);
   ASSERT_OK(rc);
 }
+
+int ht_native(void) {
+  const char *env = getenv("ACRAWL_HTTP_NATIVE");
+  return !(env != NULL && strcmp(env, "0") == 0);
+}

@@ -71,6 +71,10 @@ const char *ht_url(char *buf, size_t size, int port, const char *path);
 /* Milliseconds of a monotonic clock. */
 double ht_now_ms(void);
 
+/* Whether a session with default options sends plain http:// through the
+ * native transport (1), or ACRAWL_HTTP_NATIVE=0 sends it through libcurl (0). */
+int ht_native(void);
+
 /* Run fn as the main task of a new loop; assert that it returned 0. */
 void ht_run(ac_task_fn fn, void *arg);
 

@@ -220,7 +220,9 @@ static int faults_main(void *arg, void **result) {
   ASSERT_ERR(ac_session_request(n->s, &o, &r, &err), AC_ECONNREFUSED);
   ASSERT_NULL(r);
   ASSERT_EQ(err.code, AC_ECONNREFUSED);
-  ASSERT_EQ(err.curl_code, CURLE_COULDNT_CONNECT);
+  /* A CURLcode only where libcurl ran the request (plain http:// goes
+   * natively unless ACRAWL_HTTP_NATIVE=0). */
+  ASSERT_EQ(err.curl_code, ht_native() ? 0 : CURLE_COULDNT_CONNECT);
   ASSERT(strlen(err.message) > 0);
 
   /* No such host (.invalid never resolves, RFC 6761). */
@@ -483,7 +485,7 @@ TEST_SLOW(fetch_cli_default_timeout) {
            raw.port);
   ASSERT_EQ(run_cmd(cmd, out, sizeof(out)), 1);
   ASSERT_NOT_NULL(strstr(out, "AC_ETIMEDOUT"));
-  ASSERT_NOT_NULL(strstr(out, "30000 milliseconds"));
+  ASSERT_NOT_NULL(strstr(out, "30000")); /* the timeout in the message, in either path's words */
   ht_raw_stop(&raw);
 }
 
