@@ -123,14 +123,14 @@ void ac__http_call_end(struct ac_http_call *call, int status, ac_http_error_t *e
 }
 
 int ac__http_call_hand_over(struct ac_http_call *call, int slot, const ac_request_opts_t *o,
-                            ac_http_error_t *err) {
+                            int flags, ac_http_error_t *err) {
   int rc;
   call->tp = NULL;
   if (call->session->transport[slot] == NULL) {
     ac__http_error_set(err, AC_EINVAL, 0, "no transport for the rest of the request");
     return AC_EINVAL;
   }
-  rc = transports[slot]->start(call, o, err);
+  rc = transports[slot]->start(call, o, flags, err);
   if (rc == 1) {
     rc = AC_EINVAL;
     ac__http_error_set(err, rc, 0, "no transport for the rest of the request");
@@ -281,14 +281,13 @@ int ac__session_send(ac_session_t *s, const ac_request_opts_t *opts, ac_http_don
   }
   call->tp = NULL;
   call->redirects_before = 0;
-  call->defaults_merged = 0;
   ac__list_insert_tail(&s->calls, &call->node);
   s->ncalls++;
   /* The first transport that takes it; libcurl's, last, takes anything. */
   rc = 1;
   for (i = 0; i < AC__HTTP_NTRANSPORTS && rc == 1; i++) {
     if (s->transport[i] == NULL) continue;
-    rc = transports[i]->start(call, opts, err);
+    rc = transports[i]->start(call, opts, 0, err);
     if (rc == 0) call->tp = transports[i];
   }
   if (rc != 0) {

@@ -132,9 +132,6 @@ struct ac_http_call {
   uint64_t read_timeout_ms;  /* idle-read timeout of this request, 0: none */
   struct ac__timer read_timer; /* re-armed at every chunk received */
   long redirects_before;     /* redirects followed by the transport that handed it over */
-  /* The request's headers already hold the session's, merged and filtered
-   * for the target (a native request handed over to libcurl): not added again. */
-  int defaults_merged;
 };
 
 #define AC__HTTP_POOLED_CALLS 256u

@@ -23,6 +23,13 @@ struct ac_http_call;
 /* The slots, in the order a request is offered to the transports. */
 enum { AC__HTTP_H1, AC__HTTP_CURL, AC__HTTP_NTRANSPORTS };
 
+/* start's flags. */
+enum {
+  /* o->headers are the whole list, the session's default headers among them
+   * (filtered for the target by a hand-over): they are not added again. */
+  AC__HTTP_ALL_HEADERS = 1,
+};
+
 typedef struct ac__http_transport {
   const char *name;
   /* Set up the session's state of this transport: 0 with *state set (NULL:
@@ -31,7 +38,8 @@ typedef struct ac__http_transport {
   /* Start call: 0 (started; it ends through ac__http_call_end, never from
    * inside start), 1 (not for this transport: nothing changed), or an AC_E*
    * code with err filled and nothing started. */
-  int (*start)(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_error_t *err);
+  int (*start)(struct ac_http_call *call, const ac_request_opts_t *o, int flags,
+               ac_http_error_t *err);
   /* The call ends (completed, failed or cancelled) while on this transport,
    * before its callback runs: stop it and release what it holds. */
   void (*detach)(struct ac_http_call *call);
@@ -53,10 +61,10 @@ void ac__http_call_end(struct ac_http_call *call, int status, ac_http_error_t *e
 /* Bytes arrived for call: its idle-read timer starts again (client.c). */
 void ac__http_call_got_data(struct ac_http_call *call);
 
-/* Pass a started call on to the transport of `slot` with o (its transport
- * so far has let go of it): 0, or an AC_E* code with err filled, the call
- * still to be ended by the caller. */
+/* Pass a started call on to the transport of `slot` with o and start's
+ * flags (its transport so far has let go of it): 0, or an AC_E* code with
+ * err filled, the call still to be ended by the caller. */
 int ac__http_call_hand_over(struct ac_http_call *call, int slot, const ac_request_opts_t *o,
-                            ac_http_error_t *err);
+                            int flags, ac_http_error_t *err);
 
 #endif /* AC_CLIENT_TRANSPORT_H */

@@ -62,7 +62,7 @@ static int build_headers(struct ac_http_call *call, const ac_request_opts_t *o,
   int rc = 0;
 
   for (d = ac__curl_session(call->session)->default_headers;
-       d != NULL && rc == 0 && !call->defaults_merged; d = d->next) {
+       d != NULL && rc == 0 && !cc->all_headers; d = d->next) {
     int overridden = 0;
     for (i = 0; i < o->nheaders && !overridden; i++)
       overridden = o->headers[i].key != NULL && line_has_name(d->data, o->headers[i].key);
@@ -301,9 +301,9 @@ int ac__http_call_setup(struct ac_http_call *call, const ac_request_opts_t *o,
   if (rc == 0) rc = setup_body(call, o, &content_type);
   /* Without headers of its own, a request sends the session's list as it is. */
   if (rc == 0 && (o->nheaders > 0 || content_type != NULL || o->body_kind != AC_BODY_NONE ||
-                  call->defaults_merged))
+                  cc->all_headers))
     rc = build_headers(call, o, content_type);
-  headers = cc->headers != NULL || call->defaults_merged ? cc->headers
+  headers = cc->headers != NULL || cc->all_headers ? cc->headers
                                                          : ac__curl_session(s)->default_headers;
   if (rc == 0 && (headers != cc->set.headers || cc->headers != NULL)) {
     if (curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers) != CURLE_OK) rc = AC_ENOMEM;
@@ -336,7 +336,7 @@ void ac__http_call_recycle(struct ac_http_call *call) {
   cc->mime = NULL;
   cc->headers = NULL;
   cc->dirty = 0;
-  call->defaults_merged = 0;
+  cc->all_headers = 0;
   cc->failed = 0;
   cc->errbuf[0] = '\0';
 }

@@ -58,6 +58,7 @@ struct ac__curl_call {
   int dirty;                 /* method, body or a failed setup: reset before reuse */
   int reusable;              /* the transfer ended well: the handle may be used again */
   int added;                 /* in the multi handle */
+  int all_headers;           /* start's AC__HTTP_ALL_HEADERS: no session defaults added */
   struct ac__http_easy_set set;
   char errbuf[CURL_ERROR_SIZE];
 };

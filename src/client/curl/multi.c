@@ -358,7 +358,7 @@ static void easy_release(struct ac_http_call *call) {
   memset(cc, 0, sizeof(*cc));
 }
 
-static int curl_start(struct ac_http_call *call, const ac_request_opts_t *o,
+static int curl_start(struct ac_http_call *call, const ac_request_opts_t *o, int flags,
                       ac_http_error_t *err) {
   struct ac__curl_session *cs = ac__curl_session(call->session);
   struct ac__curl_call *cc = ac__curl_call(call);
@@ -378,6 +378,7 @@ static int curl_start(struct ac_http_call *call, const ac_request_opts_t *o,
     memset(&cc->set, 0, sizeof(cc->set)); /* every option is set on a new handle */
   }
   cc->reusable = 0;
+  cc->all_headers = (flags & AC__HTTP_ALL_HEADERS) != 0;
   rc = ac__http_call_setup(call, o, err);
   if (rc == 0 && curl_multi_add_handle(cs->multi, cc->easy) != CURLM_OK) {
     rc = AC_ENOMEM;

@@ -102,15 +102,17 @@ static void on_fail_later(struct ac__timer *t) {
 
 /* ------------------------------------------------------------ the call */
 
-static int h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_http_error_t *err) {
+static int h1_start(struct ac_http_call *call, const ac_request_opts_t *o, int flags,
+                    ac_http_error_t *err) {
   ac_session_t *s = call->session;
   struct ac__h1_req *rq = call->transport[AC__HTTP_H1];
   char *built = NULL;
   const char *url = o->url;
   int rc;
 
-  /* A cookie in the jar: only libcurl sends it. */
-  if (s->cookies && s->jar_used) return 1;
+  /* A cookie in the jar: only libcurl sends it. Headers merged for a
+   * hand-over are libcurl's to take. */
+  if ((s->cookies && s->jar_used) || (flags & AC__HTTP_ALL_HEADERS)) return 1;
   if (url == NULL) return 1; /* libcurl's path reports it */
   if (rq != NULL) ac__h1_url_free(&rq->url); /* left by a hand-over to libcurl */
   if (rq == NULL) {
@@ -138,6 +140,11 @@ static int h1_start(struct ac_http_call *call, const ac_request_opts_t *o, ac_ht
     if (rc == 1) return 1;
     ac__http_error_set(err, rc, 0, "bad request options: %s", ac_strerror(rc));
     return rc;
+  }
+  rc = ac__h1_keep_opts(rq, o);
+  if (rc != 0) {
+    ac__h1_url_free(&rq->url);
+    goto nomem;
   }
   rq->timeout_ms = o->timeout_ms;
   rq->connect_timeout_ms = o->connect_timeout_ms;
@@ -189,6 +196,7 @@ static void h1_call_free(struct ac_http_call *call) {
   h1_detach(call);
   ac__h1_head_free(&rq->head);
   ac__free(rq->line);
+  ac__free(rq->opts_mem);
   ac__free(rq);
   call->transport[AC__HTTP_H1] = NULL;
 }

@@ -46,9 +46,10 @@ int ac__h1_url_parse(const char *url, struct ac__h1_url *u);
 void ac__h1_url_free(struct ac__h1_url *u);
 
 /* A request head and body, serialized. Segments are kept apart so that a
- * redirect can rebuild the head for another URL (dropping the body and its
- * headers when the method becomes GET, and the header lines libcurl keeps
- * from other hosts). */
+ * native redirect can rebuild the head for another URL (dropping the body
+ * and its headers when the method becomes GET, and the header lines libcurl
+ * keeps from other hosts). A hand-over to libcurl starts again from the
+ * caller's options instead (handover.c). */
 struct ac__h1_head {
   char *buf;
   size_t len, cap;
@@ -84,12 +85,6 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
  * target's own Host line). 0 or AC_ENOMEM. */
 int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *from,
                          const struct ac__h1_url *u, int to_get);
-/* The same for a redirect that libcurl takes over, to a URL of any scheme
- * (http: 1 when it is http://) on host:port: the head keeps only the header
- * lines for libcurl to send, from host_end on (no request line, no Host of
- * its own). 0 or AC_ENOMEM. */
-int ac__h1_head_for_curl(struct ac__h1_head *h, const struct ac__h1_url *from, int http,
-                         const char *host, unsigned port, int to_get);
 void ac__h1_head_free(struct ac__h1_head *h);
 
 /* Store a Set-Cookie value of a native response into the session's jar

@@ -352,17 +352,17 @@ static int add_first_lines(struct ac__h1_head *h, int same_origin, int same_host
   return rc;
 }
 
-/* Rebuild h for a redirect: u's request line and Host, or neither when u is
- * NULL (libcurl takes over); then the header lines, content headers and body. */
+/* Rebuild h for a redirect to u: its request line and Host, then the
+ * header lines, content headers and body. */
 static int rebuild(struct ac__h1_head *h, const struct ac__h1_url *from, const struct ac__h1_url *u,
-                   int http, const char *host, unsigned port, int to_get) {
+                   int to_get) {
   struct ac__h1_head n;
   size_t content = to_get ? 0 : h->content_end - h->fields_end;
   size_t tail = 2 + (to_get ? 0 : h->body_len);
   int same_host, rc = keep_first(h, from);
 
   if (rc != 0) return rc;
-  same_host = strcasecmp(host, h->first_host) == 0;
+  same_host = strcasecmp(u->host, h->first_host) == 0;
   memset(&n, 0, sizeof(n));
   memcpy(n.method, h->method, sizeof(n.method));
   if (to_get) strcpy(n.method, "GET");
@@ -373,12 +373,12 @@ static int rebuild(struct ac__h1_head *h, const struct ac__h1_url *from, const s
   n.first_lines_len = h->first_lines_len;
   n.first_host = h->first_host;
   n.first_port = h->first_port;
-  if (u != NULL) rc = add_request_line(&n, u);
+  rc = add_request_line(&n, u);
   n.line_end = n.len;
   /* libcurl sends the caller's Host only to the first host. */
-  if (rc == 0 && u != NULL && (!n.custom_host || !same_host)) rc = add_host(&n, u);
+  if (rc == 0 && (!n.custom_host || !same_host)) rc = add_host(&n, u);
   n.host_end = n.len;
-  if (rc == 0) rc = add_first_lines(&n, http && same_host && port == h->first_port, same_host);
+  if (rc == 0) rc = add_first_lines(&n, same_host && u->port == h->first_port, same_host);
   n.fields_end = n.len;
   if (rc == 0) rc = head_add(&n, h->buf + h->fields_end, content);
   n.content_end = n.len;
@@ -395,12 +395,7 @@ static int rebuild(struct ac__h1_head *h, const struct ac__h1_url *from, const s
 
 int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *from,
                          const struct ac__h1_url *u, int to_get) {
-  return rebuild(h, from, u, 1, u->host, u->port, to_get);
-}
-
-int ac__h1_head_for_curl(struct ac__h1_head *h, const struct ac__h1_url *from, int http,
-                         const char *host, unsigned port, int to_get) {
-  return rebuild(h, from, NULL, http, host, port, to_get);
+  return rebuild(h, from, u, to_get);
 }
 
 void ac__h1_head_free(struct ac__h1_head *h) {

@@ -122,6 +122,11 @@ struct ac__h1_req {
   int follow, decompress;
   size_t received;             /* bytes of this hop's response */
   size_t drained;              /* bytes of a redirect's body read and dropped */
+  /* The caller's options, for a hand-over to libcurl: pointers into
+   * opts_mem (the caller may free its own once ac_session_send returns). */
+  ac_request_opts_t opts;
+  char *opts_mem;
+  size_t opts_cap;
   unsigned active : 1, done : 1, keep_alive : 1, redirecting : 1, retried : 1;
   unsigned headers_done : 1;   /* the final response's head is parsed */
 };
@@ -167,8 +172,12 @@ int ac__h1_conn_lost(struct ac__h1_req *rq, int uverr);
 void ac__h1_follow(struct ac__h1_req *rq);
 
 /* handover.c */
-/* The rest of the request goes to libcurl (https, a proxy-only scheme, a
- * cookie now in the jar): the same call, its options rebuilt from the head. */
+/* Keep what a hand-over needs of the caller's options in rq->opts. 0 or AC_ENOMEM. */
+int ac__h1_keep_opts(struct ac__h1_req *rq, const ac_request_opts_t *o);
+/* The rest of the request goes to libcurl (https, user info, a cookie now
+ * in the jar): the same call, restarted from the caller's options with url,
+ * the method of the redirect (GET when to_get) and what is left of its
+ * timeout and redirect budget. */
 void ac__h1_hand_over(struct ac__h1_req *rq, const char *url, int to_get);
 
 #endif /* AC_CLIENT_H1_INTERNAL_H */

@@ -202,6 +202,13 @@ static ac_response_t *get(ac_session_t *s, const char *url, int want, ac_http_er
   return r;
 }
 
+static ac_response_t *get_opts(ac_session_t *s, const ac_request_opts_t *o, int want,
+                               ac_http_error_t *err) {
+  ac_response_t *r = NULL;
+  ASSERT_ERR(ac_session_request(s, o, &r, err), want);
+  return r;
+}
+
 static const char *body_of(ac_response_t *r) { return ac_response_text(r); }
 
 /* A failure has the same AC_E* code on both paths (the callers check it); a
@@ -358,6 +365,19 @@ static const struct step handover_steps[] = {
     {ANSWER, "HTTP/1.1 307 Temporary\r\nLocation: ../b/next?q=1\r\nContent-Length: 3\r\n\r\nabc"},
     {ANSWER, "HTTP/1.1 303 See Other\r\nLocation: /done\r\nContent-Length: 0\r\n\r\n"},
     {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone"},
+    /* Handed over mid-request, from the caller's options: a 307 keeps the
+     * form POST, a 302 makes it a GET without a body. */
+    {ANSWER, "HTTP/1.1 307 Temporary\r\nLocation: http://u:p@127.0.0.1:%d/kept\r\n"
+             "Content-Length: 0\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nkept"},
+    {ANSWER, "HTTP/1.1 302 Found\r\nLocation: http://u:p@127.0.0.1:%d/got\r\n"
+             "Content-Length: 0\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ngot"},
+    /* max_redirects counts the redirects of both paths: the third fails. */
+    {ANSWER, "HTTP/1.1 302 Found\r\nLocation: /m2\r\nContent-Length: 0\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 302 Found\r\nLocation: http://u:p@127.0.0.1:%d/m3\r\n"
+             "Content-Length: 0\r\n\r\n"},
+    {ANSWER, "HTTP/1.1 302 Found\r\nLocation: /m4\r\nContent-Length: 0\r\n\r\n"},
 };
 
 static int handover_main(void *arg, void **result) {
@@ -369,6 +389,8 @@ static int handover_main(void *arg, void **result) {
   ac_request_opts_t o;
   char want[256], names[200][24]; /* room for any size_t: -Wformat-truncation */
   ac_http_kv_t many[200];
+  ac_http_kv_t form[] = {{"a", "1"}};
+  const char *req;
   size_t i;
   (void)result;
   /* More headers than any fixed table would hold go over with the hand-over. */
@@ -407,6 +429,39 @@ static int handover_main(void *arg, void **result) {
   /* 307 kept POST and its body; 303 made it a GET without one. */
   ASSERT_NOT_NULL(strstr(t->srv.requests, "POST /b/next?q=1 HTTP/1.1"));
   ASSERT_NOT_NULL(strstr(t->srv.requests, "GET /done HTTP/1.1"));
+
+  ac_request_opts_init(&o);
+  o.url = ht_url(t->url, sizeof(t->url), t->srv.port, "/form");
+  o.method = "POST";
+  o.body_kind = AC_BODY_FORM;
+  o.fields = form;
+  o.nfields = 1;
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_STR_EQ(body_of(r), "kept");
+  ac_response_free(r);
+  req = strstr(t->srv.requests, "POST /kept HTTP/1.1");
+  ASSERT_NOT_NULL(req);
+  ASSERT_NOT_NULL(strstr(req, "Content-Type: application/x-www-form-urlencoded\r\n"));
+  ASSERT_NOT_NULL(strstr(req, "Content-Length: 3\r\n")); /* a=1 */
+  ASSERT_NOT_NULL(strstr(req, "Authorization: Basic dTpw"));
+  o.url = ht_url(t->url, sizeof(t->url), t->srv.port, "/post");
+  ASSERT_OK(ac_session_request(s, &o, &r, &err));
+  ASSERT_STR_EQ(body_of(r), "got");
+  ac_response_free(r);
+  req = strstr(t->srv.requests, "GET /got HTTP/1.1");
+  ASSERT_NOT_NULL(req);
+  if (t->native) { /* the body's headers went with the body */
+    const char *end = strstr(req, "\r\n\r\n"), *ct = strstr(req, "Content-");
+    ASSERT(ct == NULL || ct > end);
+  }
+
+  ac_request_opts_init(&o);
+  o.url = ht_url(t->url, sizeof(t->url), t->srv.port, "/m1");
+  o.max_redirects = 2;
+  ASSERT_NULL(get_opts(s, &o, AC_EREDIRECT, &err));
+  ASSERT_NE(err.curl_code, 0); /* libcurl failed it, on either path */
+  ASSERT_NOT_NULL(strstr(t->srv.requests, "GET /m3 HTTP/1.1"));
+  ASSERT_NULL(strstr(t->srv.requests, "GET /m4"));
   ASSERT_OK(ac_session_free(s));
   return 0;
 }
