@@ -166,6 +166,70 @@ TEST_IMPL(http_cookie_line_sizes) {
   ASSERT_ERR(ac__http_cookie_line("a=1", "h.example.com", "/", NOW, line, 33), AC_ETOOLARGE);
 }
 
+/* RFC 6265 section 5's rules, where it decides what a user agent stores: the
+ * line must say the same (domain, host-only flag, path, expiry, flags). Where
+ * libcurl stores otherwise (see docs/internals/http-native.md, "Cookies"),
+ * this parser follows libcurl, whose jar sends the cookies of both paths. */
+TEST_IMPL(http_cookie_line_rfc6265) {
+  char other[sizeof(line)];
+  /* 5.2: the name and value are trimmed of blanks; the first pair is the cookie. */
+  ASSERT_OK(mk(" SID = 31d4d96e407aad42 ; Path=/", "www.example.com", "/"));
+  ASSERT_STR_EQ(line, "www.example.com\tFALSE\t/\tFALSE\t0\tSID\t31d4d96e407aad42");
+  /* 5.2: a set-cookie-string without "=" is ignored. */
+  ASSERT_ERR(mk("SID31d4d96e407aad42", "www.example.com", "/"), AC_EINVAL);
+  /* 5.3 step 6: no Domain attribute: host-only (sent to that host alone). */
+  ASSERT_OK(mk("a=1; Path=/", "www.example.com", "/"));
+  ASSERT_STR_EQ(line, "www.example.com\tFALSE\t/\tFALSE\t0\ta\t1");
+  /* 5.2.3: a leading dot of Domain is ignored: both name the same domain,
+   * and the cookie goes to its subdomains too (5.3 step 6). */
+  ASSERT_OK(mk("a=1; Path=/; Domain=example.com", "www.example.com", "/"));
+  strcpy(other, line);
+  ASSERT_OK(mk("a=1; Path=/; Domain=.example.com", "www.example.com", "/"));
+  ASSERT_STR_EQ(line, other);
+  ASSERT_STR_EQ(line, ".example.com\tTRUE\t/\tFALSE\t0\ta\t1");
+  /* 5.3 step 6 and 5.1.3: a Domain that does not domain-match the host
+   * (another site, a suffix not on a label boundary, a subdomain of the
+   * host) is refused. */
+  ASSERT_ERR(mk("a=1; Domain=example.org", "www.example.com", "/"), AC_EINVAL);
+  ASSERT_ERR(mk("a=1; Domain=le.com", "www.example.com", "/"), AC_EINVAL);
+  ASSERT_ERR(mk("a=1; Domain=sub.www.example.com", "www.example.com", "/"), AC_EINVAL);
+  /* 5.3 step 5: a public suffix as Domain is refused. */
+  ASSERT_ERR(mk("a=1; Domain=com", "www.example.com", "/"), AC_EINVAL);
+  /* 5.1.3: an IP address domain-matches only itself. */
+  ASSERT_ERR(mk("a=1; Domain=0.0.1", "10.0.0.1", "/"), AC_EINVAL);
+  /* 5.2.4: a Path starting with "/" is kept as it is. */
+  ASSERT_OK(mk("a=1; Path=/docs/web", "www.example.com", "/"));
+  ASSERT_STR_EQ(line, "www.example.com\tFALSE\t/docs/web\tFALSE\t0\ta\t1");
+  /* 5.1.4: without Path, the default path is the request's directory (the
+   * root for a path with one "/", or none). */
+  ASSERT_OK(mk("a=1", "www.example.com", "/index.html"));
+  ASSERT_STR_EQ(line, "www.example.com\tFALSE\t/\tFALSE\t0\ta\t1");
+  ASSERT_OK(mk("a=1", "www.example.com", ""));
+  ASSERT_STR_EQ(line, "www.example.com\tFALSE\t/\tFALSE\t0\ta\t1");
+  /* 5.2.2 and 5.3 step 3: Max-Age is delta-seconds from now and wins over
+   * Expires; zero or negative means expired. */
+  ASSERT_OK(mk("a=1; Expires=Wed, 09 Jun 2021 10:18:14 GMT; Max-Age=60", "h.example.com", "/"));
+  ASSERT_STR_EQ(line, "h.example.com\tFALSE\t/\tFALSE\t1700000060\ta\t1");
+  ASSERT_OK(mk("a=1; Max-Age=0", "h.example.com", "/"));
+  ASSERT_STR_EQ(line, "h.example.com\tFALSE\t/\tFALSE\t1\ta\t1");
+  /* 5.2.1 and 5.1.1: Expires in the cookie-date format, attribute names in
+   * any case; a date before now (NOW) is an expired cookie, which the jar
+   * drops (and with it a stored one of that name, domain and path). */
+  ASSERT_OK(mk("a=1; EXPIRES=Wed, 09 Jun 2021 10:18:14 GMT", "h.example.com", "/"));
+  ASSERT_STR_EQ(line, "h.example.com\tFALSE\t/\tFALSE\t1623233894\ta\t1");
+  ASSERT_OK(mk("a=1; expires=Fri, 01 Jan 2100 00:00:00 GMT", "h.example.com", "/"));
+  ASSERT_STR_EQ(line, "h.example.com\tFALSE\t/\tFALSE\t4102444800\ta\t1");
+  /* 5.3 step 3: neither: a session cookie (no expiry). */
+  ASSERT_OK(mk("a=1", "h.example.com", "/"));
+  ASSERT_STR_EQ(line, "h.example.com\tFALSE\t/\tFALSE\t0\ta\t1");
+  /* 5.2.6: HttpOnly, an attribute without a value. */
+  ASSERT_OK(mk("a=1; HttpOnly", "h.example.com", "/"));
+  ASSERT_STR_EQ(line, "#HttpOnly_h.example.com\tFALSE\t/\tFALSE\t0\ta\t1");
+  /* 5.2: unknown attributes are ignored. */
+  ASSERT_OK(mk("a=1; Priority=High; Partitioned", "h.example.com", "/"));
+  ASSERT_STR_EQ(line, "h.example.com\tFALSE\t/\tFALSE\t0\ta\t1");
+}
+
 /* ---- The round trip against libcurl's own parse. ---- */
 
 struct rt_cookie {
