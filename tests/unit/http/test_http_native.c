@@ -97,16 +97,20 @@ struct conn_arg {
 };
 
 static void send_endless(struct script_srv *s, int fd, int chunked) {
-  static char piece[4096 + 16];
+  char piece[4096 + 16]; /* one per connection: two may send at once */
   size_t n = 0;
   if (chunked) n = (size_t)snprintf(piece, sizeof(piece), "1000\r\n");
   memset(piece + n, 'x', 4096);
   n += 4096;
   if (chunked) memcpy(piece + n, "\r\n", 2), n += 2;
+  size_t off = 0; /* a partial send goes on where it stopped: chunks stay framed */
   while (!s->stop) {
     struct pollfd p = {fd, POLLOUT, 0};
+    ssize_t w;
     if (poll(&p, 1, 50) <= 0) continue;
-    if (send(fd, piece, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) break;
+    w = send(fd, piece + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0 && errno != EAGAIN) break;
+    if (w > 0) off = (off + (size_t)w) % n;
   }
 }
 
