@@ -16,7 +16,7 @@
 #include "acrawl.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
-#include "site/jbuf.h"
+#include "site/json_write.h"
 #include "site/site.h"
 
 struct site_cli {

@@ -11,10 +11,13 @@
  */
 #include "site/books.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "acrawl/errno.h"
 #include "common/alloc.h"
+#include "common/dynbuf.h"
 #include "site/gzip.h"
 #include "site/internal.h"
 
@@ -61,26 +64,26 @@ void ac__books_options_init(struct ac__books_options *o) {
 
 /* ---- serialisation ---- */
 
-static void write_array(struct ac__jbuf *o, const struct ac__jbuf *a, const struct book_val *v,
+static void write_array(struct ac__dynbuf *o, const struct ac__dynbuf *a, const struct book_val *v,
                         unsigned n) {
-  ac__jbuf_putc(o, '[');
+  ac__dynbuf_addc(o, '[');
   for (unsigned k = 0; k < n; k++) {
-    if (k > 0) ac__jbuf_putc(o, ',');
+    if (k > 0) ac__dynbuf_addc(o, ',');
     ac__book_write_val(o, a, &v[k]);
   }
-  ac__jbuf_putc(o, ']');
+  ac__dynbuf_addc(o, ']');
 }
 
-static void write_key(struct ac__jbuf *o, const char *key) {
-  ac__jbuf_putc(o, ',');
+static void write_key(struct ac__dynbuf *o, const char *key) {
+  ac__dynbuf_addc(o, ',');
   ac__json_str(o, key, strlen(key), AC__JSON_UTF8);
-  ac__jbuf_putc(o, ':');
+  ac__dynbuf_addc(o, ':');
 }
 
 /* The fields a list item shares with the detail, in the same bytes. */
-static void write_head_fields(struct ac__jbuf *o, const struct ac__jbuf *a, const struct book *bk,
+static void write_head_fields(struct ac__dynbuf *o, const struct ac__dynbuf *a, const struct book *bk,
                               const char *id) {
-  ac__jbuf_puts(o, "{\"id\":");
+  ac__dynbuf_adds(o, "{\"id\":");
   ac__json_str(o, id, strlen(id), AC__JSON_UTF8);
   write_key(o, "name");
   ac__book_write_val(o, a, &bk->name);
@@ -88,21 +91,21 @@ static void write_head_fields(struct ac__jbuf *o, const struct ac__jbuf *a, cons
   write_array(o, a, bk->authors, bk->n_authors);
 }
 
-static void write_item(struct ac__jbuf *o, const struct ac__jbuf *a, const struct book *bk,
+static void write_item(struct ac__dynbuf *o, const struct ac__dynbuf *a, const struct book *bk,
                        const char *id) {
   write_head_fields(o, a, bk, id);
   write_key(o, "cover");
   ac__book_write_val(o, a, &bk->cover);
   write_key(o, "score");
   ac__book_write_val(o, a, &bk->score);
-  ac__jbuf_putc(o, '}');
+  ac__dynbuf_addc(o, '}');
 }
 
-static void write_detail(struct ac__jbuf *o, const struct ac__jbuf *a, const struct book *bk,
+static void write_detail(struct ac__dynbuf *o, const struct ac__dynbuf *a, const struct book *bk,
                          const char *id) {
   write_head_fields(o, a, bk, id);
   write_key(o, "translators");
-  if (bk->translators_null) ac__jbuf_puts(o, "null");
+  if (bk->translators_null) ac__dynbuf_adds(o, "null");
   else write_array(o, a, bk->translators, bk->n_translators);
   write_key(o, "publisher");
   ac__book_write_val(o, a, &bk->publisher);
@@ -129,70 +132,68 @@ static void write_detail(struct ac__jbuf *o, const struct ac__jbuf *a, const str
   write_key(o, "updated_at");
   ac__book_write_val(o, a, &bk->updated_at);
   write_key(o, "comments");
-  ac__jbuf_putc(o, '[');
+  ac__dynbuf_addc(o, '[');
   for (unsigned k = 0; k < bk->n_comments; k++) {
-    if (k > 0) ac__jbuf_putc(o, ',');
-    ac__jbuf_puts(o, "{\"id\":");
+    if (k > 0) ac__dynbuf_addc(o, ',');
+    ac__dynbuf_adds(o, "{\"id\":");
     ac__book_write_val(o, a, &bk->comment_ids[k]);
     write_key(o, "content");
     ac__book_write_val(o, a, &bk->comment_texts[k]);
-    ac__jbuf_putc(o, '}');
+    ac__dynbuf_addc(o, '}');
   }
-  ac__jbuf_puts(o, "]}");
+  ac__dynbuf_adds(o, "]}");
 }
 
 /* ---- build ---- */
 
-static int keep_body(struct ac__books *b, struct body *bd, const struct ac__jbuf *src) {
-  int rc = ac__jbuf_copy(src, &bd->p);
+/* Each body keeps an exact-size copy of the scratch it was built in: the
+ * scratch, grown by doubling, is reused for the next one. */
+static int keep_body(struct ac__books *b, struct body *bd, const struct ac__dynbuf *src) {
+  size_t len = ac__dynbuf_len(src);
+  int rc = ac__dynbuf_err(src);
   if (rc != 0) return rc;
-  bd->len = src->len;
-  if (bd->len > b->biggest_body) b->biggest_body = bd->len;
+  if (len == 0) return AC_EINVAL; /* bodies are never empty */
+  bd->p = ac__malloc(len);
+  if (bd->p == NULL) return AC_ENOMEM;
+  memcpy(bd->p, ac__dynbuf_ptr(src), len);
+  bd->len = len;
+  if (len > b->biggest_body) b->biggest_body = len;
   return 0;
 }
 
-static int build_ids(struct ac__books *b, uint64_t seed) {
+static void build_ids(struct ac__books *b, uint64_t seed) {
   uint64_t id = 0;
   for (size_t i = 0; i < b->n; i++) {
     id += ac__book_id_step(seed, i);
     b->id_num[i] = id;
-    struct ac__jbuf t;
-    /* A jbuf over the fixed slot: the cap makes it never allocate. */
-    t.p = b->id_str[i];
-    t.len = 0;
-    t.cap = ID_MAX - 1;
-    t.max = ID_MAX - 1;
-    t.err = 0;
-    ac__jbuf_u64(&t, id);
-    b->id_str[i][t.len] = '\0';
+    snprintf(b->id_str[i], sizeof b->id_str[i], "%" PRIu64, id);
   }
-  return 0;
 }
 
-static int build_books(struct ac__books *b, uint64_t seed, struct ac__jbuf *arena,
-                       struct ac__jbuf *scratch, struct ac__jbuf *items) {
+static int build_books(struct ac__books *b, uint64_t seed, struct ac__dynbuf *arena,
+                       struct ac__dynbuf *scratch, struct ac__dynbuf *items) {
   struct book bk;
   for (size_t i = 0; i < b->n; i++) {
     int rc = ac__book_generate(&bk, arena, seed, i, b->id_num[i]);
     if (rc != 0) return rc;
-    ac__jbuf_reset(scratch);
+    ac__dynbuf_reset(scratch);
     write_detail(scratch, arena, &bk, b->id_str[i]);
     if ((rc = keep_body(b, &b->details[i], scratch)) != 0) return rc;
     write_item(items, arena, &bk, b->id_str[i]);
-    ac__jbuf_putc(items, ',');
-    if (items->err != 0) return items->err;
-    b->item_off[i + 1] = items->len;
+    ac__dynbuf_addc(items, ',');
+    if ((rc = ac__dynbuf_err(items)) != 0) return rc;
+    b->item_off[i + 1] = ac__dynbuf_len(items);
   }
   return 0;
 }
 
-static int build_pages(struct ac__books *b, struct ac__jbuf *scratch) {
+static int build_pages(struct ac__books *b, struct ac__dynbuf *scratch) {
   for (size_t p = 0; p <= b->n_pages; p++) {
     struct ac__books_bytes parts[3];
     /* The last page slot is the empty page (offset past the end). */
     ac__books_list_iov(b, b->page_size, p < b->n_pages ? p * b->page_size : b->n, parts);
-    ac__jbuf_reset(scratch);
-    for (int k = 0; k < 3; k++) ac__jbuf_put(scratch, parts[k].base, parts[k].len);
+    ac__dynbuf_reset(scratch);
+    for (int k = 0; k < 3; k++) ac__dynbuf_add(scratch, parts[k].base, parts[k].len);
     int rc = keep_body(b, &b->pages[p], scratch);
     if (rc != 0) return rc;
   }
@@ -203,7 +204,7 @@ static int gzip_body(struct ac__books *b, struct body *bd);
 
 int ac__books_build(const struct ac__books_options *opts, struct ac__books **out) {
   struct ac__books_options o;
-  struct ac__jbuf arena, scratch, items;
+  struct ac__dynbuf arena, scratch, items;
   struct ac__books *b;
   int rc;
 
@@ -221,9 +222,9 @@ int ac__books_build(const struct ac__books_options *opts, struct ac__books **out
   b->n_pages = (o.n + o.page_size - 1) / o.page_size;
   b->gzip_level = o.gzip_level;
 
-  ac__jbuf_init(&arena, ARENA_MAX);
-  ac__jbuf_init(&scratch, AC__BOOKS_MAX_BODY);
-  ac__jbuf_init(&items, o.n * ITEM_MAX);
+  ac__dynbuf_init(&arena, ARENA_MAX);
+  ac__dynbuf_init(&scratch, AC__BOOKS_MAX_BODY);
+  ac__dynbuf_init(&items, o.n * ITEM_MAX);
 
   /* calloc(0) is NULL here, so n == 0 gets one slot of everything. */
   size_t slots = o.n > 0 ? o.n : 1;
@@ -238,23 +239,17 @@ int ac__books_build(const struct ac__books_options *opts, struct ac__books **out
     goto fail;
 
   /* The count is the same in every list body: write it once. */
-  struct ac__jbuf h = {b->head, 0, sizeof b->head, sizeof b->head, 0};
-  ac__jbuf_puts(&h, "{\"count\":");
-  ac__jbuf_u64(&h, o.n);
-  ac__jbuf_puts(&h, ",\"results\":[");
-  b->head_len = h.len;
+  b->head_len = (size_t)snprintf(b->head, sizeof b->head, "{\"count\":%zu,\"results\":[", o.n);
 
-  if ((rc = build_ids(b, o.seed)) != 0) goto fail;
+  build_ids(b, o.seed);
   if ((rc = build_books(b, o.seed, &arena, &scratch, &items)) != 0) goto fail;
   /* Give back what doubling over-allocated; keeping the bigger block is fine
    * if the shrink fails. */
-  if (items.len > 0 && items.len < items.cap) {
-    char *p = ac__realloc(items.p, items.len);
-    if (p != NULL) items.p = p, items.cap = items.len;
+  b->items = ac__dynbuf_take(&items, &b->items_len);
+  if (b->items != NULL) {
+    char *p = ac__realloc(b->items, b->items_len + 1); /* dynbuf's NUL kept */
+    if (p != NULL) b->items = p;
   }
-  b->items = items.p;
-  b->items_len = items.len;
-  items.p = NULL;
   if ((rc = build_pages(b, &scratch)) != 0) goto fail;
 
   if (o.flags & AC__BOOKS_GZIP) {
@@ -264,15 +259,15 @@ int ac__books_build(const struct ac__books_options *opts, struct ac__books **out
       if ((rc = gzip_body(b, &b->pages[p])) != 0) goto fail;
   }
 
-  ac__jbuf_free(&arena);
-  ac__jbuf_free(&scratch);
+  ac__dynbuf_free(&arena);
+  ac__dynbuf_free(&scratch);
   *out = b;
   return 0;
 
 fail:
-  ac__jbuf_free(&arena);
-  ac__jbuf_free(&scratch);
-  ac__jbuf_free(&items);
+  ac__dynbuf_free(&arena);
+  ac__dynbuf_free(&scratch);
+  ac__dynbuf_free(&items);
   ac__books_free(b);
   return rc;
 }

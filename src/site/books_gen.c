@@ -94,14 +94,14 @@ unsigned ac__books_traits(size_t i) {
 }
 
 /* Value constructors: a value covers the arena bytes written since `start`. */
-static struct book_val val_from(const struct ac__jbuf *a, size_t start, unsigned char kind) {
-  struct book_val v = {kind, 0, start, a->len - start};
+static struct book_val val_from(const struct ac__dynbuf *a, size_t start, unsigned char kind) {
+  struct book_val v = {kind, 0, start, ac__dynbuf_len(a) - start};
   return v;
 }
 
-static struct book_val val_str(struct ac__jbuf *a, const char *s) {
-  size_t start = a->len;
-  ac__jbuf_puts(a, s);
+static struct book_val val_str(struct ac__dynbuf *a, const char *s) {
+  size_t start = ac__dynbuf_len(a);
+  ac__dynbuf_adds(a, s);
   return val_from(a, start, BOOK_STR);
 }
 
@@ -110,63 +110,63 @@ static struct book_val val_null(void) {
   return v;
 }
 
-static void put_hanzi(struct ac__jbuf *a, struct ac__rng *r, unsigned count) {
+static void put_hanzi(struct ac__dynbuf *a, struct ac__rng *r, unsigned count) {
   for (unsigned k = 0; k < count; k++)
-    ac__jbuf_put(a, hanzi + 3 * ac__rng_below(r, (uint32_t)HANZI_COUNT), 3);
+    ac__dynbuf_add(a, hanzi + 3 * ac__rng_below(r, (uint32_t)HANZI_COUNT), 3);
 }
 
 /* A sentence of running Chinese text with commas, now and then an ASCII
  * word or a number, ending with a full stop. */
-static void put_sentence(struct ac__jbuf *a, struct ac__rng *r) {
+static void put_sentence(struct ac__dynbuf *a, struct ac__rng *r) {
   unsigned clauses = ac__rng_range(r, 1, 4);
   for (unsigned c = 0; c < clauses; c++) {
-    if (c > 0) ac__jbuf_puts(a, "，");
+    if (c > 0) ac__dynbuf_adds(a, "，");
     put_hanzi(a, r, ac__rng_range(r, 4, 14));
     if (ac__rng_chance(r, 1, 12)) {
-      ac__jbuf_u64(a, ac__rng_range(r, 1900, 2020));
-      ac__jbuf_puts(a, "年");
+      ac__json_u64(a, ac__rng_range(r, 1900, 2020));
+      ac__dynbuf_adds(a, "年");
     } else if (ac__rng_chance(r, 1, 15)) {
-      ac__jbuf_puts(a, " ");
-      ac__jbuf_puts(a, PICK(r, name_words));
-      ac__jbuf_puts(a, " ");
+      ac__dynbuf_adds(a, " ");
+      ac__dynbuf_adds(a, PICK(r, name_words));
+      ac__dynbuf_adds(a, " ");
     }
   }
-  ac__jbuf_puts(a, ac__rng_chance(r, 1, 8) ? "！" : "。");
+  ac__dynbuf_adds(a, ac__rng_chance(r, 1, 8) ? "！" : "。");
 }
 
-static void put_paragraph(struct ac__jbuf *a, struct ac__rng *r, unsigned sentences) {
-  if (ac__rng_chance(r, 1, 3)) ac__jbuf_puts(a, "　　"); /* full-width indent */
+static void put_paragraph(struct ac__dynbuf *a, struct ac__rng *r, unsigned sentences) {
+  if (ac__rng_chance(r, 1, 3)) ac__dynbuf_adds(a, "　　"); /* full-width indent */
   for (unsigned s = 0; s < sentences; s++) put_sentence(a, r);
 }
 
-static void put_person(struct ac__jbuf *a, struct ac__rng *r) {
-  ac__jbuf_put(a, surnames + 3 * ac__rng_below(r, (uint32_t)SURNAME_COUNT), 3);
+static void put_person(struct ac__dynbuf *a, struct ac__rng *r) {
+  ac__dynbuf_add(a, surnames + 3 * ac__rng_below(r, (uint32_t)SURNAME_COUNT), 3);
   put_hanzi(a, r, ac__rng_range(r, 1, 2));
 }
 
 /* An author (or translator) string. Foreign authors carry a nationality;
  * padded ones are laid out as the real site's HTML-scraped strings. */
-static struct book_val gen_author(struct ac__jbuf *a, struct ac__rng *r, int foreign, int padded) {
-  size_t start = a->len;
+static struct book_val gen_author(struct ac__dynbuf *a, struct ac__rng *r, int foreign, int padded) {
+  size_t start = ac__dynbuf_len(a);
   const char *nat = foreign ? PICK(r, nationalities) : NULL;
   const char *who = foreign ? PICK(r, foreign_names) : NULL;
   int famous = !foreign && ac__rng_chance(r, 1, 2);
   const char *cn = famous ? PICK(r, chinese_authors) : NULL;
-  if (padded) ac__jbuf_puts(a, PAD);
+  if (padded) ac__dynbuf_adds(a, PAD);
   if (nat != NULL) {
-    ac__jbuf_puts(a, nat);
-    ac__jbuf_puts(a, padded ? PAD : " ");
+    ac__dynbuf_adds(a, nat);
+    ac__dynbuf_adds(a, padded ? PAD : " ");
   }
-  if (who != NULL) ac__jbuf_puts(a, who);
-  else if (cn != NULL) ac__jbuf_puts(a, cn);
+  if (who != NULL) ac__dynbuf_adds(a, who);
+  else if (cn != NULL) ac__dynbuf_adds(a, cn);
   else put_person(a, r);
-  if (padded) ac__jbuf_puts(a, PAD);
+  if (padded) ac__dynbuf_adds(a, PAD);
   return val_from(a, start, BOOK_STR);
 }
 
 /* A date as days since 1970-01-01 to "YYYY-MM-DD" (Hinnant's civil_from_days,
  * valid for the non-negative day numbers used here). */
-static void put_date(struct ac__jbuf *a, uint32_t days) {
+static void put_date(struct ac__dynbuf *a, uint32_t days) {
   uint32_t z = days + 719468;
   uint32_t era = z / 146097;
   uint32_t doe = z - era * 146097;
@@ -177,24 +177,24 @@ static void put_date(struct ac__jbuf *a, uint32_t days) {
   uint32_t d = doy - (153 * mp + 2) / 5 + 1;
   uint32_t m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) y++;
-  ac__jbuf_u64_pad(a, y, 4);
-  ac__jbuf_putc(a, '-');
-  ac__jbuf_u64_pad(a, m, 2);
-  ac__jbuf_putc(a, '-');
-  ac__jbuf_u64_pad(a, d, 2);
+  ac__json_u64_pad(a, y, 4);
+  ac__dynbuf_addc(a, '-');
+  ac__json_u64_pad(a, m, 2);
+  ac__dynbuf_addc(a, '-');
+  ac__json_u64_pad(a, d, 2);
 }
 
-static void put_time(struct ac__jbuf *a, uint32_t h, uint32_t mi, uint32_t s) {
-  ac__jbuf_putc(a, 'T');
-  ac__jbuf_u64_pad(a, h, 2);
-  ac__jbuf_putc(a, ':');
-  ac__jbuf_u64_pad(a, mi, 2);
-  ac__jbuf_putc(a, ':');
-  ac__jbuf_u64_pad(a, s, 2);
+static void put_time(struct ac__dynbuf *a, uint32_t h, uint32_t mi, uint32_t s) {
+  ac__dynbuf_addc(a, 'T');
+  ac__json_u64_pad(a, h, 2);
+  ac__dynbuf_addc(a, ':');
+  ac__json_u64_pad(a, mi, 2);
+  ac__dynbuf_addc(a, ':');
+  ac__json_u64_pad(a, s, 2);
 }
 
 /* Appends an ISBN-13 with a correct check digit. */
-static void put_isbn(struct ac__jbuf *a, struct ac__rng *r) {
+static void put_isbn(struct ac__dynbuf *a, struct ac__rng *r) {
   char d[13] = {'9', '7', '8'};
   unsigned sum = 9 + 3 * 7 + 8;
   for (int k = 3; k < 12; k++) {
@@ -203,107 +203,109 @@ static void put_isbn(struct ac__jbuf *a, struct ac__rng *r) {
     sum += (k % 2 == 0) ? v : 3 * v;
   }
   d[12] = (char)('0' + (10 - sum % 10) % 10);
-  ac__jbuf_put(a, d, sizeof d);
+  ac__dynbuf_add(a, d, sizeof d);
 }
 
 /* The introduction's share of the traits, after its first paragraph. */
-static void put_intro_traits(struct ac__jbuf *a, unsigned t) {
+static void put_intro_traits(struct ac__dynbuf *a, unsigned t) {
   if (t & AC_BOOK_NON_BMP)
-    ac__jbuf_puts(a, "看到结局😀，“𠮷”字\xE2\x80\xA8另起一行\xEF\xBB\xBF，全家👨\xE2\x80\x8D👩\xE2\x80\x8D👧都爱读。");
+    ac__dynbuf_adds(a, "看到结局😀，“𠮷”字\xE2\x80\xA8另起一行\xEF\xBB\xBF，全家👨\xE2\x80\x8D👩\xE2\x80\x8D👧都爱读。");
   if (t & AC_BOOK_QUOTES)
-    ac__jbuf_puts(a, "书里写道：\"路径是 C:\\Program Files\\acrawl\\ 而不是 /usr/bin/\"，"
+    ac__dynbuf_adds(a, "书里写道：\"路径是 C:\\Program Files\\acrawl\\ 而不是 /usr/bin/\"，"
                      "数据是 {\"$date\": \"yesterday\"}。");
   if (t & AC_BOOK_CONTROL)
-    ac__jbuf_puts(a, "控制\x01字符\x1f与\t制表符\r\n换行\b退格\f换页\x7f删除。");
+    ac__dynbuf_adds(a, "控制\x01字符\x1f与\t制表符\r\n换行\b退格\f换页\x7f删除。");
 }
 
 /* The introduction: paragraphs separated by "\n", or for big texts enough
  * paragraphs to fill the drawn size, cut back to a character boundary. */
-static struct book_val gen_introduction(struct ac__jbuf *a, struct ac__rng *r, unsigned t) {
-  size_t start = a->len;
+static struct book_val gen_introduction(struct ac__dynbuf *a, struct ac__rng *r, unsigned t) {
+  size_t start = ac__dynbuf_len(a);
   if (t & AC_BOOK_BIG_TEXT) {
     /* 100,003 and up: the cut to a character boundary takes at most 3. */
     size_t want = ac__rng_range(r, 100003, 300000);
     put_paragraph(a, r, ac__rng_range(r, 3, 12));
     put_intro_traits(a, t);
-    while (a->err == 0 && a->len - start < want) {
-      ac__jbuf_putc(a, '\n');
+    while (ac__dynbuf_err(a) == 0 && ac__dynbuf_len(a) - start < want) {
+      ac__dynbuf_addc(a, '\n');
       put_paragraph(a, r, ac__rng_range(r, 3, 12));
     }
-    if (a->err != 0) return val_null();
-    if (a->len - start > want) {
-      a->len = start + want;
-      while ((a->p[a->len] & 0xC0) == 0x80) a->len--; /* not inside a character */
+    if (ac__dynbuf_err(a) != 0) return val_null();
+    if (ac__dynbuf_len(a) - start > want) {
+      const char *p = ac__dynbuf_ptr(a);
+      size_t cut = start + want;
+      while ((p[cut] & 0xC0) == 0x80) cut--; /* not inside a character */
+      ac__dynbuf_setlen(a, cut);
     }
     return val_from(a, start, BOOK_STR);
   }
   if (t & AC_BOOK_EMPTY_ARRAYS) return val_from(a, start, BOOK_STR); /* "" */
   unsigned paras = ac__rng_range(r, 2, 8);
   for (unsigned p = 0; p < paras; p++) {
-    if (p > 0) ac__jbuf_putc(a, '\n');
+    if (p > 0) ac__dynbuf_addc(a, '\n');
     put_paragraph(a, r, ac__rng_range(r, 2, 10));
     if (p == 0) put_intro_traits(a, t);
   }
   return val_from(a, start, BOOK_STR);
 }
 
-static struct book_val gen_catalog(struct ac__jbuf *a, struct ac__rng *r, unsigned t) {
+static struct book_val gen_catalog(struct ac__dynbuf *a, struct ac__rng *r, unsigned t) {
   if (t & AC_BOOK_NULLS) return val_null();
-  size_t start = a->len;
+  size_t start = ac__dynbuf_len(a);
   unsigned lines = ac__rng_range(r, 0, 15);
   if (lines == 0 && (t & AC_BOOK_NUL)) lines = 1; /* the NUL lives in the first line */
   if (lines == 0) return val_from(a, start, BOOK_STR); /* "" as on the real site */
-  ac__jbuf_puts(a, "序言");
+  ac__dynbuf_adds(a, "序言");
   for (unsigned k = 0; k < lines; k++) {
-    ac__jbuf_puts(a, "\n第");
-    ac__jbuf_puts(a, numerals[k]);
-    ac__jbuf_puts(a, "章 ");
+    ac__dynbuf_adds(a, "\n第");
+    ac__dynbuf_adds(a, numerals[k]);
+    ac__dynbuf_adds(a, "章 ");
     put_hanzi(a, r, ac__rng_range(r, 2, 10));
-    if (k == 0 && (t & AC_BOOK_NUL)) ac__jbuf_put(a, "\0藏在中间", sizeof "\0藏在中间" - 1);
+    if (k == 0 && (t & AC_BOOK_NUL)) ac__dynbuf_add(a, "\0藏在中间", sizeof "\0藏在中间" - 1);
   }
-  ac__jbuf_puts(a, "\n后记");
+  ac__dynbuf_adds(a, "\n后记");
   return val_from(a, start, BOOK_STR);
 }
 
-static void gen_comments(struct book *bk, struct ac__jbuf *a, struct ac__rng *r, unsigned t) {
+static void gen_comments(struct book *bk, struct ac__dynbuf *a, struct ac__rng *r, unsigned t) {
   unsigned n = (t & AC_BOOK_EMPTY_ARRAYS) ? 0 : ac__rng_range(r, 0, BOOK_MAX_COMMENTS);
   if (n == 0 && (t & (AC_BOOK_NON_BMP | AC_BOOK_U_ESCAPES | AC_BOOK_NUL | AC_BOOK_BIG_INT |
                       AC_BOOK_NUMERIC_IDS)))
     n = 1; /* these traits live in the first comment */
   bk->n_comments = n;
   for (unsigned k = 0; k < n; k++) {
-    size_t start = a->len;
+    size_t start = ac__dynbuf_len(a);
     if (k == 0 && (t & AC_BOOK_BIG_INT)) {
-      ac__jbuf_puts(a, "9007199254740993");
+      ac__dynbuf_adds(a, "9007199254740993");
       bk->comment_ids[k] = val_from(a, start, BOOK_NUM);
     } else if (t & AC_BOOK_NUMERIC_IDS) {
-      ac__jbuf_u64(a, ac__rng_range(r, 100000, 2147483647u));
+      ac__json_u64(a, ac__rng_range(r, 100000, 2147483647u));
       bk->comment_ids[k] = val_from(a, start, BOOK_NUM);
     } else {
-      ac__jbuf_putc(a, '1');
-      ac__jbuf_u64_pad(a, ac__rng_below(r, 1000000000u), 9);
+      ac__dynbuf_addc(a, '1');
+      ac__json_u64_pad(a, ac__rng_below(r, 1000000000u), 9);
       bk->comment_ids[k] = val_from(a, start, BOOK_STR);
     }
-    start = a->len;
-    if (k == 0 && (t & AC_BOOK_NUL)) ac__jbuf_put(a, "\0", 1);
+    start = ac__dynbuf_len(a);
+    if (k == 0 && (t & AC_BOOK_NUL)) ac__dynbuf_add(a, "\0", 1);
     put_hanzi(a, r, ac__rng_range(r, 3, 60));
     if (ac__rng_chance(r, 1, 2)) {
-      ac__jbuf_puts(a, "，");
+      ac__dynbuf_adds(a, "，");
       put_hanzi(a, r, ac__rng_range(r, 3, 90));
     }
-    if (k == 0 && (t & AC_BOOK_NON_BMP)) ac__jbuf_puts(a, "👍🏽");
-    ac__jbuf_puts(a, PICK(r, comment_tails));
+    if (k == 0 && (t & AC_BOOK_NON_BMP)) ac__dynbuf_adds(a, "👍🏽");
+    ac__dynbuf_adds(a, PICK(r, comment_tails));
     bk->comment_texts[k] = val_from(a, start, BOOK_STR);
     if (k == 0 && (t & AC_BOOK_U_ESCAPES)) bk->comment_texts[k].ascii = 1;
   }
 }
 
-int ac__book_generate(struct book *bk, struct ac__jbuf *a, uint64_t seed, size_t i, uint64_t id) {
+int ac__book_generate(struct book *bk, struct ac__dynbuf *a, uint64_t seed, size_t i, uint64_t id) {
   struct ac__rng rng, *r = &rng;
   unsigned t = ac__books_traits(i);
   size_t start;
 
-  ac__jbuf_reset(a);
+  ac__dynbuf_reset(a);
   memset(bk, 0, sizeof *bk);
   bk->id = id;
   bk->traits = t;
@@ -311,12 +313,12 @@ int ac__book_generate(struct book *bk, struct ac__jbuf *a, uint64_t seed, size_t
   (void)ac__rng_next(r); /* the id step (ac__book_id_step) */
 
   /* name */
-  start = a->len;
-  if (t & AC_BOOK_QUOTES) ac__jbuf_puts(a, "《\"引号\"与\\反斜杠\\》");
+  start = ac__dynbuf_len(a);
+  if (t & AC_BOOK_QUOTES) ac__dynbuf_adds(a, "《\"引号\"与\\反斜杠\\》");
   unsigned words = ac__rng_range(r, 1, 3);
-  for (unsigned k = 0; k < words; k++) ac__jbuf_puts(a, PICK(r, name_words));
-  ac__jbuf_puts(a, PICK(r, name_suffixes));
-  if (t & (AC_BOOK_NON_BMP | AC_BOOK_U_ESCAPES)) ac__jbuf_puts(a, "📚");
+  for (unsigned k = 0; k < words; k++) ac__dynbuf_adds(a, PICK(r, name_words));
+  ac__dynbuf_adds(a, PICK(r, name_suffixes));
+  if (t & (AC_BOOK_NON_BMP | AC_BOOK_U_ESCAPES)) ac__dynbuf_adds(a, "📚");
   bk->name = val_from(a, start, BOOK_STR);
   bk->name.ascii = (t & AC_BOOK_U_ESCAPES) != 0;
 
@@ -346,24 +348,24 @@ int ac__book_generate(struct book *bk, struct ac__jbuf *a, uint64_t seed, size_t
     if (k == 0 && (t & AC_BOOK_QUOTES)) bk->tags[k] = val_str(a, "C\\C++ \"进阶\"");
     else bk->tags[k] = val_str(a, PICK(r, tag_words));
   }
-  start = a->len;
-  ac__jbuf_puts(a, "https://book.douban.com/subject/");
-  ac__jbuf_u64(a, id);
-  ac__jbuf_putc(a, '/');
+  start = ac__dynbuf_len(a);
+  ac__dynbuf_adds(a, "https://book.douban.com/subject/");
+  ac__json_u64(a, id);
+  ac__dynbuf_addc(a, '/');
   bk->url = val_from(a, start, BOOK_STR);
   if (t & AC_BOOK_NULLS) {
     bk->isbn = val_null();
   } else {
-    start = a->len;
+    start = ac__dynbuf_len(a);
     put_isbn(a, r);
     bk->isbn = val_from(a, start, BOOK_STR);
   }
-  start = a->len;
-  ac__jbuf_puts(a, "https://img");
-  ac__jbuf_u64(a, ac__rng_range(r, 1, 9));
-  ac__jbuf_puts(a, ".doubanio.com/view/subject/l/public/s");
-  ac__jbuf_u64_pad(a, ac__rng_range(r, 1000000, 33999999), 8);
-  ac__jbuf_puts(a, ".jpg");
+  start = ac__dynbuf_len(a);
+  ac__dynbuf_adds(a, "https://img");
+  ac__json_u64(a, ac__rng_range(r, 1, 9));
+  ac__dynbuf_adds(a, ".doubanio.com/view/subject/l/public/s");
+  ac__json_u64_pad(a, ac__rng_range(r, 1000000, 33999999), 8);
+  ac__dynbuf_adds(a, ".jpg");
   bk->cover = val_from(a, start, BOOK_STR);
 
   /* page_number, price, score */
@@ -371,38 +373,38 @@ int ac__book_generate(struct book *bk, struct ac__jbuf *a, uint64_t seed, size_t
   if ((t & AC_BOOK_NULLS) || ac__rng_chance(r, 1, 20)) {
     bk->page_number = val_null();
   } else {
-    start = a->len;
-    ac__jbuf_u64(a, pages);
+    start = ac__dynbuf_len(a);
+    ac__json_u64(a, pages);
     bk->page_number = val_from(a, start, BOOK_NUM);
   }
   uint32_t cents = ac__rng_range(r, 10, 199) * 100 + 10 * ac__rng_below(r, 10);
   uint32_t style = ac__rng_below(r, 10);
-  start = a->len;
+  start = ac__dynbuf_len(a);
   if (t & AC_BOOK_NULLS) {
     bk->price = val_null();
   } else if ((t & AC_BOOK_FLOAT_PRICE) && i % 1000 == 9) {
-    ac__jbuf_puts(a, "1.2e+2");
+    ac__dynbuf_adds(a, "1.2e+2");
     bk->price = val_from(a, start, BOOK_NUM);
   } else if (t & AC_BOOK_FLOAT_PRICE) {
-    ac__jbuf_fixed(a, cents, 2);
+    ac__json_fixed(a, cents, 2);
     bk->price = val_from(a, start, BOOK_NUM);
   } else {
-    if (style == 7) ac__jbuf_puts(a, "CNY ");
-    else if (style == 8) ac__jbuf_puts(a, "$");
-    ac__jbuf_fixed(a, cents, 2);
-    if (style < 6) ac__jbuf_puts(a, "元");
-    else if (style == 6) ac__jbuf_puts(a, " 元");
+    if (style == 7) ac__dynbuf_adds(a, "CNY ");
+    else if (style == 8) ac__dynbuf_adds(a, "$");
+    ac__json_fixed(a, cents, 2);
+    if (style < 6) ac__dynbuf_adds(a, "元");
+    else if (style == 6) ac__dynbuf_adds(a, " 元");
     bk->price = val_from(a, start, BOOK_STR);
   }
   uint32_t tenths = ac__rng_range(r, 50, 99);
-  start = a->len;
+  start = ac__dynbuf_len(a);
   if (t & AC_BOOK_NULLS) {
     bk->score = val_null();
   } else if (t & AC_BOOK_FLOAT_SCORE) {
-    ac__jbuf_fixed(a, tenths * 10, 2); /* 8.50: the trailing zero is the point */
+    ac__json_fixed(a, tenths * 10, 2); /* 8.50: the trailing zero is the point */
     bk->score = val_from(a, start, BOOK_NUM);
   } else {
-    ac__jbuf_fixed(a, tenths, 1);
+    ac__json_fixed(a, tenths, 1);
     bk->score = val_from(a, start, BOOK_STR);
   }
 
@@ -418,35 +420,37 @@ int ac__book_generate(struct book *bk, struct ac__jbuf *a, uint64_t seed, size_t
   if ((t & AC_BOOK_NULLS) || ac__rng_chance(r, 1, 40)) {
     bk->published_at = val_null();
   } else {
-    start = a->len;
+    start = ac__dynbuf_len(a);
     put_date(a, day);
     put_time(a, 16, 0, 0);
-    ac__jbuf_putc(a, 'Z');
+    ac__dynbuf_addc(a, 'Z');
     bk->published_at = val_from(a, start, BOOK_STR);
   }
   if (t & AC_BOOK_NULLS) {
     bk->updated_at = val_null();
   } else {
-    start = a->len;
+    start = ac__dynbuf_len(a);
     put_date(a, upd);
     put_time(a, hh, mm, ss);
-    ac__jbuf_putc(a, '.');
-    ac__jbuf_u64_pad(a, usec, 6);
-    ac__jbuf_putc(a, 'Z');
+    ac__dynbuf_addc(a, '.');
+    ac__json_u64_pad(a, usec, 6);
+    ac__dynbuf_addc(a, 'Z');
     bk->updated_at = val_from(a, start, BOOK_STR);
   }
 
   gen_comments(bk, a, r, t);
-  return a->err;
+  return ac__dynbuf_err(a);
 }
 
-void ac__book_write_val(struct ac__jbuf *out, const struct ac__jbuf *arena, const struct book_val *v) {
+void ac__book_write_val(struct ac__dynbuf *out, const struct ac__dynbuf *arena,
+                        const struct book_val *v) {
+  /* An arena that was never written to has no bytes: its values are "". */
+  const char *text = ac__dynbuf_ptr(arena) != NULL ? ac__dynbuf_ptr(arena) + v->off : "";
   switch (v->kind) {
-    case BOOK_NUM: ac__jbuf_put(out, arena->p + v->off, v->len); break;
+    case BOOK_NUM: ac__dynbuf_add(out, text, v->len); break;
     case BOOK_STR:
-      ac__json_str(out, arena->p == NULL ? "" : arena->p + v->off, v->len,
-                   v->ascii ? AC__JSON_ASCII : AC__JSON_UTF8);
+      ac__json_str(out, text, v->len, v->ascii ? AC__JSON_ASCII : AC__JSON_UTF8);
       break;
-    default: ac__jbuf_puts(out, "null"); break;
+    default: ac__dynbuf_adds(out, "null"); break;
   }
 }

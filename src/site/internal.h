@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "site/jbuf.h"
+#include "site/json_write.h"
 #include "site/rng.h"
 
 /* One JSON value of a book, kept as text in the generator's arena. */
@@ -55,11 +55,11 @@ uint64_t ac__book_id_step(uint64_t seed, size_t i);
  * Generates book i with the given id into *bk, its text into `arena` (which
  * is reset first). Returns 0 or the arena's error (AC_ENOMEM, AC_ETOOLARGE).
  */
-int ac__book_generate(struct book *bk, struct ac__jbuf *arena, uint64_t seed, size_t i,
+int ac__book_generate(struct book *bk, struct ac__dynbuf *arena, uint64_t seed, size_t i,
                       uint64_t id);
 
 /* Writes one value (null, a number's text or an escaped string). */
-void ac__book_write_val(struct ac__jbuf *out, const struct ac__jbuf *arena,
+void ac__book_write_val(struct ac__dynbuf *out, const struct ac__dynbuf *arena,
                         const struct book_val *v);
 
 #endif /* AC_SITE_INTERNAL_H */

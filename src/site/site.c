@@ -94,13 +94,13 @@ static size_t query_size(const ac_server_req_t *req, const char *name, size_t df
   return v;
 }
 
-int ac__site_send_json(ac_server_resp_t *resp, int status, const struct ac__jbuf *b) {
+int ac__site_send_json(ac_server_resp_t *resp, int status, const struct ac__dynbuf *b) {
   int rc;
-  if (b->err != 0 || b->len == 0)
+  if (ac__dynbuf_err(b) != 0 || ac__dynbuf_len(b) == 0)
     return ac_server_resp_text(resp, 500, "Internal Server Error\n");
   rc = ac_server_resp_status(resp, status, NULL);
   if (rc == 0) rc = ac_server_resp_header(resp, "Content-Type", "application/json");
-  if (rc == 0) rc = ac_server_resp_send(resp, b->p, b->len);
+  if (rc == 0) rc = ac_server_resp_send(resp, ac__dynbuf_ptr(b), ac__dynbuf_len(b));
   return rc;
 }
 
@@ -230,20 +230,20 @@ static int send_parts(ac_server_resp_t *resp, int status, const struct shape *sh
 }
 
 /* Send b's bytes as the 200 body, gzip'd for this one request when gz. */
-static int send_built(ac_server_resp_t *resp, const struct shape *sh, const struct ac__jbuf *b,
+static int send_built(ac_server_resp_t *resp, const struct shape *sh, const struct ac__dynbuf *b,
                       int gz, const struct ac__fault *f) {
   struct ac__books_bytes body;
   unsigned char *z = NULL;
   size_t zlen = 0;
   int rc;
 
-  if (b->err != 0) return b->err;
+  if ((rc = ac__dynbuf_err(b)) != 0) return rc;
   if (!gz) {
-    body.base = b->p;
-    body.len = b->len;
+    body.base = ac__dynbuf_ptr(b);
+    body.len = ac__dynbuf_len(b);
     return send_parts(resp, 200, sh, &body, 1, 0, f);
   }
-  rc = ac__site_gzip(b->p, b->len, AC__SITE_GZIP_LEVEL, &z, &zlen);
+  rc = ac__site_gzip(ac__dynbuf_ptr(b), ac__dynbuf_len(b), AC__SITE_GZIP_LEVEL, &z, &zlen);
   if (rc != 0) return rc;
   body.base = (const char *)z;
   body.len = zlen;
@@ -263,30 +263,31 @@ static int send_body(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t 
                      const struct shape *sh, const struct ac__books_bytes *parts, size_t n,
                      const struct ac__fault *f) {
   int gz = f->kind != AC__FAULT_BADJSON && ac__site_accepts_gzip(req);
-  struct ac__jbuf src, out;
+  struct ac__dynbuf src, out;
   int rc;
 
   /* A compact body with no gzip'd form at hand (a gzip that failed for
    * want of memory, too) goes out uncompressed, without a copy. */
   if (!shaped(sh) && (n == 1 || !gz)) return send_parts(resp, 200, sh, parts, n, 0, f);
-  ac__jbuf_init(&src, AC__BOOKS_MAX_BODY);
+  ac__dynbuf_init(&src, AC__BOOKS_MAX_BODY);
   if (n > 1)
-    for (size_t i = 0; i < n; i++) ac__jbuf_put(&src, parts[i].base, parts[i].len);
+    for (size_t i = 0; i < n; i++) ac__dynbuf_add(&src, parts[i].base, parts[i].len);
   if (!shaped(sh)) { /* an odd list page, gzip'd for this one request */
     rc = send_built(resp, sh, &src, gz, f);
-    ac__jbuf_free(&src);
+    ac__dynbuf_free(&src);
     return rc;
   }
   /* A reshaped body is at most a few times the compact one (PHP escapes turn
    * 3 bytes of CJK into 6, pretty printing adds indentation). */
-  ac__jbuf_init(&out, 8 * AC__BOOKS_MAX_BODY);
-  if (sh->bom) ac__jbuf_put(&out, "\xEF\xBB\xBF", 3);
+  ac__dynbuf_init(&out, 8 * AC__BOOKS_MAX_BODY);
+  if (sh->bom) ac__dynbuf_add(&out, "\xEF\xBB\xBF", 3);
   if (n > 1)
-    ac__json_reshape(&out, src.p, src.len, sh->style, sh->escape, sh->seed);
+    ac__json_reshape(&out, ac__dynbuf_ptr(&src), ac__dynbuf_len(&src), sh->style, sh->escape,
+                     sh->seed);
   else
     ac__json_reshape(&out, parts[0].base, parts[0].len, sh->style, sh->escape, sh->seed);
-  ac__jbuf_free(&src);
-  if (out.err == 0) {
+  ac__dynbuf_free(&src);
+  if (ac__dynbuf_err(&out) == 0) {
     if (sh->style == AC__STYLE_PRETTY) s->shape_counts[AC__SHAPE_PRETTY]++;
     if (sh->style == AC__STYLE_SPACED) s->shape_counts[AC__SHAPE_SPACED]++;
     if (sh->style == AC__STYLE_MIXED) s->shape_counts[AC__SHAPE_MIXED]++;
@@ -296,7 +297,7 @@ static int send_body(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t 
     if (sh->bom) s->shape_counts[AC__SHAPE_BOM]++;
   }
   rc = send_built(resp, sh, &out, gz, f);
-  ac__jbuf_free(&out);
+  ac__dynbuf_free(&out);
   return rc;
 }
 

@@ -38,8 +38,8 @@
  * value to the data set's.
  */
 struct ac__site_shapes {
-  int style;    /* enum ac__json_style (jbuf.h), or AC__SITE_ANY */
-  int escape;   /* enum ac__json_escape (jbuf.h), or AC__SITE_ANY */
+  int style;    /* enum ac__json_style (json_write.h), or AC__SITE_ANY */
+  int escape;   /* enum ac__json_escape (json_write.h), or AC__SITE_ANY */
   double pbom;  /* share of URLs whose 200 bodies start with a UTF-8 BOM */
   /* The Content-Type of every JSON answer of the book API (copied); NULL
    * for "application/json", "any" for one per URL from a list of labels

@@ -96,7 +96,7 @@ static int utf8_valid(const unsigned char *s, size_t n) {
 /* An uploaded file's contents as httpbin's json_safe gives them: the text
  * when it is UTF-8, else a data URI: "data:<type>;base64,<contents>", the
  * type being the part's Content-Type or application/octet-stream. */
-static void file_json(struct ac__jbuf *b, const struct ac__site_field *f) {
+static void file_json(struct ac__dynbuf *b, const struct ac__site_field *f) {
   static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const unsigned char *u = (const unsigned char *)f->v;
   size_t i;
@@ -104,40 +104,33 @@ static void file_json(struct ac__jbuf *b, const struct ac__site_field *f) {
     ac__json_str(b, f->v, f->vlen, AC__JSON_ASCII);
     return;
   }
-  ac__jbuf_puts(b, "\"data:");
-  if (f->ct != NULL) {
-    struct ac__jbuf t; /* the type escaped, without its quotes */
-    ac__jbuf_init(&t, ECHO_MAX);
-    ac__json_str(&t, f->ct, f->ctlen, AC__JSON_ASCII);
-    if (t.err != 0) b->err = b->err != 0 ? b->err : t.err;
-    else ac__jbuf_put(b, t.p + 1, t.len - 2);
-    ac__jbuf_free(&t);
-  } else {
-    ac__jbuf_puts(b, "application/octet-stream");
-  }
-  ac__jbuf_puts(b, ";base64,");
+  ac__dynbuf_adds(b, "\"data:");
+  /* The type, escaped as the inside of the data URI's string. */
+  if (f->ct != NULL) ac__json_escape(b, f->ct, f->ctlen, AC__JSON_ASCII);
+  else ac__dynbuf_adds(b, "application/octet-stream");
+  ac__dynbuf_adds(b, ";base64,");
   for (i = 0; i + 2 < f->vlen; i += 3) {
     char q[4] = {b64[u[i] >> 2], b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)],
                  b64[((u[i + 1] & 15) << 2) | (u[i + 2] >> 6)], b64[u[i + 2] & 63]};
-    ac__jbuf_put(b, q, 4);
+    ac__dynbuf_add(b, q, 4);
   }
   if (f->vlen - i == 1) {
     char q[4] = {b64[u[i] >> 2], b64[(u[i] & 3) << 4], '=', '='};
-    ac__jbuf_put(b, q, 4);
+    ac__dynbuf_add(b, q, 4);
   } else if (f->vlen - i == 2) {
     char q[4] = {b64[u[i] >> 2], b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)],
                  b64[(u[i + 1] & 15) << 2], '='};
-    ac__jbuf_put(b, q, 4);
+    ac__dynbuf_add(b, q, 4);
   }
-  ac__jbuf_putc(b, '"');
+  ac__dynbuf_addc(b, '"');
 }
 
 /* Fields as a JSON object; a repeated key becomes an array of its values,
  * in order, as httpbin (werkzeug's MultiDict) does. files: the values are
  * uploaded files (file_json). */
-static void fields_json_as(struct ac__jbuf *b, const struct ac__site_field *f, int n, int files) {
+static void fields_json_as(struct ac__dynbuf *b, const struct ac__site_field *f, int n, int files) {
   int first = 1;
-  ac__jbuf_putc(b, '{');
+  ac__dynbuf_addc(b, '{');
   for (int i = 0; i < n; i++) {
     int seen = 0, count = 0;
     for (int j = 0; j < i && !seen; j++)
@@ -145,30 +138,30 @@ static void fields_json_as(struct ac__jbuf *b, const struct ac__site_field *f, i
     if (seen) continue;
     for (int j = i; j < n; j++)
       count += f[j].klen == f[i].klen && memcmp(f[j].k, f[i].k, f[i].klen) == 0;
-    if (!first) ac__jbuf_putc(b, ',');
+    if (!first) ac__dynbuf_addc(b, ',');
     first = 0;
     ac__json_str(b, f[i].k, f[i].klen, AC__JSON_ASCII);
-    ac__jbuf_putc(b, ':');
-    if (count > 1) ac__jbuf_putc(b, '[');
+    ac__dynbuf_addc(b, ':');
+    if (count > 1) ac__dynbuf_addc(b, '[');
     for (int j = i, w = 0; j < n; j++) {
       if (f[j].klen != f[i].klen || memcmp(f[j].k, f[i].k, f[i].klen) != 0) continue;
-      if (w++ > 0) ac__jbuf_putc(b, ',');
+      if (w++ > 0) ac__dynbuf_addc(b, ',');
       if (files)
         file_json(b, &f[j]);
       else
         ac__json_str(b, f[j].v, f[j].vlen, AC__JSON_ASCII);
     }
-    if (count > 1) ac__jbuf_putc(b, ']');
+    if (count > 1) ac__dynbuf_addc(b, ']');
   }
-  ac__jbuf_putc(b, '}');
+  ac__dynbuf_addc(b, '}');
 }
 
-static void fields_json(struct ac__jbuf *b, const struct ac__site_field *f, int n) {
+static void fields_json(struct ac__dynbuf *b, const struct ac__site_field *f, int n) {
   fields_json_as(b, f, n, 0);
 }
 
 /* Parse src as fields and write them; a bad escape gives {}. */
-static int write_fields(struct ac__jbuf *b, const char *src, size_t len) {
+static int write_fields(struct ac__dynbuf *b, const char *src, size_t len) {
   struct ac__site_field *f;
   char *scratch;
   int n;
@@ -201,29 +194,43 @@ static int name_eq(const char *a, const char *b) {
  * environ (HTTP_X_API_KEY) with str.title(), so every letter that follows a
  * non-letter is upper case, every other one lower case, and '_' is '-'
  * ("x-api-KEY" -> "X-Api-Key", "dnt" -> "Dnt"). */
-static void title_name(struct ac__jbuf *b, const char *name) {
-  struct ac__jbuf t;
+static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+static void title_name(struct ac__dynbuf *b, const char *name) {
+  size_t n = strlen(name), i = 0;
   int prev_letter = 0;
-  ac__jbuf_init(&t, ECHO_MAX);
-  for (const char *p = name; *p; p++) {
-    char c = *p == '_' ? '-' : *p;
-    int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (letter && !prev_letter && c >= 'a') c = (char)(c - 'a' + 'A');
-    else if (letter && prev_letter && c <= 'Z') c = (char)(c - 'A' + 'a');
-    prev_letter = letter;
-    ac__jbuf_putc(&t, c);
+  ac__dynbuf_addc(b, '"');
+  while (i < n) {
+    /* Escaping leaves ASCII letters and '_' as they are: only the runs
+     * between them go through it, cut at ASCII bytes (json_write.h). */
+    size_t run = i;
+    while (run < n && !is_letter(name[run]) && name[run] != '_') run++;
+    if (run > i) {
+      ac__json_escape(b, name + i, run - i, AC__JSON_ASCII);
+      prev_letter = 0;
+      i = run;
+      continue;
+    }
+    char c = name[i++];
+    if (c == '_') {
+      c = '-';
+      prev_letter = 0;
+    } else {
+      if (!prev_letter && c >= 'a') c = (char)(c - 'a' + 'A');
+      else if (prev_letter && c <= 'Z') c = (char)(c - 'A' + 'a');
+      prev_letter = 1;
+    }
+    ac__dynbuf_addc(b, c);
   }
-  if (t.err != 0) b->err = b->err != 0 ? b->err : t.err;
-  else ac__json_str(b, t.p != NULL ? t.p : "", t.len, AC__JSON_ASCII);
-  ac__jbuf_free(&t);
+  ac__dynbuf_addc(b, '"');
 }
 
 /* Headers as an object; a repeated name gets its values joined by ",", as
  * a proxy would fold them. Names are title-cased as httpbin does. */
-static void headers_json(struct ac__jbuf *b, const ac_server_req_t *req) {
+static void headers_json(struct ac__dynbuf *b, const ac_server_req_t *req) {
   size_t n = ac_server_req_header_count(req);
   int first = 1;
-  ac__jbuf_putc(b, '{');
+  ac__dynbuf_addc(b, '{');
   for (size_t i = 0; i < n; i++) {
     const char *name, *v, *n2, *v2;
     int seen = 0, w = 0;
@@ -233,43 +240,37 @@ static void headers_json(struct ac__jbuf *b, const ac_server_req_t *req) {
       seen = name_eq(name, n2);
     }
     if (seen) continue;
-    if (!first) ac__jbuf_putc(b, ',');
+    if (!first) ac__dynbuf_addc(b, ',');
     first = 0;
     title_name(b, name);
-    ac__jbuf_puts(b, ":\"");
+    ac__dynbuf_adds(b, ":\"");
     for (size_t j = i; j < n; j++) {
-      struct ac__jbuf one;
       ac_server_req_header_at(req, j, &n2, &v2);
       if (!name_eq(name, n2)) continue;
-      if (w++ > 0) ac__jbuf_putc(b, ',');
-      /* Write the value as a string and drop its quotes: the pieces join
-       * inside one JSON string. */
-      ac__jbuf_init(&one, ECHO_MAX);
-      ac__json_str(&one, v2, strlen(v2), AC__JSON_ASCII);
-      if (one.err != 0) b->err = b->err != 0 ? b->err : one.err;
-      else ac__jbuf_put(b, one.p + 1, one.len - 2);
-      ac__jbuf_free(&one);
+      if (w++ > 0) ac__dynbuf_addc(b, ',');
+      /* The values join inside one JSON string, at ',' (ASCII). */
+      ac__json_escape(b, v2, strlen(v2), AC__JSON_ASCII);
     }
-    ac__jbuf_putc(b, '"');
+    ac__dynbuf_addc(b, '"');
   }
-  ac__jbuf_putc(b, '}');
+  ac__dynbuf_addc(b, '}');
 }
 
-static void url_json(struct ac__jbuf *b, const ac_server_req_t *req) {
-  struct ac__jbuf u;
+/* The URL as one JSON string, written in pieces that meet at ASCII bytes
+ * (json_write.h): the path of a routed request starts with '/'. */
+static void url_json(struct ac__dynbuf *b, const ac_server_req_t *req) {
   const char *host = ac_server_req_header(req, "Host");
+  const char *path = ac_server_req_path(req);
   const char *q = ac_server_req_query(req);
-  ac__jbuf_init(&u, ECHO_MAX);
-  ac__jbuf_puts(&u, "http://");
-  ac__jbuf_puts(&u, host != NULL ? host : "localhost");
-  ac__jbuf_puts(&u, ac_server_req_path(req));
+  if (host == NULL) host = "localhost";
+  ac__dynbuf_adds(b, "\"http://");
+  ac__json_escape(b, host, strlen(host), AC__JSON_ASCII);
+  ac__json_escape(b, path, strlen(path), AC__JSON_ASCII);
   if (*q) {
-    ac__jbuf_putc(&u, '?');
-    ac__jbuf_puts(&u, q);
+    ac__dynbuf_addc(b, '?');
+    ac__json_escape(b, q, strlen(q), AC__JSON_ASCII);
   }
-  if (u.err != 0) b->err = b->err != 0 ? b->err : u.err;
-  else ac__json_str(b, u.p, u.len, AC__JSON_ASCII);
-  ac__jbuf_free(&u);
+  ac__dynbuf_addc(b, '"');
 }
 
 static int is_form(const ac_server_req_t *req) {
@@ -281,7 +282,7 @@ static int is_form(const ac_server_req_t *req) {
 /* data, files and form of a multipart body, as httpbin gives them: data
  * empty, file contents as text, or as a base64 data URI when not UTF-8. 1 when the body was multipart, 0 if not,
  * AC_ENOMEM. */
-static int write_multipart(struct ac__jbuf *b, const ac_server_req_t *req, const char *body,
+static int write_multipart(struct ac__dynbuf *b, const ac_server_req_t *req, const char *body,
                            size_t blen) {
   struct ac__site_field *form, *files;
   int nform, nfiles, rc = 1;
@@ -293,9 +294,9 @@ static int write_multipart(struct ac__jbuf *b, const ac_server_req_t *req, const
                          files, &nfiles, MAX_FIELDS) != 0) {
     rc = 0;
   } else {
-    ac__jbuf_puts(b, ",\"data\":\"\",\"files\":");
+    ac__dynbuf_adds(b, ",\"data\":\"\",\"files\":");
     fields_json_as(b, files, nfiles, 1);
-    ac__jbuf_puts(b, ",\"form\":");
+    ac__dynbuf_adds(b, ",\"form\":");
     fields_json(b, form, nform);
   }
   ac__free(form);
@@ -305,51 +306,51 @@ static int write_multipart(struct ac__jbuf *b, const ac_server_req_t *req, const
 /* The echo of httpbin's /anything; with_body 0 leaves out data, files, form
  * and json (/get, /delay), with_method 0 leaves out method. */
 static int echo(ac_server_req_t *req, ac_server_resp_t *resp, int with_body, int with_method) {
-  struct ac__jbuf b;
+  struct ac__dynbuf b;
   size_t blen;
   const char *body = ac_server_req_body(req, &blen);
   const char *q = ac_server_req_query(req);
   int rc = 0;
 
-  ac__jbuf_init(&b, ECHO_MAX);
-  ac__jbuf_puts(&b, "{\"args\":");
+  ac__dynbuf_init(&b, ECHO_MAX);
+  ac__dynbuf_adds(&b, "{\"args\":");
   rc = write_fields(&b, q, strlen(q));
   if (with_body && rc == 0 && (rc = write_multipart(&b, req, body, blen)) == 1) {
     rc = 0;
   } else if (with_body && rc == 0) {
     int form = is_form(req);
-    ac__jbuf_puts(&b, ",\"data\":");
-    if (form) ac__jbuf_puts(&b, "\"\"");
+    ac__dynbuf_adds(&b, ",\"data\":");
+    if (form) ac__dynbuf_adds(&b, "\"\"");
     else ac__json_str(&b, body, blen, AC__JSON_ASCII);
-    ac__jbuf_puts(&b, ",\"files\":{},\"form\":");
+    ac__dynbuf_adds(&b, ",\"files\":{},\"form\":");
     if (form) rc = write_fields(&b, body, blen);
-    else ac__jbuf_puts(&b, "{}");
+    else ac__dynbuf_adds(&b, "{}");
   }
   if (rc == 0) {
-    ac__jbuf_puts(&b, ",\"headers\":");
+    ac__dynbuf_adds(&b, ",\"headers\":");
     headers_json(&b, req);
     if (with_body) {
       /* The parsed body, given back as the client sent it when it is JSON
        * (strict: invalid UTF-8 is not, as httpbin's json.loads refuses it). */
-      ac__jbuf_puts(&b, ",\"json\":");
+      ac__dynbuf_adds(&b, ",\"json\":");
       if (blen > 0 && ac__json_scan(body, blen, NULL, NULL, NULL, NULL) == 0)
-        ac__jbuf_put(&b, body, blen);
-      else ac__jbuf_puts(&b, "null");
+        ac__dynbuf_add(&b, body, blen);
+      else ac__dynbuf_adds(&b, "null");
     }
     if (with_method) {
-      ac__jbuf_puts(&b, ",\"method\":");
+      ac__dynbuf_adds(&b, ",\"method\":");
       ac__json_str(&b, ac_server_req_method(req), strlen(ac_server_req_method(req)),
                    AC__JSON_ASCII);
     }
-    ac__jbuf_puts(&b, ",\"origin\":");
+    ac__dynbuf_adds(&b, ",\"origin\":");
     ac__json_str(&b, ac_server_req_remote_addr(req), strlen(ac_server_req_remote_addr(req)),
                  AC__JSON_ASCII);
-    ac__jbuf_puts(&b, ",\"url\":");
+    ac__dynbuf_adds(&b, ",\"url\":");
     url_json(&b, req);
-    ac__jbuf_puts(&b, "}\n");
+    ac__dynbuf_adds(&b, "}\n");
     rc = ac__site_send_json(resp, 200, &b);
   }
-  ac__jbuf_free(&b);
+  ac__dynbuf_free(&b);
   return rc;
 }
 
@@ -371,15 +372,15 @@ static int h_anything(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
 }
 
 static int h_headers(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
-  struct ac__jbuf b;
+  struct ac__dynbuf b;
   int rc;
   SITE(ud)->kinds[AC__SITE_HTTPBIN]++;
-  ac__jbuf_init(&b, ECHO_MAX);
-  ac__jbuf_puts(&b, "{\"headers\":");
+  ac__dynbuf_init(&b, ECHO_MAX);
+  ac__dynbuf_adds(&b, "{\"headers\":");
   headers_json(&b, req);
-  ac__jbuf_puts(&b, "}\n");
+  ac__dynbuf_adds(&b, "}\n");
   rc = ac__site_send_json(resp, 200, &b);
-  ac__jbuf_free(&b);
+  ac__dynbuf_free(&b);
   return rc;
 }
 
@@ -446,26 +447,27 @@ static int h_redirect(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
 }
 
 static int h_gzip(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
-  struct ac__jbuf b;
+  struct ac__dynbuf b;
   unsigned char *gz = NULL;
   size_t gzlen = 0;
   int rc;
 
   SITE(ud)->kinds[AC__SITE_HTTPBIN]++;
-  ac__jbuf_init(&b, ECHO_MAX);
-  ac__jbuf_puts(&b, "{\"gzipped\":true,\"headers\":");
+  ac__dynbuf_init(&b, ECHO_MAX);
+  ac__dynbuf_adds(&b, "{\"gzipped\":true,\"headers\":");
   headers_json(&b, req);
-  ac__jbuf_puts(&b, ",\"method\":");
+  ac__dynbuf_adds(&b, ",\"method\":");
   ac__json_str(&b, ac_server_req_method(req), strlen(ac_server_req_method(req)),
                AC__JSON_ASCII);
-  ac__jbuf_puts(&b, ",\"origin\":");
+  ac__dynbuf_adds(&b, ",\"origin\":");
   ac__json_str(&b, ac_server_req_remote_addr(req), strlen(ac_server_req_remote_addr(req)),
                AC__JSON_ASCII);
-  ac__jbuf_puts(&b, "}\n");
-  rc = b.err;
+  ac__dynbuf_adds(&b, "}\n");
+  rc = ac__dynbuf_err(&b);
   /* Always gzip'd, whatever the client accepts: that is the endpoint's point. */
-  if (rc == 0) rc = ac__site_gzip(b.p, b.len, AC__SITE_GZIP_LEVEL, &gz, &gzlen);
-  ac__jbuf_free(&b);
+  if (rc == 0)
+    rc = ac__site_gzip(ac__dynbuf_ptr(&b), ac__dynbuf_len(&b), AC__SITE_GZIP_LEVEL, &gz, &gzlen);
+  ac__dynbuf_free(&b);
   if (rc != 0) return rc;
   rc = ac_server_resp_header(resp, "Content-Type", "application/json");
   if (rc == 0) rc = ac_server_resp_header(resp, "Content-Encoding", "gzip");

@@ -5,7 +5,7 @@
 #define AC_SITE_SITE_INTERNAL_H
 
 #include "site/gzip.h"
-#include "site/jbuf.h"
+#include "site/json_write.h"
 #include "site/site.h"
 
 struct ac__site {
@@ -56,7 +56,7 @@ int ac__site_accepts_gzip(const ac_server_req_t *req);
 #define AC__SITE_GZIP_LEVEL 6
 
 /* Send b's contents as the JSON body with the given status; a failed build
- * (b->err) answers 500 instead. */
-int ac__site_send_json(ac_server_resp_t *resp, int status, const struct ac__jbuf *b);
+ * (ac__dynbuf_err) answers 500 instead. */
+int ac__site_send_json(ac_server_resp_t *resp, int status, const struct ac__dynbuf *b);
 
 #endif /* AC_SITE_SITE_INTERNAL_H */

@@ -1,42 +1,26 @@
 /*
- * A bounded byte buffer with a JSON writer on top, for the book site.
- *
- * Errors are sticky (as in cmark's strbuf): the first failed append records
- * AC_ENOMEM or AC_ETOOLARGE in `err`, and every later append does nothing, so
- * a serialiser writes a whole document and checks once at the end. The
- * buffer never grows past `max` bytes.
+ * The book site's JSON writers: numbers without printf, strings escaped per
+ * RFC 8259, and a JSON text laid out again (ac__json_reshape). They append
+ * to the project's capped buffer (common/dynbuf.h) and return nothing: its
+ * errors are sticky, so a serialiser writes a whole document and checks
+ * ac__dynbuf_err once at the end.
  */
-#ifndef AC_SITE_JBUF_H
-#define AC_SITE_JBUF_H
+#ifndef AC_SITE_JSON_WRITE_H
+#define AC_SITE_JSON_WRITE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct ac__jbuf {
-  char *p;
-  size_t len;
-  size_t cap;
-  size_t max;
-  int err; /* 0, or the first failure (AC_ENOMEM, AC_ETOOLARGE) */
-};
+#include "common/dynbuf.h"
 
-void ac__jbuf_init(struct ac__jbuf *b, size_t max);
-void ac__jbuf_free(struct ac__jbuf *b);
-/* Empties the buffer and clears the error; keeps the memory for reuse. */
-void ac__jbuf_reset(struct ac__jbuf *b);
-/* Makes room for `extra` more bytes; returns b->err after the attempt. */
-int ac__jbuf_reserve(struct ac__jbuf *b, size_t extra);
-void ac__jbuf_put(struct ac__jbuf *b, const void *data, size_t n);
-void ac__jbuf_putc(struct ac__jbuf *b, char c);
-void ac__jbuf_puts(struct ac__jbuf *b, const char *s);
 /* Unsigned decimal, no sign, no leading zeros. */
-void ac__jbuf_u64(struct ac__jbuf *b, uint64_t v);
+void ac__json_u64(struct ac__dynbuf *b, uint64_t v);
+/* Zero-padded to `width` digits (dates). */
+void ac__json_u64_pad(struct ac__dynbuf *b, uint64_t v, unsigned width);
 /* v / 10^decimals written with exactly `decimals` digits after the point
  * (850, 2 -> "8.50"; 5, 2 -> "0.05"), the way printf("%.2f") would but
  * without floating point or locale. decimals is 0..9; 0 writes no point. */
-void ac__jbuf_fixed(struct ac__jbuf *b, uint64_t v, unsigned decimals);
-/* Zero-padded to `width` digits (dates). */
-void ac__jbuf_u64_pad(struct ac__jbuf *b, uint64_t v, unsigned width);
+void ac__json_fixed(struct ac__dynbuf *b, uint64_t v, unsigned decimals);
 
 /* How ac__json_str writes characters outside ASCII. */
 enum ac__json_mode {
@@ -56,7 +40,12 @@ enum ac__json_mode {
  * In AC__JSON_ASCII mode the input must be valid UTF-8; an invalid byte is
  * written as \ufffd so that the output stays valid JSON.
  */
-void ac__json_str(struct ac__jbuf *b, const char *s, size_t n, enum ac__json_mode mode);
+void ac__json_str(struct ac__dynbuf *b, const char *s, size_t n, enum ac__json_mode mode);
+/* The same without the quotes: what goes between them, for a string whose
+ * pieces are written one after the other. The pieces must meet at ASCII
+ * bytes (in AC__JSON_ASCII mode a UTF-8 sequence cut in two is two invalid
+ * ones). */
+void ac__json_escape(struct ac__dynbuf *b, const char *s, size_t n, enum ac__json_mode mode);
 
 /*
  * How ac__json_reshape lays a JSON text out. Every layout is the same JSON
@@ -93,12 +82,7 @@ enum ac__json_escape {
  * dropped. With AC__ESCAPE_ASCII or _PHP, malformed UTF-8 in a string is
  * copied as it is (it cannot be escaped into the same value).
  */
-void ac__json_reshape(struct ac__jbuf *b, const char *src, size_t n, enum ac__json_style style,
+void ac__json_reshape(struct ac__dynbuf *b, const char *src, size_t n, enum ac__json_style style,
                       enum ac__json_escape esc, uint64_t seed);
 
-/* Copies the contents into a new exact-size allocation (ac__malloc) that the
- * caller frees with ac__free. Returns 0, b->err, or AC_ENOMEM. An empty
- * buffer is an error (AC_EINVAL): bodies are never empty. */
-int ac__jbuf_copy(const struct ac__jbuf *b, char **out);
-
-#endif /* AC_SITE_JBUF_H */
+#endif /* AC_SITE_JSON_WRITE_H */

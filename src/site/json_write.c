@@ -1,64 +1,13 @@
 /*
- * The bounded buffer and JSON string writer (see jbuf.h).
+ * The book site's JSON writers over dynbuf (see json_write.h).
  */
-#include "site/jbuf.h"
+#include "site/json_write.h"
 
 #include <string.h>
 
-#include "acrawl/errno.h"
-#include "common/alloc.h"
 #include "site/rng.h"
 
-void ac__jbuf_init(struct ac__jbuf *b, size_t max) {
-  b->p = NULL;
-  b->len = 0;
-  b->cap = 0;
-  b->max = max;
-  b->err = 0;
-}
-
-void ac__jbuf_free(struct ac__jbuf *b) {
-  ac__free(b->p);
-  b->p = NULL;
-  b->len = 0;
-  b->cap = 0;
-}
-
-void ac__jbuf_reset(struct ac__jbuf *b) {
-  b->len = 0;
-  b->err = 0;
-}
-
-int ac__jbuf_reserve(struct ac__jbuf *b, size_t extra) {
-  if (b->err != 0) return b->err;
-  if (extra <= b->cap - b->len) return 0;
-  if (extra > b->max - b->len) return b->err = AC_ETOOLARGE;
-  size_t need = b->len + extra;
-  /* Doubling keeps appends amortised O(1); the cap bounds the doubling. */
-  size_t cap = b->cap < 256 ? 256 : b->cap;
-  while (cap < need) cap = cap > b->max / 2 ? b->max : cap * 2;
-  if (cap > b->max) cap = b->max;
-  char *p = ac__realloc(b->p, cap);
-  if (p == NULL) return b->err = AC_ENOMEM;
-  b->p = p;
-  b->cap = cap;
-  return 0;
-}
-
-void ac__jbuf_put(struct ac__jbuf *b, const void *data, size_t n) {
-  if (n == 0 || ac__jbuf_reserve(b, n) != 0) return;
-  memcpy(b->p + b->len, data, n);
-  b->len += n;
-}
-
-void ac__jbuf_putc(struct ac__jbuf *b, char c) {
-  if (ac__jbuf_reserve(b, 1) != 0) return;
-  b->p[b->len++] = c;
-}
-
-void ac__jbuf_puts(struct ac__jbuf *b, const char *s) { ac__jbuf_put(b, s, strlen(s)); }
-
-void ac__jbuf_u64_pad(struct ac__jbuf *b, uint64_t v, unsigned width) {
+void ac__json_u64_pad(struct ac__dynbuf *b, uint64_t v, unsigned width) {
   char tmp[24];
   size_t i = sizeof tmp;
   do {
@@ -66,27 +15,27 @@ void ac__jbuf_u64_pad(struct ac__jbuf *b, uint64_t v, unsigned width) {
     v /= 10;
   } while (v != 0);
   while (sizeof tmp - i < width && i > 0) tmp[--i] = '0';
-  ac__jbuf_put(b, tmp + i, sizeof tmp - i);
+  ac__dynbuf_add(b, tmp + i, sizeof tmp - i);
 }
 
-void ac__jbuf_u64(struct ac__jbuf *b, uint64_t v) { ac__jbuf_u64_pad(b, v, 1); }
+void ac__json_u64(struct ac__dynbuf *b, uint64_t v) { ac__json_u64_pad(b, v, 1); }
 
-void ac__jbuf_fixed(struct ac__jbuf *b, uint64_t v, unsigned decimals) {
+void ac__json_fixed(struct ac__dynbuf *b, uint64_t v, unsigned decimals) {
   uint64_t scale = 1;
   if (decimals > 9) decimals = 9;
   for (unsigned i = 0; i < decimals; i++) scale *= 10;
-  ac__jbuf_u64(b, v / scale);
+  ac__json_u64(b, v / scale);
   if (decimals == 0) return;
-  ac__jbuf_putc(b, '.');
-  ac__jbuf_u64_pad(b, v % scale, decimals);
+  ac__dynbuf_addc(b, '.');
+  ac__json_u64_pad(b, v % scale, decimals);
 }
 
 static const char hex_digits[] = "0123456789abcdef";
 
-static void put_u_escape(struct ac__jbuf *b, unsigned cu) {
+static void put_u_escape(struct ac__dynbuf *b, unsigned cu) {
   char e[6] = {'\\', 'u', hex_digits[(cu >> 12) & 15], hex_digits[(cu >> 8) & 15],
                hex_digits[(cu >> 4) & 15], hex_digits[cu & 15]};
-  ac__jbuf_put(b, e, sizeof e);
+  ac__dynbuf_add(b, e, sizeof e);
 }
 
 /* Decodes one UTF-8 sequence at s[0..n), n >= 1. Returns its length and the
@@ -128,18 +77,23 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp) {
   return len;
 }
 
-void ac__json_str(struct ac__jbuf *b, const char *s, size_t n, enum ac__json_mode mode) {
+void ac__json_str(struct ac__dynbuf *b, const char *s, size_t n, enum ac__json_mode mode) {
+  ac__dynbuf_addc(b, '"');
+  ac__json_escape(b, s, n, mode);
+  ac__dynbuf_addc(b, '"');
+}
+
+void ac__json_escape(struct ac__dynbuf *b, const char *s, size_t n, enum ac__json_mode mode) {
   const unsigned char *u = (const unsigned char *)s;
   size_t i = 0;
-  ac__jbuf_putc(b, '"');
-  while (i < n && b->err == 0) {
+  while (i < n && ac__dynbuf_err(b) == 0) {
     /* Copy the longest run that needs no escaping in one go: long texts are
      * mostly such runs. */
     size_t run = i;
     while (run < n && u[run] >= 0x20 && u[run] != '"' && u[run] != '\\' &&
            (mode == AC__JSON_UTF8 || u[run] < 0x80))
       run++;
-    ac__jbuf_put(b, u + i, run - i);
+    ac__dynbuf_add(b, u + i, run - i);
     i = run;
     if (i == n) break;
     unsigned c = u[i];
@@ -157,34 +111,22 @@ void ac__json_str(struct ac__jbuf *b, const char *s, size_t n, enum ac__json_mod
     }
     i++;
     switch (c) {
-      case '"': ac__jbuf_put(b, "\\\"", 2); break;
-      case '\\': ac__jbuf_put(b, "\\\\", 2); break;
-      case '\b': ac__jbuf_put(b, "\\b", 2); break;
-      case '\f': ac__jbuf_put(b, "\\f", 2); break;
-      case '\n': ac__jbuf_put(b, "\\n", 2); break;
-      case '\r': ac__jbuf_put(b, "\\r", 2); break;
-      case '\t': ac__jbuf_put(b, "\\t", 2); break;
+      case '"': ac__dynbuf_add(b, "\\\"", 2); break;
+      case '\\': ac__dynbuf_add(b, "\\\\", 2); break;
+      case '\b': ac__dynbuf_add(b, "\\b", 2); break;
+      case '\f': ac__dynbuf_add(b, "\\f", 2); break;
+      case '\n': ac__dynbuf_add(b, "\\n", 2); break;
+      case '\r': ac__dynbuf_add(b, "\\r", 2); break;
+      case '\t': ac__dynbuf_add(b, "\\t", 2); break;
       default: put_u_escape(b, c); break;
     }
   }
-  ac__jbuf_putc(b, '"');
-}
-
-int ac__jbuf_copy(const struct ac__jbuf *b, char **out) {
-  *out = NULL;
-  if (b->err != 0) return b->err;
-  if (b->len == 0) return AC_EINVAL;
-  char *p = ac__malloc(b->len);
-  if (p == NULL) return AC_ENOMEM;
-  memcpy(p, b->p, b->len);
-  *out = p;
-  return 0;
 }
 
 /* ------------------------------------------------------------ reshape */
 
 struct reshape {
-  struct ac__jbuf *b;
+  struct ac__dynbuf *b;
   enum ac__json_style style;
   enum ac__json_escape esc;
   struct ac__rng rng;
@@ -198,13 +140,13 @@ static const char *const mixed_runs[] = {"",   "",     "",   " ",    "  ",     "
 
 static void mixed_gap(struct reshape *r) {
   const char *run = mixed_runs[ac__rng_below(&r->rng, sizeof mixed_runs / sizeof mixed_runs[0])];
-  ac__jbuf_puts(r->b, run);
+  ac__dynbuf_adds(r->b, run);
 }
 
 /* A line break and the indentation of the current depth (PRETTY). */
 static void newline(struct reshape *r) {
-  ac__jbuf_putc(r->b, '\n');
-  for (unsigned i = 0; i < r->depth; i++) ac__jbuf_put(r->b, "  ", 2);
+  ac__dynbuf_addc(r->b, '\n');
+  for (unsigned i = 0; i < r->depth; i++) ac__dynbuf_add(r->b, "  ", 2);
 }
 
 /* Copy the string at s[0..n) (s[0] is its opening quote); returns the bytes
@@ -215,32 +157,32 @@ static size_t reshape_string(struct reshape *r, const char *s, size_t n) {
   int slash = r->esc == AC__ESCAPE_SLASH || r->esc == AC__ESCAPE_PHP;
   size_t i = 1;
 
-  ac__jbuf_putc(r->b, '"');
-  while (i < n && r->b->err == 0) {
+  ac__dynbuf_addc(r->b, '"');
+  while (i < n && ac__dynbuf_err(r->b) == 0) {
     size_t run = i;
     while (run < n && u[run] != '"' && u[run] != '\\' && !(slash && u[run] == '/') &&
            !(ascii && u[run] >= 0x80))
       run++;
-    ac__jbuf_put(r->b, u + i, run - i);
+    ac__dynbuf_add(r->b, u + i, run - i);
     i = run;
     if (i == n) break;
     if (u[i] == '"') {
-      ac__jbuf_putc(r->b, '"');
+      ac__dynbuf_addc(r->b, '"');
       return i + 1;
     }
     if (u[i] == '\\') {
       /* An escape goes out whole; \uXXXX's digits are plain characters. */
       size_t len = i + 1 < n ? 2 : 1;
-      ac__jbuf_put(r->b, u + i, len);
+      ac__dynbuf_add(r->b, u + i, len);
       i += len;
     } else if (u[i] == '/') {
-      ac__jbuf_put(r->b, "\\/", 2);
+      ac__dynbuf_add(r->b, "\\/", 2);
       i++;
     } else {
       unsigned cp;
       size_t len = utf8_decode(u + i, n - i, &cp);
       if (cp == 0xFFFD && len == 1) {
-        ac__jbuf_putc(r->b, (char)u[i]); /* malformed: left as it was */
+        ac__dynbuf_addc(r->b, (char)u[i]); /* malformed: left as it was */
       } else if (cp >= 0x10000) {
         cp -= 0x10000;
         put_u_escape(r->b, 0xD800 | (cp >> 10));
@@ -256,7 +198,7 @@ static size_t reshape_string(struct reshape *r, const char *s, size_t n) {
 
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-void ac__json_reshape(struct ac__jbuf *b, const char *src, size_t n, enum ac__json_style style,
+void ac__json_reshape(struct ac__dynbuf *b, const char *src, size_t n, enum ac__json_style style,
                       enum ac__json_escape esc, uint64_t seed) {
   struct reshape r;
   size_t i = 0;
@@ -267,7 +209,7 @@ void ac__json_reshape(struct ac__jbuf *b, const char *src, size_t n, enum ac__js
   r.depth = 0;
   ac__rng_seed(&r.rng, seed);
   if (style == AC__STYLE_MIXED) mixed_gap(&r);
-  while (i < n && b->err == 0) {
+  while (i < n && ac__dynbuf_err(b) == 0) {
     char c = src[i];
     if (is_ws(c)) {
       i++;
@@ -280,11 +222,11 @@ void ac__json_reshape(struct ac__jbuf *b, const char *src, size_t n, enum ac__js
     if (c == '{' || c == '[') {
       size_t k = i + 1;
       while (k < n && is_ws(src[k])) k++;
-      ac__jbuf_putc(b, c);
+      ac__dynbuf_addc(b, c);
       if (k < n && (src[k] == '}' || src[k] == ']')) {
         /* An empty container: written tight, as json.dumps writes it. */
         if (style == AC__STYLE_MIXED) mixed_gap(&r);
-        ac__jbuf_putc(b, src[k]);
+        ac__dynbuf_addc(b, src[k]);
         i = k + 1;
         continue;
       }
@@ -295,23 +237,23 @@ void ac__json_reshape(struct ac__jbuf *b, const char *src, size_t n, enum ac__js
       if (r.depth > 0) r.depth--;
       if (style == AC__STYLE_PRETTY) newline(&r);
       if (style == AC__STYLE_MIXED) mixed_gap(&r);
-      ac__jbuf_putc(b, c);
+      ac__dynbuf_addc(b, c);
     } else if (c == ',' || c == ':') {
       if (style == AC__STYLE_MIXED) mixed_gap(&r);
-      ac__jbuf_putc(b, c);
+      ac__dynbuf_addc(b, c);
       if (c == ',' && style == AC__STYLE_PRETTY) newline(&r);
-      else if (style == AC__STYLE_PRETTY || style == AC__STYLE_SPACED) ac__jbuf_putc(b, ' ');
+      else if (style == AC__STYLE_PRETTY || style == AC__STYLE_SPACED) ac__dynbuf_addc(b, ' ');
       if (style == AC__STYLE_MIXED) mixed_gap(&r);
     } else {
       /* A number or a literal: up to the next structural character. */
       size_t k = i;
       while (k < n && !is_ws(src[k]) && !strchr(",:]}", src[k])) k++;
-      ac__jbuf_put(b, src + i, k - i);
+      ac__dynbuf_add(b, src + i, k - i);
       i = k;
       continue;
     }
     i++;
   }
-  if (style == AC__STYLE_PRETTY) ac__jbuf_putc(b, '\n');
+  if (style == AC__STYLE_PRETTY) ac__dynbuf_addc(b, '\n');
   if (style == AC__STYLE_MIXED) mixed_gap(&r);
 }
