@@ -111,8 +111,13 @@ static struct book_val val_null(void) {
 }
 
 static void put_hanzi(struct ac__dynbuf *a, struct ac__rng *r, unsigned count) {
+  /* Most of the text is these: room for the run once, then plain stores,
+   * rather than an append (and its checks) per character. */
+  if (ac__dynbuf_reserve(a, 3 * (size_t)count) != 0) return;
+  char *o = ac__dynbuf_ptr(a) + ac__dynbuf_len(a);
   for (unsigned k = 0; k < count; k++)
-    ac__dynbuf_add(a, hanzi + 3 * ac__rng_below(r, (uint32_t)HANZI_COUNT), 3);
+    memcpy(o + 3 * k, hanzi + 3 * ac__rng_below(r, (uint32_t)HANZI_COUNT), 3);
+  ac__dynbuf_setlen(a, ac__dynbuf_len(a) + 3 * (size_t)count);
 }
 
 /* A sentence of running Chinese text with commas, now and then an ASCII
