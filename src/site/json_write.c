@@ -32,9 +32,19 @@ void ac__json_fixed(struct ac__dynbuf *b, uint64_t v, unsigned decimals) {
 
 static const char hex_digits[] = "0123456789abcdef";
 
+/* \uXXXX for the UTF-16 code unit cu, into e[0..6). */
+static void u_escape(char e[6], unsigned cu) {
+  e[0] = '\\';
+  e[1] = 'u';
+  e[2] = hex_digits[(cu >> 12) & 15];
+  e[3] = hex_digits[(cu >> 8) & 15];
+  e[4] = hex_digits[(cu >> 4) & 15];
+  e[5] = hex_digits[cu & 15];
+}
+
 static void put_u_escape(struct ac__dynbuf *b, unsigned cu) {
-  char e[6] = {'\\', 'u', hex_digits[(cu >> 12) & 15], hex_digits[(cu >> 8) & 15],
-               hex_digits[(cu >> 4) & 15], hex_digits[cu & 15]};
+  char e[6];
+  u_escape(e, cu);
   ac__dynbuf_add(b, e, sizeof e);
 }
 
@@ -125,13 +135,50 @@ void ac__json_escape(struct ac__dynbuf *b, const char *s, size_t n, enum ac__jso
 
 /* ------------------------------------------------------------ reshape */
 
+/* A reshaped text is mostly short pieces (a quote, a comma, an indent, an
+ * escape): they gather in `stage` and go to the dynbuf a stage at a time,
+ * so that a piece costs a store rather than an append's call and checks.
+ * The dynbuf gets the same bytes in the same order, cap and errors
+ * included. */
+#define STAGE_SIZE 512
+
 struct reshape {
   struct ac__dynbuf *b;
   enum ac__json_style style;
   enum ac__json_escape esc;
   struct ac__rng rng;
   unsigned depth;
+  size_t staged;
+  char stage[STAGE_SIZE];
 };
+
+static void flush(struct reshape *r) {
+  ac__dynbuf_add(r->b, r->stage, r->staged);
+  r->staged = 0;
+}
+
+static void out(struct reshape *r, const void *p, size_t n) {
+  if (n > STAGE_SIZE - r->staged) {
+    flush(r);
+    if (n > STAGE_SIZE / 2) { /* a long run goes straight on */
+      ac__dynbuf_add(r->b, p, n);
+      return;
+    }
+  }
+  memcpy(r->stage + r->staged, p, n);
+  r->staged += n;
+}
+
+static void outc(struct reshape *r, char c) {
+  if (r->staged == STAGE_SIZE) flush(r);
+  r->stage[r->staged++] = c;
+}
+
+static void out_u_escape(struct reshape *r, unsigned cu) {
+  char e[6];
+  u_escape(e, cu);
+  out(r, e, sizeof e);
+}
 
 /* The runs AC__STYLE_MIXED draws from: every kind of JSON whitespace, alone
  * and mixed, the empty run most often (real mixed files are mostly tight). */
@@ -140,13 +187,13 @@ static const char *const mixed_runs[] = {"",   "",     "",   " ",    "  ",     "
 
 static void mixed_gap(struct reshape *r) {
   const char *run = mixed_runs[ac__rng_below(&r->rng, sizeof mixed_runs / sizeof mixed_runs[0])];
-  ac__dynbuf_adds(r->b, run);
+  out(r, run, strlen(run));
 }
 
 /* A line break and the indentation of the current depth (PRETTY). */
 static void newline(struct reshape *r) {
-  ac__dynbuf_addc(r->b, '\n');
-  for (unsigned i = 0; i < r->depth; i++) ac__dynbuf_add(r->b, "  ", 2);
+  outc(r, '\n');
+  for (unsigned i = 0; i < r->depth; i++) out(r, "  ", 2);
 }
 
 /* Copy the string at s[0..n) (s[0] is its opening quote); returns the bytes
@@ -157,38 +204,38 @@ static size_t reshape_string(struct reshape *r, const char *s, size_t n) {
   int slash = r->esc == AC__ESCAPE_SLASH || r->esc == AC__ESCAPE_PHP;
   size_t i = 1;
 
-  ac__dynbuf_addc(r->b, '"');
+  outc(r, '"');
   while (i < n && ac__dynbuf_err(r->b) == 0) {
     size_t run = i;
     while (run < n && u[run] != '"' && u[run] != '\\' && !(slash && u[run] == '/') &&
            !(ascii && u[run] >= 0x80))
       run++;
-    ac__dynbuf_add(r->b, u + i, run - i);
+    out(r, u + i, run - i);
     i = run;
     if (i == n) break;
     if (u[i] == '"') {
-      ac__dynbuf_addc(r->b, '"');
+      outc(r, '"');
       return i + 1;
     }
     if (u[i] == '\\') {
       /* An escape goes out whole; \uXXXX's digits are plain characters. */
       size_t len = i + 1 < n ? 2 : 1;
-      ac__dynbuf_add(r->b, u + i, len);
+      out(r, u + i, len);
       i += len;
     } else if (u[i] == '/') {
-      ac__dynbuf_add(r->b, "\\/", 2);
+      out(r, "\\/", 2);
       i++;
     } else {
       unsigned cp;
       size_t len = utf8_decode(u + i, n - i, &cp);
       if (cp == 0xFFFD && len == 1) {
-        ac__dynbuf_addc(r->b, (char)u[i]); /* malformed: left as it was */
+        outc(r, (char)u[i]); /* malformed: left as it was */
       } else if (cp >= 0x10000) {
         cp -= 0x10000;
-        put_u_escape(r->b, 0xD800 | (cp >> 10));
-        put_u_escape(r->b, 0xDC00 | (cp & 0x3FF));
+        out_u_escape(r, 0xD800 | (cp >> 10));
+        out_u_escape(r, 0xDC00 | (cp & 0x3FF));
       } else {
-        put_u_escape(r->b, cp);
+        out_u_escape(r, cp);
       }
       i += len;
     }
@@ -207,6 +254,7 @@ void ac__json_reshape(struct ac__dynbuf *b, const char *src, size_t n, enum ac__
   r.style = style;
   r.esc = esc;
   r.depth = 0;
+  r.staged = 0;
   ac__rng_seed(&r.rng, seed);
   if (style == AC__STYLE_MIXED) mixed_gap(&r);
   while (i < n && ac__dynbuf_err(b) == 0) {
@@ -222,11 +270,11 @@ void ac__json_reshape(struct ac__dynbuf *b, const char *src, size_t n, enum ac__
     if (c == '{' || c == '[') {
       size_t k = i + 1;
       while (k < n && is_ws(src[k])) k++;
-      ac__dynbuf_addc(b, c);
+      outc(&r, c);
       if (k < n && (src[k] == '}' || src[k] == ']')) {
         /* An empty container: written tight, as json.dumps writes it. */
         if (style == AC__STYLE_MIXED) mixed_gap(&r);
-        ac__dynbuf_addc(b, src[k]);
+        outc(&r, src[k]);
         i = k + 1;
         continue;
       }
@@ -237,23 +285,24 @@ void ac__json_reshape(struct ac__dynbuf *b, const char *src, size_t n, enum ac__
       if (r.depth > 0) r.depth--;
       if (style == AC__STYLE_PRETTY) newline(&r);
       if (style == AC__STYLE_MIXED) mixed_gap(&r);
-      ac__dynbuf_addc(b, c);
+      outc(&r, c);
     } else if (c == ',' || c == ':') {
       if (style == AC__STYLE_MIXED) mixed_gap(&r);
-      ac__dynbuf_addc(b, c);
+      outc(&r, c);
       if (c == ',' && style == AC__STYLE_PRETTY) newline(&r);
-      else if (style == AC__STYLE_PRETTY || style == AC__STYLE_SPACED) ac__dynbuf_addc(b, ' ');
+      else if (style == AC__STYLE_PRETTY || style == AC__STYLE_SPACED) outc(&r, ' ');
       if (style == AC__STYLE_MIXED) mixed_gap(&r);
     } else {
       /* A number or a literal: up to the next structural character. */
       size_t k = i;
       while (k < n && !is_ws(src[k]) && !strchr(",:]}", src[k])) k++;
-      ac__dynbuf_add(b, src + i, k - i);
+      out(&r, src + i, k - i);
       i = k;
       continue;
     }
     i++;
   }
-  if (style == AC__STYLE_PRETTY) ac__dynbuf_addc(b, '\n');
+  if (style == AC__STYLE_PRETTY) outc(&r, '\n');
   if (style == AC__STYLE_MIXED) mixed_gap(&r);
+  flush(&r);
 }
