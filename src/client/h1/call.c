@@ -119,6 +119,7 @@ static int h1_start(struct ac_http_call *call, const ac_request_opts_t *o, int f
     rq = ac__calloc(1, sizeof(*rq));
     if (rq == NULL) goto nomem;
     rq->call = call;
+    ac__h1_head_init(&rq->head);
     ac__timer_init(&rq->deadline, on_deadline);
     ac__timer_init(&rq->connect_timer, on_connect_timeout);
     ac__timer_init(&rq->fail_timer, on_fail_later);
@@ -182,7 +183,8 @@ static void h1_detach(struct ac_http_call *call) {
   rq->head.first_lines = NULL;
   rq->head.first_host = NULL;
   /* Keep a modest head buffer for the next request of this pooled call. */
-  if (rq->head.cap > 4096) ac__h1_head_free(&rq->head);
+  if (ac__dynbuf_len(&rq->head.buf) + ac__dynbuf_spare(&rq->head.buf) > 4096)
+    ac__h1_head_free(&rq->head);
   if (rq->line_cap > 4096) {
     ac__free(rq->line);
     rq->line = NULL;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "acrawl.h"
+#include "common/dynbuf.h"
 
 struct ac_http_call;
 
@@ -51,8 +52,7 @@ void ac__h1_url_free(struct ac__h1_url *u);
  * keeps from other hosts). A hand-over to libcurl starts again from the
  * caller's options instead (handover.c). */
 struct ac__h1_head {
-  char *buf;
-  size_t len, cap;
+  struct ac__dynbuf buf;  /* capped at AC__H1_HEAD_MAX; offsets below are into it */
   size_t line_end;        /* end of the request line */
   size_t host_end;        /* end of the Host line (== line_end without one) */
   size_t fields_end;      /* end of the other header lines */
@@ -71,6 +71,13 @@ struct ac__h1_head {
   unsigned first_port;
 };
 
+/* The most bytes a head holds, the caller's body included: the body is the
+ * caller's own memory already, so this only keeps the size arithmetic far
+ * from overflow. Past it: AC_ETOOLARGE. */
+#define AC__H1_HEAD_MAX ((size_t)1 << 40)
+
+/* An empty head (allocates nothing); ac__h1_head_free leaves it so too. */
+void ac__h1_head_init(struct ac__h1_head *h);
 /* Serialize opts (method, headers merged with the session's, body) for u.
  * 0, 1 (not for the native path: a header with CR/LF, an odd method,
  * multipart), AC_EINVAL (a bad option: same as libcurl's path), AC_ENOMEM,

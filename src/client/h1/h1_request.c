@@ -112,29 +112,16 @@ int ac__h1_url_parse(const char *url, struct ac__h1_url *u) {
 
 /* ------------------------------------------------------------------ head */
 
-static int head_reserve(struct ac__h1_head *h, size_t more) {
-  size_t cap;
-  char *nb;
-  if (more > ((size_t)1 << 40) - h->len) return AC_ETOOLARGE;
-  if (h->len + more <= h->cap) return 0;
-  cap = h->cap != 0 ? h->cap : 512;
-  while (cap < h->len + more) cap *= 2;
-  nb = ac__realloc(h->buf, cap);
-  if (nb == NULL) return AC_ENOMEM;
-  h->buf = nb;
-  h->cap = cap;
-  return 0;
-}
-
+/* Appends stop at the first failure (the dynbuf's error is sticky): a
+ * sequence of them is checked once, by its last. */
 static int head_add(struct ac__h1_head *h, const char *s, size_t n) {
-  int rc = head_reserve(h, n);
-  if (rc != 0) return rc;
-  memcpy(h->buf + h->len, s, n);
-  h->len += n;
-  return 0;
+  return ac__dynbuf_add(&h->buf, s, n);
 }
 
 static int head_adds(struct ac__h1_head *h, const char *s) { return head_add(h, s, strlen(s)); }
+
+/* Bytes in the head so far: the offsets kept in ac__h1_head. */
+static size_t head_len(const struct ac__h1_head *h) { return ac__dynbuf_len(&h->buf); }
 
 /* No CR, LF or NUL: a header that would split into two is not ours to send
  * (libcurl's path sends what it is given; the caller's problem, not ours to
@@ -142,11 +129,10 @@ static int head_adds(struct ac__h1_head *h, const char *s) { return head_add(h, 
 static int clean(const char *s) { return s == NULL || strpbrk(s, "\r\n") == NULL; }
 
 static int add_field(struct ac__h1_head *h, const char *name, size_t nlen, const char *value) {
-  int rc = head_add(h, name, nlen);
-  if (rc == 0) rc = head_add(h, ": ", value[0] != '\0' ? 2 : 1);
-  if (rc == 0) rc = head_adds(h, value);
-  if (rc == 0) rc = head_add(h, "\r\n", 2);
-  return rc;
+  head_add(h, name, nlen);
+  head_add(h, ": ", value[0] != '\0' ? 2 : 1);
+  head_adds(h, value);
+  return head_add(h, "\r\n", 2);
 }
 
 /* The caller's header of that name: 1 and *value (NULL: removed), or 0. */
@@ -177,14 +163,12 @@ static const char *default_header(const ac_session_t *s, const char *name) {
 static int add_builtin(struct ac__h1_head *h, const ac_session_t *s, const ac_request_opts_t *o,
                        const char *name, const char *value, size_t vlen) {
   const char *v, *line;
-  int rc;
   if (request_header(o, name, &v)) return 0; /* added with the caller's headers */
   if ((line = default_header(s, name)) != NULL) return 0; /* added with the session's */
-  rc = head_adds(h, name);
-  if (rc == 0) rc = head_add(h, ": ", 2);
-  if (rc == 0) rc = head_add(h, value, vlen);
-  if (rc == 0) rc = head_add(h, "\r\n", 2);
-  return rc;
+  head_adds(h, name);
+  head_add(h, ": ", 2);
+  head_add(h, value, vlen);
+  return head_add(h, "\r\n", 2);
 }
 
 static int valid_method(const char *m) {
@@ -195,18 +179,21 @@ static int valid_method(const char *m) {
 }
 
 static int add_request_line(struct ac__h1_head *h, const struct ac__h1_url *u) {
-  int rc = head_adds(h, h->method);
-  if (rc == 0) rc = head_add(h, " ", 1);
-  if (rc == 0) rc = head_add(h, u->target, u->target_len);
-  if (rc == 0) rc = head_add(h, " HTTP/1.1\r\n", 11);
-  return rc;
+  head_adds(h, h->method);
+  head_add(h, " ", 1);
+  head_add(h, u->target, u->target_len);
+  return head_add(h, " HTTP/1.1\r\n", 11);
 }
 
 static int add_host(struct ac__h1_head *h, const struct ac__h1_url *u) {
-  int rc = head_add(h, "Host: ", 6);
-  if (rc == 0) rc = head_add(h, u->authority, u->authority_len);
-  if (rc == 0) rc = head_add(h, "\r\n", 2);
-  return rc;
+  head_add(h, "Host: ", 6);
+  head_add(h, u->authority, u->authority_len);
+  return head_add(h, "\r\n", 2);
+}
+
+void ac__h1_head_init(struct ac__h1_head *h) {
+  memset(h, 0, sizeof(*h));
+  ac__dynbuf_init(&h->buf, AC__H1_HEAD_MAX);
 }
 
 int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
@@ -219,7 +206,7 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
   size_t body_len = 0, i, j;
   int rc;
 
-  h->len = 0;
+  ac__dynbuf_reset(&h->buf); /* a pooled call's memory stays for this head */
   h->head = h->has_body = h->custom_host = 0;
   ac__free(h->first_lines); /* a new request: its own first URL */
   h->first_lines = NULL;
@@ -269,11 +256,11 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
   }
 
   rc = add_request_line(h, u);
-  h->line_end = h->len;
+  h->line_end = head_len(h);
   /* Host first, as libcurl sends it; a caller's Host replaces it. */
   h->custom_host = (unsigned)(request_header(o, "Host", &v) || default_header(s, "Host") != NULL);
   if (rc == 0 && !h->custom_host) rc = add_host(h, u);
-  h->host_end = h->len;
+  h->host_end = head_len(h);
   if (rc == 0) rc = add_builtin(h, s, o, "User-Agent", s->user_agent, strlen(s->user_agent));
   if (rc == 0) rc = add_builtin(h, s, o, "Accept", "*/*", 3);
   if (rc == 0 && o->decompress)
@@ -297,7 +284,7 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
     if (ctype != NULL && strcasecmp(kv->key, "Content-Type") == 0) continue; /* below */
     rc = add_field(h, kv->key, strlen(kv->key), kv->value);
   }
-  h->fields_end = h->len;
+  h->fields_end = head_len(h);
   if (rc == 0 && ctype != NULL) {
     if (request_header(o, "Content-Type", &v)) ctype = v; /* NULL: removed */
     if (ctype != NULL) rc = add_field(h, "Content-Type", 12, ctype);
@@ -306,7 +293,7 @@ int ac__h1_head_build(struct ac__h1_head *h, struct ac_http_call *call,
     snprintf(num, sizeof(num), "%zu", body_len);
     rc = add_field(h, "Content-Length", 14, num);
   }
-  h->content_end = h->len;
+  h->content_end = head_len(h);
   if (rc == 0) rc = head_add(h, "\r\n", 2);
   if (rc == 0 && body_len > 0) rc = head_add(h, body, body_len);
   h->body_len = body_len;
@@ -321,7 +308,7 @@ static int keep_first(struct ac__h1_head *h, const struct ac__h1_url *from) {
   if (h->first_lines != NULL) return 0;
   b = ac__malloc(n + from->host_len + 1);
   if (b == NULL) return AC_ENOMEM;
-  memcpy(b, h->buf + h->host_end, n);
+  memcpy(b, ac__dynbuf_ptr(&h->buf) + h->host_end, n);
   memcpy(b + n, from->host, from->host_len + 1);
   h->first_lines = b;
   h->first_lines_len = n;
@@ -363,7 +350,7 @@ static int rebuild(struct ac__h1_head *h, const struct ac__h1_url *from, const s
 
   if (rc != 0) return rc;
   same_host = strcasecmp(u->host, h->first_host) == 0;
-  memset(&n, 0, sizeof(n));
+  ac__h1_head_init(&n);
   memcpy(n.method, h->method, sizeof(n.method));
   if (to_get) strcpy(n.method, "GET");
   n.head = h->head && !to_get;
@@ -374,21 +361,21 @@ static int rebuild(struct ac__h1_head *h, const struct ac__h1_url *from, const s
   n.first_host = h->first_host;
   n.first_port = h->first_port;
   rc = add_request_line(&n, u);
-  n.line_end = n.len;
+  n.line_end = head_len(&n);
   /* libcurl sends the caller's Host only to the first host. */
   if (rc == 0 && (!n.custom_host || !same_host)) rc = add_host(&n, u);
-  n.host_end = n.len;
+  n.host_end = head_len(&n);
   if (rc == 0) rc = add_first_lines(&n, same_host && u->port == h->first_port, same_host);
-  n.fields_end = n.len;
-  if (rc == 0) rc = head_add(&n, h->buf + h->fields_end, content);
-  n.content_end = n.len;
-  if (rc == 0) rc = head_add(&n, h->buf + h->content_end, tail);
+  n.fields_end = head_len(&n);
+  if (rc == 0) rc = head_add(&n, ac__dynbuf_ptr(&h->buf) + h->fields_end, content);
+  n.content_end = head_len(&n);
+  if (rc == 0) rc = head_add(&n, ac__dynbuf_ptr(&h->buf) + h->content_end, tail);
   n.body_len = to_get ? 0 : h->body_len;
   if (rc != 0) {
-    ac__free(n.buf);
+    ac__dynbuf_free(&n.buf);
     return rc;
   }
-  ac__free(h->buf);
+  ac__dynbuf_free(&h->buf);
   *h = n;
   return 0;
 }
@@ -399,7 +386,7 @@ int ac__h1_head_retarget(struct ac__h1_head *h, const struct ac__h1_url *from,
 }
 
 void ac__h1_head_free(struct ac__h1_head *h) {
-  ac__free(h->buf);
+  ac__dynbuf_free(&h->buf);
   ac__free(h->first_lines);
-  memset(h, 0, sizeof(*h));
+  ac__h1_head_init(h);
 }

@@ -96,7 +96,9 @@ void ac__h1_reset_parser(struct ac__h1_req *rq) {
 /* Write the request on rq->conn (connected). */
 static void write_request(struct ac__h1_req *rq) {
   struct ac__h1_conn *c = rq->conn;
-  uv_buf_t b = uv_buf_init(rq->head.buf, (unsigned)rq->head.len);
+  char *head = ac__dynbuf_ptr(&rq->head.buf);
+  size_t len = ac__dynbuf_len(&rq->head.buf);
+  uv_buf_t b = uv_buf_init(head, (unsigned)len);
   int n;
 
   ac__h1_reset_parser(rq);
@@ -106,9 +108,9 @@ static void write_request(struct ac__h1_req *rq) {
     (void)ac__h1_conn_lost(rq, n);
     return;
   }
-  if ((size_t)n < rq->head.len) {
+  if ((size_t)n < len) {
     int rc;
-    b = uv_buf_init(rq->head.buf + n, (unsigned)(rq->head.len - (size_t)n));
+    b = uv_buf_init(head + n, (unsigned)(len - (size_t)n));
     c->write_req.data = c;
     rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
     if (rc != 0) {
