@@ -120,6 +120,7 @@ static int h1_start(struct ac_http_call *call, const ac_request_opts_t *o, int f
     if (rq == NULL) goto nomem;
     rq->call = call;
     ac__h1_head_init(&rq->head);
+    ac__dynbuf_init(&rq->line, AC__HTTP_MAX_HEADER_BYTES);
     ac__timer_init(&rq->deadline, on_deadline);
     ac__timer_init(&rq->connect_timer, on_connect_timeout);
     ac__timer_init(&rq->fail_timer, on_fail_later);
@@ -185,11 +186,7 @@ static void h1_detach(struct ac_http_call *call) {
   /* Keep a modest head buffer for the next request of this pooled call. */
   if (ac__dynbuf_len(&rq->head.buf) + ac__dynbuf_spare(&rq->head.buf) > 4096)
     ac__h1_head_free(&rq->head);
-  if (rq->line_cap > 4096) {
-    ac__free(rq->line);
-    rq->line = NULL;
-    rq->line_cap = 0;
-  }
+  if (ac__dynbuf_len(&rq->line) + ac__dynbuf_spare(&rq->line) > 4096) ac__dynbuf_free(&rq->line);
 }
 
 static void h1_call_free(struct ac_http_call *call) {
@@ -197,7 +194,7 @@ static void h1_call_free(struct ac_http_call *call) {
   if (rq == NULL) return;
   h1_detach(call);
   ac__h1_head_free(&rq->head);
-  ac__free(rq->line);
+  ac__dynbuf_free(&rq->line);
   ac__free(rq->opts_mem);
   ac__free(rq);
   call->transport[AC__HTTP_H1] = NULL;

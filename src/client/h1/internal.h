@@ -102,8 +102,8 @@ struct ac__h1_req {
   struct h1_addrs addrs;
   int addr_i;
   http_parser parser;
-  char *line;                  /* the header line being assembled, "Name: value" */
-  size_t line_len, line_cap;
+  struct ac__dynbuf line;      /* the header line being assembled, "Name: value";
+                                  capped at AC__HTTP_MAX_HEADER_BYTES */
   int last;                    /* 0, FIELD or VALUE: the last parser callback */
   int status_fed;              /* the status line went to the response */
   char *location;              /* Location of this response, if any */

@@ -17,23 +17,9 @@ static void report_cb_err(struct ac__h1_req *rq);
 
 /* ------------------------------------------------------------ the parser */
 
+/* Over AC__HTTP_MAX_HEADER_BYTES: AC_ETOOLARGE (the line's cap). */
 static int line_add(struct ac__h1_req *rq, const char *at, size_t len) {
-  /* http-parser reports an empty reason ("HTTP/1.1 200\r\n") as a zero-length
-   * piece: nothing to copy, and line may still be NULL. */
-  if (len == 0) return 0;
-  if (len > AC__HTTP_MAX_HEADER_BYTES - rq->line_len) return AC_ETOOLARGE;
-  if (rq->line_len + len > rq->line_cap) {
-    size_t cap = rq->line_cap != 0 ? rq->line_cap : 256;
-    char *nb;
-    while (cap < rq->line_len + len) cap *= 2;
-    nb = ac__realloc(rq->line, cap);
-    if (nb == NULL) return AC_ENOMEM;
-    rq->line = nb;
-    rq->line_cap = cap;
-  }
-  memcpy(rq->line + rq->line_len, at, len);
-  rq->line_len += len;
-  return 0;
+  return ac__dynbuf_add(&rq->line, at, len);
 }
 
 /* Hand one line to the response, as libcurl's header callback would. */
@@ -46,14 +32,14 @@ static int feed_line(struct ac__h1_req *rq, const char *line, size_t len) {
 static int feed_status(struct ac__h1_req *rq) {
   char st[32 + 1024];
   int n, rc;
-  size_t rlen = rq->line_len; /* the reason, collected by on_status (at most 1 KiB) */
+  size_t rlen = ac__dynbuf_len(&rq->line); /* the reason, from on_status (at most 1 KiB) */
   if (rq->status_fed) return 0;
   rq->status_fed = 1;
   n = snprintf(st, 32, "HTTP/%u.%u %u ", rq->parser.http_major, rq->parser.http_minor,
                rq->parser.status_code);
-  if (rlen > 0) memcpy(st + n, rq->line, rlen); /* no reason yet: line may be NULL */
+  if (rlen > 0) memcpy(st + n, ac__dynbuf_ptr(&rq->line), rlen); /* none yet: may be NULL */
   rc = feed_line(rq, st, (size_t)n + rlen);
-  rq->line_len = 0;
+  ac__dynbuf_reset(&rq->line);
   return rc;
 }
 
@@ -84,14 +70,12 @@ static void list_add(char *list, size_t size, const char *v, size_t vlen) {
 }
 
 /* Keep what the native path needs from a header line, then store it. */
-static int flush_line(struct ac__h1_req *rq) {
-  const char *line = rq->line, *v;
-  size_t len = rq->line_len, vlen;
+static int keep_line(struct ac__h1_req *rq, const char *line, size_t len) {
+  const char *v;
+  size_t vlen;
   ac_session_t *s = rq->call->session;
   int rc;
 
-  rq->last = 0;
-  rq->line_len = 0;
   /* A trailer (after a chunked body) is stored and nothing more, as libcurl
    * hands trailers to its header callback only. */
   if (rq->headers_done) return feed_line(rq, line, len);
@@ -136,11 +120,20 @@ static int flush_line(struct ac__h1_req *rq) {
   return feed_line(rq, line, len);
 }
 
+/* The line goes to the response; the buffer is emptied only after, as
+ * emptying it writes over its first byte. */
+static int flush_line(struct ac__h1_req *rq) {
+  int rc = keep_line(rq, ac__dynbuf_ptr(&rq->line), ac__dynbuf_len(&rq->line));
+  rq->last = 0;
+  ac__dynbuf_reset(&rq->line);
+  return rc;
+}
+
 static struct ac__h1_req *req_of(http_parser *p) { return p->data; }
 
 static int on_message_begin(http_parser *p) {
   struct ac__h1_req *rq = req_of(p);
-  rq->line_len = 0;
+  ac__dynbuf_reset(&rq->line);
   rq->last = 0;
   rq->status_fed = 0;
   rq->encoding[0] = '\0';
@@ -153,7 +146,8 @@ static int on_message_begin(http_parser *p) {
 
 static int on_status(http_parser *p, const char *at, size_t len) {
   struct ac__h1_req *rq = req_of(p);
-  if (rq->line_len + len > 1024) len = rq->line_len < 1024 ? 1024 - rq->line_len : 0;
+  size_t have = ac__dynbuf_len(&rq->line);
+  if (have + len > 1024) len = have < 1024 ? 1024 - have : 0;
   return (rq->cb_err = line_add(rq, at, len)) != 0;
 }
 
