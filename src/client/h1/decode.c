@@ -28,6 +28,7 @@
 
 #include "acrawl/errno.h"
 #include "common/alloc.h"
+#include "common/dynbuf.h"
 
 enum coding { CODING_GZIP, CODING_DEFLATE, CODING_BR };
 
@@ -63,8 +64,7 @@ struct ac__http_decoder {
   int error; /* the first error, returned again by every later call */
   int gather; /* gzip alone: stage 0 is not set up yet, input goes to gbuf */
   int whole;  /* the gathered body was decoded in one call */
-  unsigned char *gbuf;
-  size_t glen, gcap;
+  struct ac__dynbuf gbuf; /* capped at GATHER_MAX: past it, streaming takes over */
   struct stage stages[AC__HTTP_DECODE_MAX_CHAIN]; /* in decoding order */
 };
 
@@ -312,6 +312,7 @@ int ac__http_decoder_new(const char *content_encoding, ac__http_decoder_t **out)
   if ((rc = parse_codings(content_encoding, codings, &n)) != 0) return rc;
   if (n == 0) return 0;
   if ((d = ac__calloc(1, sizeof(*d))) == NULL) return AC_ENOMEM;
+  ac__dynbuf_init(&d->gbuf, GATHER_MAX);
   if (n == 1 && codings[0] == CODING_GZIP) {
     /* Set up only if the streaming path is needed (stage_free copes). */
     d->stages[0].coding = CODING_GZIP;
@@ -338,49 +339,36 @@ static int stop_gathering(struct ac__http_decoder *d, ac__http_sink_fn sink, voi
   int rc;
   d->gather = 0;
   rc = stage_init(&d->stages[0], CODING_GZIP);
-  if (rc == 0) rc = stage_feed(d, 0, d->gbuf, d->glen, sink, ud);
-  ac__free(d->gbuf);
-  d->gbuf = NULL;
-  d->glen = d->gcap = 0;
+  if (rc == 0)
+    rc = stage_feed(d, 0, (const unsigned char *)ac__dynbuf_ptr(&d->gbuf), ac__dynbuf_len(&d->gbuf),
+                    sink, ud);
+  ac__dynbuf_free(&d->gbuf);
   return rc;
-}
-
-static int gather(struct ac__http_decoder *d, const void *in, size_t len) {
-  if (d->glen + len > d->gcap) {
-    size_t cap = d->gcap ? d->gcap : 4096;
-    unsigned char *p;
-    while (cap < d->glen + len) cap *= 2;
-    if ((p = ac__realloc(d->gbuf, cap)) == NULL) return AC_ENOMEM;
-    d->gbuf = p;
-    d->gcap = cap;
-  }
-  memcpy(d->gbuf + d->glen, in, len);
-  d->glen += len;
-  return 0;
 }
 
 /* The whole gathered body in one call: 0 when it was decoded and sunk, 1
  * when the streaming path must decide, or the sink's error. */
 static int decode_gathered(struct ac__http_decoder *d, ac__http_sink_fn sink, void *ud) {
   struct libdeflate_decompressor *z;
+  const unsigned char *g = (const unsigned char *)ac__dynbuf_ptr(&d->gbuf);
   unsigned char *out;
-  size_t isize, in_used = 0, made = 0;
+  size_t glen = ac__dynbuf_len(&d->gbuf), isize, in_used = 0, made = 0;
   enum libdeflate_result r;
   int rc = 0;
-  if (d->glen < 18) return 1; /* shorter than any gzip member: let zlib say */
+  if (glen < 18) return 1; /* shorter than any gzip member: let zlib say */
   /* ISIZE, the trailer's last field: the decoded size modulo 2^32. A wrong
    * one only sends the body down the streaming path. */
-  isize = (size_t)d->gbuf[d->glen - 4] | (size_t)d->gbuf[d->glen - 3] << 8 |
-          (size_t)d->gbuf[d->glen - 2] << 16 | (size_t)d->gbuf[d->glen - 1] << 24;
+  isize = (size_t)g[glen - 4] | (size_t)g[glen - 3] << 8 | (size_t)g[glen - 2] << 16 |
+          (size_t)g[glen - 1] << 24;
   if (isize > FAST_OUT_MAX) return 1;
   if ((z = libdeflate_alloc_decompressor()) == NULL) return 1;
   if ((out = ac__malloc(isize > 0 ? isize : 1)) == NULL) {
     libdeflate_free_decompressor(z);
     return AC_ENOMEM;
   }
-  r = libdeflate_gzip_decompress_ex(z, d->gbuf, d->glen, out, isize, &in_used, &made);
+  r = libdeflate_gzip_decompress_ex(z, g, glen, out, isize, &in_used, &made);
   libdeflate_free_decompressor(z);
-  if (r != LIBDEFLATE_SUCCESS || in_used != d->glen || made != isize) {
+  if (r != LIBDEFLATE_SUCCESS || in_used != glen || made != isize) {
     ac__free(out);
     return 1; /* another member, trailing bytes, bad data: streaming decides */
   }
@@ -397,11 +385,15 @@ static int decode_gathered(struct ac__http_decoder *d, ac__http_sink_fn sink, vo
 int ac__http_decoder_feed(ac__http_decoder_t *d, const void *in, size_t len,
                           ac__http_sink_fn sink, void *ud) {
   if (d->error != 0) return d->error;
-  if (d->gather && d->glen + len <= GATHER_MAX) {
-    if ((d->error = gather(d, in, len)) != 0) return d->error;
+  if (len == 0) return 0; /* gathered, nothing would be there to look at */
+  if (d->gather && len <= GATHER_MAX - ac__dynbuf_len(&d->gbuf)) {
+    const unsigned char *g;
+    /* Within the cap: only AC_ENOMEM fails. */
+    if ((d->error = ac__dynbuf_add(&d->gbuf, in, len)) != 0) return d->error;
     /* Not the gzip magic (an HTML page labelled gzip, a zlib stream): the
      * streaming path says so, or copes, at once rather than at the end. */
-    if (d->gbuf[0] == 0x1f && (d->glen < 2 || d->gbuf[1] == 0x8b)) return 0;
+    g = (const unsigned char *)ac__dynbuf_ptr(&d->gbuf);
+    if (g[0] == 0x1f && (ac__dynbuf_len(&d->gbuf) < 2 || g[1] == 0x8b)) return 0;
     return d->error = stop_gathering(d, sink, ud);
   }
   if (d->gather && (d->error = stop_gathering(d, sink, ud)) != 0) return d->error;
@@ -412,7 +404,7 @@ int ac__http_decoder_feed(ac__http_decoder_t *d, const void *in, size_t len,
 int ac__http_decoder_finish(ac__http_decoder_t *d, ac__http_sink_fn sink, void *ud) {
   int i;
   if (d->error != 0) return d->error;
-  if (d->gather && d->glen == 0) {
+  if (d->gather && ac__dynbuf_len(&d->gbuf) == 0) {
     d->gather = 0; /* an empty body: no stream started, nothing to say */
   } else if (d->gather) {
     int rc = decode_gathered(d, sink, ud);
@@ -439,6 +431,6 @@ void ac__http_decoder_free(ac__http_decoder_t *d) {
   int i;
   if (d == NULL) return;
   for (i = 0; i < d->nstages; i++) stage_free(&d->stages[i]);
-  ac__free(d->gbuf);
+  ac__dynbuf_free(&d->gbuf);
   ac__free(d);
 }
