@@ -19,6 +19,7 @@
 #ifndef AC_CLIENT_H1_H
 #define AC_CLIENT_H1_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,9 +73,10 @@ struct ac__h1_head {
 };
 
 /* The most bytes a head holds, the caller's body included: the body is the
- * caller's own memory already, so this only keeps the size arithmetic far
- * from overflow. Past it: AC_ETOOLARGE. */
-#define AC__H1_HEAD_MAX ((size_t)1 << 40)
+ * caller's own memory already, so the bound is what one libuv write can
+ * send (uv_buf_t's length is an unsigned int), not a memory cap. Past it:
+ * AC_ETOOLARGE, rather than a request cut short on the wire. */
+#define AC__H1_HEAD_MAX ((size_t)UINT_MAX)
 
 /* An empty head (allocates nothing); ac__h1_head_free leaves it so too. */
 void ac__h1_head_init(struct ac__h1_head *h);
