@@ -36,7 +36,7 @@
  * written %3F and %25 (store.h), so that any file name stays one.
  *
  * keep_wal: only acrawl reads the state back, through SQLite: folding the
- * WAL into the file at close (two fsyncs, 5-15 ms at the end of every
+ * WAL into the file at close (two fsyncs at the end of every
  * crawl) buys nothing. A power loss can still only take the last marks
  * back, as it can during the crawl (synchronous=NORMAL): those requests are
  * fetched again on --resume, and their items upserted, never doubled.
