@@ -282,6 +282,17 @@ AC_EXTERN const char *ac_response_header_nth(const ac_response_t *r, const char 
 /** The number of header lines, and each in order (name and value owned by r).
  * Returns 0, or AC_EINVAL past the end. */
 AC_EXTERN size_t ac_response_header_count(const ac_response_t *r);
+/** The target of the response's first link whose relation types include
+ * rel (compared ignoring case), from every Link header field in order (RFC
+ * 8288: several links per field, commas inside <...>, rel quoted or bare,
+ * "next last" lists). A link with an anchor parameter is about another
+ * resource and is skipped, as is a link-value that does not parse. A
+ * relative target is resolved against this response's URL (its last one,
+ * after redirects; RFC 3986 section 5), and otherwise taken as the site wrote
+ * it, without encoding it again. 0 and *url (free it with ac_free);
+ * AC_ENOENT: no such link; AC_EPROTO: a target that is not a URL;
+ * AC_EINVAL: a NULL argument; AC_ENOMEM. */
+AC_EXTERN int ac_response_link(const ac_response_t *r, const char *rel, char **url);
 AC_EXTERN int ac_response_header_at(const ac_response_t *r, size_t i, const char **name,
                                     const char **value);
 

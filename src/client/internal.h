@@ -64,6 +64,11 @@ const char *ac__headers_get(const struct ac__headers *h, const char *name, size_
 int ac__http_parse_status_line(const char *line, size_t len, int *status,
                                const char **reason, size_t *reason_len);
 
+/* The target of the first link-value of one Link field value whose rel
+ * lists rel (link.c): 0 with *target and *len pointing into value, or
+ * AC_ENOENT. */
+int ac__link_find(const char *value, const char *rel, const char **target, size_t *len);
+
 /* ------------------------------------------------------------ response */
 
 struct ac_response {
