@@ -26,7 +26,7 @@ struct site_cli {
   const char *content_type;
   int json_style, json_escape;
   uint64_t port, books, seed, page_size, delay, jitter, fail_first, retry_after, gone,
-      max_in_flight, fault_seed, max_limit, max_connections;
+      max_in_flight, fault_seed, max_limit, max_connections, cursor_loop;
   int gzip_ahead;
   double p429, preset, pshort, pbadjson, phtml200, pempty200, pbom;
 };
@@ -94,6 +94,8 @@ static const struct ac__opt site_opts[] = {
     U64("max-in-flight", max_in_flight, 0, UINT32_MAX, "N",
         "past N requests in flight, the book API answers 503 (0: no cap)"),
     U64("fault-seed", fault_seed, 0, UINT64_MAX, "S", "fault planner seed (1)"),
+    U64("cursor-loop", cursor_loop, 0, AC__BOOKS_MAX_N, "N",
+        "page N (0-based) of /api/books/cursor points back to page N-1 (0: off)"),
 };
 
 #undef STR
@@ -108,7 +110,10 @@ static const struct ac__opts site_spec = {
     .width = 22,
     .intro = "usage: acrawl site [options]\n\n"
              "Serve the tutorial's book site (a deterministic replica) with httpbin-style\n"
-             "endpoints and seeded faults. Stops cleanly on SIGINT or SIGTERM.\n",
+             "endpoints and seeded faults. Stops cleanly on SIGINT or SIGTERM.\n\n"
+             "The book list is also served through other paginators: /api/books/pages,\n"
+             "/api/books/pages-open, /api/books/cursor, /api/books/next, /api/books/linked\n"
+             "(GET) and /api/books/search (POST); see docs/internals/site-server.md.\n",
 };
 
 /* argv after "site". Returns 0, 1 for --help (printed), -1 on a bad option (said). */
@@ -283,6 +288,7 @@ int ac__cli_site(int argc, char **argv) {
   so.shapes.content_type = c.content_type;
   so.faults.max_in_flight = (uint32_t)c.max_in_flight;
   so.gone = (size_t)c.gone;
+  so.cursor_loop = (size_t)c.cursor_loop;
   /* The site must never be what limits a benchmark (10,000 clients at once
    * on /delay/1): many connections, a deep backlog, and the descriptors for
    * them. */

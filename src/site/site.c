@@ -157,12 +157,24 @@ static int shaped(const struct shape *sh) {
  * body fault, if any, in *f.
  */
 static int plan(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp,
-                struct ac__fault *f, struct shape *sh, int *rc) {
+                const char *extra, size_t elen, struct ac__fault *f, struct shape *sh,
+                int *rc) {
   char key[SITE_KEY_MAX];
   const char *q = ac_server_req_query(req);
   int n = snprintf(key, sizeof(key), "%s %s%s%s", ac_server_req_method(req),
                    ac_server_req_path(req), *q ? "?" : "", q);
   size_t klen = n < 0 ? 0 : (size_t)n >= sizeof(key) ? sizeof(key) - 1 : (size_t)n;
+
+  /* A POST's resource is its URL and its body: a newline keeps the two
+   * apart, then as much of the body as fits. */
+  if (elen > 0 && klen + 1 < sizeof(key)) {
+    size_t room = sizeof(key) - 1 - klen - 1;
+    key[klen++] = '\n';
+    if (elen > room) elen = room;
+    memcpy(key + klen, extra, elen);
+    klen += elen;
+    key[klen] = '\0';
+  }
 
   /* The cap counts the book API's requests in flight (this one included),
    * not the server's: httpbin routes and /__stats must not trip it. */
@@ -338,7 +350,7 @@ static int list_answer(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
   int rc;
 
   s->kinds[AC__SITE_LIST]++;
-  if (plan(s, req, resp, &f, &sh, &rc)) return rc;
+  if (plan(s, req, resp, NULL, 0, &f, &sh, &rc)) return rc;
   if (f.kind == AC__FAULT_HTML200 || f.kind == AC__FAULT_EMPTY200)
     return send_bad_200(resp, &sh, &f);
   limit = query_size(req, "limit", s->page_size);
@@ -387,7 +399,7 @@ static int detail_answer(ac_server_req_t *req, ac_server_resp_t *resp, void *ud)
   size_t i;
   int rc;
 
-  if (plan(s, req, resp, &f, &sh, &rc)) {
+  if (plan(s, req, resp, NULL, 0, &f, &sh, &rc)) {
     s->kinds[AC__SITE_DETAIL]++;
     return rc;
   }
@@ -432,6 +444,41 @@ static int h_detail(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
   return rc;
 }
 
+static int styled_answer(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp,
+                         const char *extra, size_t elen, ac__site_answer_fn fn, void *ud) {
+  struct ac__site_answer a;
+  struct ac__fault f;
+  struct shape sh;
+  int rc;
+
+  if (plan(s, req, resp, extra, elen, &f, &sh, &rc)) return rc;
+  memset(&a, 0, sizeof(a));
+  if ((rc = fn(s, req, &a, ud)) != 0) return rc;
+  if (a.status != 200) {
+    /* As for a 404: body faults damage 200 answers only. */
+    if (ac__fault_is_body(f.kind)) {
+      ac__faults_recount(s->faults, f.kind, AC__FAULT_NONE);
+      f.kind = AC__FAULT_NONE;
+    }
+    return send_parts(resp, a.status, &sh, a.parts, a.nparts, 0, &f);
+  }
+  if (f.kind == AC__FAULT_HTML200 || f.kind == AC__FAULT_EMPTY200)
+    return send_bad_200(resp, &sh, &f);
+  if (a.link != NULL && (rc = ac_server_resp_header(resp, "Link", a.link)) != 0) return rc;
+  return send_body(s, req, resp, &sh, a.parts, a.nparts, &f);
+}
+
+int ac__site_book_answer(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp,
+                         enum ac__site_kind kind, const char *extra, size_t elen,
+                         ac__site_answer_fn fn, void *ud) {
+  int rc;
+  s->kinds[kind]++;
+  s->book_in_flight++;
+  rc = styled_answer(s, req, resp, extra, elen, fn, ud);
+  s->book_in_flight--;
+  return rc;
+}
+
 /* ---------------------------------------------------------- lifecycle */
 
 static int pick_gone(struct ac__site *s, size_t k) {
@@ -454,6 +501,7 @@ static int add_routes(struct ac__site *s) {
   int rc = ac_server_route(s->server, "GET", "/api/book/", h_list, s);
   if (rc == 0) rc = ac_server_route(s->server, "GET", "/api/book", h_list_redirect, s);
   if (rc == 0) rc = ac_server_route(s->server, "GET", "/api/book/{id}", h_detail, s);
+  if (rc == 0) rc = ac__site_styles_routes(s);
   if (rc == 0) rc = ac__site_stats_route(s);
   if (rc == 0) rc = ac__site_httpbin_routes(s);
   return rc;
@@ -499,6 +547,9 @@ int ac__site_new(ac_loop_t *loop, const struct ac__site_options *o, struct ac__s
   s->page_size = o->books.page_size;
   s->max_limit = o->max_limit < s->page_size ? s->page_size : o->max_limit;
   s->faults_seed_for_gone = o->faults.seed;
+  s->cursor_loop = o->cursor_loop;
+  /* Cursors of one data set mean nothing to another. */
+  s->cursor_key = o->books.seed ^ 0x6375727330726b79ull;
   rc = ac__books_build(&o->books, &s->books);
   if (rc == 0) rc = ac__faults_new(&o->faults, &s->faults);
   if (rc == 0) rc = pick_gone(s, o->gone);

@@ -59,6 +59,10 @@ struct ac__site_options {
   struct ac__site_shapes shapes;
   size_t gone;        /* ids answering 404 forever, picked from faults.seed */
   size_t max_limit;   /* cap on ?limit= (default AC__SITE_DEFAULT_MAX_LIMIT) */
+  /* /api/books/cursor: the answer for the page at this index (0-based, from
+   * 1) gives the previous page's cursor again as next_cursor, a loop a
+   * crawler must notice; 0: off. */
+  size_t cursor_loop;
   ac_server_opts_t server;
 };
 
@@ -87,6 +91,13 @@ enum ac__site_kind {
   AC__SITE_NOT_FOUND,
   AC__SITE_HTTPBIN,
   AC__SITE_STATS,
+  /* The same list records through other paginators (site_styles.c). */
+  AC__SITE_PAGES,
+  AC__SITE_PAGES_OPEN,
+  AC__SITE_CURSOR,
+  AC__SITE_NEXT,
+  AC__SITE_LINKED,
+  AC__SITE_SEARCH,
   AC__SITE_KINDS
 };
 

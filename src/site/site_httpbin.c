@@ -97,9 +97,7 @@ static int utf8_valid(const unsigned char *s, size_t n) {
  * when it is UTF-8, else a data URI: "data:<type>;base64,<contents>", the
  * type being the part's Content-Type or application/octet-stream. */
 static void file_json(struct ac__dynbuf *b, const struct ac__site_field *f) {
-  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const unsigned char *u = (const unsigned char *)f->v;
-  size_t i;
   if (utf8_valid(u, f->vlen)) {
     ac__json_str(b, f->v, f->vlen, AC__JSON_ASCII);
     return;
@@ -109,19 +107,7 @@ static void file_json(struct ac__dynbuf *b, const struct ac__site_field *f) {
   if (f->ct != NULL) ac__json_escape(b, f->ct, f->ctlen, AC__JSON_ASCII);
   else ac__dynbuf_adds(b, "application/octet-stream");
   ac__dynbuf_adds(b, ";base64,");
-  for (i = 0; i + 2 < f->vlen; i += 3) {
-    char q[4] = {b64[u[i] >> 2], b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)],
-                 b64[((u[i + 1] & 15) << 2) | (u[i + 2] >> 6)], b64[u[i + 2] & 63]};
-    ac__dynbuf_add(b, q, 4);
-  }
-  if (f->vlen - i == 1) {
-    char q[4] = {b64[u[i] >> 2], b64[(u[i] & 3) << 4], '=', '='};
-    ac__dynbuf_add(b, q, 4);
-  } else if (f->vlen - i == 2) {
-    char q[4] = {b64[u[i] >> 2], b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)],
-                 b64[(u[i + 1] & 15) << 2], '='};
-    ac__dynbuf_add(b, q, 4);
-  }
+  ac__site_base64(b, f->v, f->vlen);
   ac__dynbuf_addc(b, '"');
 }
 

@@ -23,7 +23,41 @@ struct ac__site {
   /* Book-API requests (list and detail) being answered now: what
    * --max-in-flight caps, whatever the httpbin routes or /__stats carry. */
   unsigned book_in_flight;
+  size_t cursor_loop;           /* see struct ac__site_options */
+  uint64_t cursor_key;          /* keys the cursors' checksums (site_styles.c) */
 };
+
+/*
+ * What a paginated route of site_styles.c answers: a 200 whose body is the
+ * concatenation of parts (items borrowed from the set, the rest from the
+ * route's own buffers), or an error status with its JSON body.
+ */
+struct ac__site_answer {
+  int status;
+  struct ac__books_bytes parts[3];
+  size_t nparts;
+  const char *link;  /* a 200's Link header, or NULL */
+};
+
+/* Fill *a for the request (ud is the route's own). Returns 0, or an error
+ * that fails the request (AC_ENOMEM). */
+typedef int (*ac__site_answer_fn)(struct ac__site *s, ac_server_req_t *req,
+                                  struct ac__site_answer *a, void *ud);
+
+/*
+ * Answer a book-API request of another paginator the way /api/book/ is
+ * answered: counted under kind and in flight, its faults planned from the
+ * method, path and query (and extra, the body of a POST, when elen > 0),
+ * its shape decided from the same key; then fn's answer. An error answer
+ * goes out whole (body faults dropped, as for a 404); a 200 gets the
+ * HTML/empty 200 faults, the shape, gzip and the damaging faults.
+ */
+int ac__site_book_answer(struct ac__site *s, ac_server_req_t *req, ac_server_resp_t *resp,
+                         enum ac__site_kind kind, const char *extra, size_t elen,
+                         ac__site_answer_fn fn, void *ud);
+
+/* Add the /api/books/... routes (site_styles.c). */
+int ac__site_styles_routes(struct ac__site *s);
 
 /* A name and a value, borrowed (query and form fields, multipart parts). */
 struct ac__site_field {
@@ -51,6 +85,14 @@ int ac__site_stats_route(struct ac__site *s);
 /* 1 if the request's Accept-Encoding allows gzip (a "gzip" or "*" token
  * without q=0). */
 int ac__site_accepts_gzip(const ac_server_req_t *req);
+
+/* Standard base64 (RFC 4648 section 4) of p[0..n), padded with '='. */
+void ac__site_base64(struct ac__dynbuf *b, const void *p, size_t n);
+/* Decode s[0..n) as padded standard base64 into out (at most cap bytes):
+ * 0 and *outlen, or -1 for anything else (a bad length or character, '='
+ * not at the end, non-zero bits under the padding, more than cap bytes), so
+ * that each blob has exactly one text. */
+int ac__site_unbase64(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen);
 
 /* Dynamic bodies are gzip'd at zlib's default level (ac__site_gzip). */
 #define AC__SITE_GZIP_LEVEL 6

@@ -4,7 +4,8 @@
  * how many requests it really had in flight).
  *
  *   {"requests":{"list":..,"detail":..,"redirect":..,"not_found":..,
- *                "httpbin":..,"stats":..,"total":..},
+ *                "httpbin":..,"stats":..,"pages":..,"pages_open":..,
+ *                "cursor":..,"next":..,"linked":..,"search":..,"total":..},
  *    "faults":{"none":..,"5xx":..,"429":..,"reset":..,"short":..,
  *              "badjson":..,"overload":..,"html200":..,"empty200":..},
  *    "shapes":{"pretty":..,"spaced":..,"mixed":..,"escape_ascii":..,
@@ -36,7 +37,8 @@ static void key_u64(struct ac__dynbuf *b, const char *key, uint64_t v, int comma
 
 static int h_stats(ac_server_req_t *req, ac_server_resp_t *resp, void *ud) {
   static const char *const kind_names[AC__SITE_KINDS] = {
-      "list", "detail", "redirect", "not_found", "httpbin", "stats"};
+      "list",  "detail", "redirect", "not_found", "httpbin", "stats",
+      "pages", "pages_open", "cursor", "next", "linked", "search"};
   struct ac__site *s = ud;
   uint64_t faults[AC__FAULT_KINDS];
   ac_server_stats_t st;

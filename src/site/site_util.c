@@ -1,5 +1,5 @@
 /*
- * Small helpers of the replica: Accept-Encoding negotiation.
+ * Small helpers of the replica: Accept-Encoding negotiation, base64.
  */
 #include <stdint.h>
 #include <string.h>
@@ -63,4 +63,56 @@ int ac__site_accepts_gzip(const ac_server_req_t *req) {
     }
   }
   return ok;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void ac__site_base64(struct ac__dynbuf *b, const void *p, size_t n) {
+  const unsigned char *u = p;
+  size_t i;
+  for (i = 0; i + 2 < n; i += 3) {
+    char q[4] = {b64[u[i] >> 2], b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)],
+                 b64[((u[i + 1] & 15) << 2) | (u[i + 2] >> 6)], b64[u[i + 2] & 63]};
+    ac__dynbuf_add(b, q, 4);
+  }
+  if (n - i == 1) {
+    char q[4] = {b64[u[i] >> 2], b64[(u[i] & 3) << 4], '=', '='};
+    ac__dynbuf_add(b, q, 4);
+  } else if (n - i == 2) {
+    char q[4] = {b64[u[i] >> 2], b64[((u[i] & 3) << 4) | (u[i + 1] >> 4)],
+                 b64[(u[i + 1] & 15) << 2], '='};
+    ac__dynbuf_add(b, q, 4);
+  }
+}
+
+/* The value of a base64 character, or -1. */
+static int b64_value(char c) {
+  const char *at = c != '\0' ? strchr(b64, c) : NULL;
+  return at != NULL ? (int)(at - b64) : -1;
+}
+
+int ac__site_unbase64(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen) {
+  size_t len = 0;
+
+  if (n % 4 != 0) return -1;
+  for (size_t i = 0; i < n; i += 4) {
+    int v[4], pad = 0;
+    for (int k = 0; k < 4; k++) {
+      /* '=' only as the last one or two characters of the text. */
+      if (s[i + k] == '=' && i + 4 == n && k >= 2 && (k == 3 || s[i + 3] == '=')) {
+        v[k] = 0;
+        pad++;
+      } else if ((v[k] = b64_value(s[i + k])) < 0) {
+        return -1;
+      }
+    }
+    /* The bits the padding leaves over must be zero: one text per blob. */
+    if ((pad == 1 && (v[2] & 3) != 0) || (pad == 2 && (v[1] & 15) != 0)) return -1;
+    if (len + 3 - (size_t)pad > cap) return -1;
+    out[len++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+    if (pad < 2) out[len++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+    if (pad < 1) out[len++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+  }
+  *outlen = len;
+  return 0;
 }
