@@ -6,6 +6,9 @@
  *   GET /api/book?...                 301 to the slash form, query kept
  *   GET /api/book/{id}                a detail, or 404 {"detail":"Not found."}
  *
+ * The same list through other paginators (site_styles.c) goes through
+ * ac__site_book_answer, so that it meets the same faults and shapes.
+ *
  * Each book request asks the fault planner for its fate, keyed by method,
  * path and query, then waits the planned delay (counted from the request's
  * arrival) and answers: the planned error status, or the body, whole or

@@ -200,7 +200,7 @@ static void put32(unsigned char *p, uint32_t v) {
 /*
  * A cursor: the offset masked, then a checksum of it keyed by the data set,
  * the mask drawn from the checksum. Every byte looks random, so the base64
- * text holds '+' and '/' at random places (about one cursor in six has
+ * text holds '+' and '/' at random places (about one cursor in seven has
  * each) and always ends in '=': what a client must percent-encode.
  */
 static void cursor_bytes(const struct ac__site *s, uint32_t offset,
