@@ -1,6 +1,7 @@
 /*
  * The replica's pieces in process: the JSON validator behind httpbin's
- * "json" field, the multipart splitter behind "form" and "files", and
+ * "json" field, the multipart splitter behind "form" and "files", the
+ * base64 of data URIs and cursors, and
  * ac__site_new under allocation failures (AC_ENOMEM returned at every step,
  * nothing leaked).
  */
@@ -104,4 +105,38 @@ TEST_IMPL(site_multipart_parts) {
     for (int i = 0; i < nfi; i++) ASSERT(files[i].v + files[i].vlen <= copy + n);
     free(copy);
   }
+}
+
+/* The cursors' base64: every blob round-trips, and each has one text only. */
+TEST_IMPL(site_base64_strict) {
+  static const char *const bad[] = {"A",    "AA",   "AAA",   "AA=A", "A===", "====",
+                                    "AB==", "AAB=", "AA A",  "AA+", "AA==AAAA",
+                                    "AA-_", "AA\n="};
+  unsigned char blob[16], back[16];
+  struct ac__dynbuf b;
+  size_t n;
+
+  for (size_t len = 0; len <= sizeof(blob); len++) {
+    for (size_t i = 0; i < len; i++) blob[i] = (unsigned char)(0xF8 + 37 * i + len);
+    ac__dynbuf_init(&b, 64);
+    ac__dynbuf_addc(&b, 'x'); /* "" is a text too: keep the buffer allocated */
+    ac__site_base64(&b, blob, len);
+    ASSERT_OK(ac__dynbuf_err(&b));
+    ASSERT_EQ(ac__dynbuf_len(&b) - 1, (len + 2) / 3 * 4);
+    ASSERT_EQ(ac__site_unbase64(ac__dynbuf_ptr(&b) + 1, ac__dynbuf_len(&b) - 1, back,
+                                sizeof(back), &n), 0);
+    ASSERT_EQ(n, len);
+    ASSERT(memcmp(blob, back, len) == 0);
+    /* One byte short of room: refused. */
+    if (len > 0)
+      ASSERT_EQ(ac__site_unbase64(ac__dynbuf_ptr(&b) + 1, ac__dynbuf_len(&b) - 1, back,
+                                  len - 1, &n), -1);
+    ac__dynbuf_free(&b);
+  }
+  ASSERT_EQ(ac__site_unbase64("+/+/", 4, back, sizeof(back), &n), 0);
+  ASSERT_EQ(n, 3);
+  ASSERT(back[0] == 0xFB && back[1] == 0xFF && back[2] == 0xBF);
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (ac__site_unbase64(bad[i], strlen(bad[i]), back, sizeof(back), &n) != -1)
+      AC__FAIL("\"%s\" decoded", bad[i]);
 }
