@@ -60,6 +60,8 @@ typedef struct ac_crawl_req {
   int priority;      /* higher first; FIFO within a priority */
   const char *meta;  /* what the follower attached ("" if nothing) */
   int attempt;       /* 1 for the first try */
+  const char *method; /* "GET" for a request followed by URL alone */
+  const char *body;   /* what is sent (ac_crawl_request_t.body), or NULL: none */
 } ac_crawl_req_t;
 
 /**
@@ -220,6 +222,56 @@ AC_EXTERN int ac_crawl_follow_again(ac_crawl_t *crawl, const char *url, int call
  */
 AC_EXTERN int ac_crawl_refetch(ac_crawl_t *crawl, const char *url, int callback, int priority,
                                const char *meta);
+
+/**
+ * A request to follow, with everything ac_crawl_follow's arguments say and
+ * what a GET by URL cannot: a method, a body, headers of its own. Every
+ * pointer is borrowed for the call (copied into the request).
+ *
+ * Dedup and the crawl state key a request by what makes its answer: a GET
+ * without body or headers by its normalised URL, as ac_crawl_follow does;
+ * any other by the method, the URL and a hash of the content type, the body
+ * and the headers (docs/internals/crawl.md). So two POSTs to one URL with
+ * different bodies are two requests, the same POST twice a duplicate. The
+ * whole request is kept in the state: a resumed crawl sends it again as it
+ * was, and so does every retry.
+ */
+typedef struct ac_crawl_request {
+  const char *url;           /* absolute http(s); required */
+  const char *method;        /* a token ("POST", "PUT", ...); NULL or "GET": GET */
+  /** NUL-terminated text (JSON, a form), or NULL: none. "" is an empty
+   * body (sent with Content-Length: 0 and the content type). */
+  const char *body;
+  /** The body's Content-Type; NULL with a body: application/octet-stream
+   * (no guess from the bytes: say "application/json" for JSON). Ignored
+   * without a body. */
+  const char *content_type;
+  /** Sent besides the spider's headers; one of the same name (in any case)
+   * replaces the spider's, and a NULL value sends neither. A
+   * "Content-Type" here replaces content_type. */
+  const ac_http_kv_t *headers;
+  size_t nheaders;
+  int callback;              /* as ac_crawl_follow */
+  int priority;
+  const char *meta;          /* may be NULL */
+} ac_crawl_request_t;
+
+/** How ac_crawl_follow_request treats a request already seen: as
+ * ac_crawl_follow (dropped), ac_crawl_follow_again (run, not recorded in the
+ * state) or ac_crawl_refetch (run, recorded as a new request). */
+typedef enum { AC_FOLLOW_NEW = 0, AC_FOLLOW_AGAIN = 1, AC_FOLLOW_REFETCH = 2 } ac_follow_how_t;
+
+/**
+ * AWAITS when the frontier is full. Follow a request, `how` as
+ * ac_crawl_follow, ac_crawl_follow_again or ac_crawl_refetch.
+ * Returns as they do: 1 (added), 0 (a duplicate, AC_FOLLOW_NEW only),
+ * AC_EINVAL (req or its url NULL, not an absolute http(s) URL, a callback
+ * index out of range, a method that is not a token, a header without a
+ * token for its name, a header name or value with CR or LF, an unknown
+ * `how`), AC_ECANCELED (stopping), AC_ENOMEM.
+ */
+AC_EXTERN int ac_crawl_follow_request(ac_crawl_t *crawl, const ac_crawl_request_t *req,
+                                      ac_follow_how_t how);
 
 /** A producer: follows requests, waiting whenever the frontier is full. */
 typedef int (*ac_crawl_producer_fn)(ac_crawl_t *crawl, void *arg);

@@ -5,9 +5,12 @@
  * state's pending mark, and backpressure on the frontier's room (see
  * include/acrawl/crawl.h and docs/internals/crawl.md).
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/dynbuf.h"
 #include "crawl/internal.h"
 
 /* ------------------------------------------------------------ requests */
@@ -35,17 +38,168 @@ void ac__creq_free(ac__creq_t *r) {
   ac__free(r);
 }
 
-/* Takes ownership of u's strings. */
-static ac__creq_t *creq_new(ac_crawl_t *c, ac__crawl_url_t *u, int callback, int priority,
-                            const char *meta) {
-  ac__creq_t *r = ac__calloc(1, sizeof(*r));
+/* RFC 9110 5.6.2: what a method and a header name are made of. */
+static int is_token(const char *s) {
+  static const char extra[] = "!#$%&'*+-.^_`|~";
+  if (s == NULL || *s == '\0') return 0;
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+          (ch != '\0' && strchr(extra, ch) != NULL)))
+      return 0;
+  }
+  return 1;
+}
+
+/* A request the engine can send, or AC_EINVAL (see crawl.h). */
+static int request_valid(const ac_crawl_t *c, const ac_crawl_request_t *req) {
+  if (req == NULL || req->url == NULL || req->callback < 0 ||
+      (size_t)req->callback >= c->spider.ncallbacks)
+    return 0;
+  if (req->method != NULL && !is_token(req->method)) return 0;
+  if (req->nheaders > 0 && req->headers == NULL) return 0;
+  for (size_t i = 0; i < req->nheaders; i++) {
+    const ac_http_kv_t *h = &req->headers[i];
+    /* CR or LF would end the field and let the value write the head. */
+    if (!is_token(h->key)) return 0;
+    if (h->value != NULL && strpbrk(h->value, "\r\n") != NULL) return 0;
+  }
+  return 1;
+}
+
+static const char *request_method(const ac_crawl_request_t *req) {
+  return req->method != NULL ? req->method : "GET";
+}
+
+/* The body's content type as sent (NULL without a body). */
+static const char *request_ctype(const ac_crawl_request_t *req) {
+  if (req->body == NULL) return NULL;
+  return req->content_type != NULL ? req->content_type : "application/octet-stream";
+}
+
+/* A GET by URL alone keeps the URL's key, which states written before
+ * requests had methods also hold. */
+static int request_plain(const ac_crawl_request_t *req) {
+  return strcmp(request_method(req), "GET") == 0 && req->body == NULL && req->nheaders == 0;
+}
+
+static char ascii_lower(char ch) { return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch; }
+
+static int ascii_casecmp(const char *a, const char *b) {
+  for (; *a && ascii_lower(*a) == ascii_lower(*b); a++, b++) {}
+  return (unsigned char)ascii_lower(*a) - (unsigned char)ascii_lower(*b);
+}
+
+typedef struct header_ref {
+  const ac_http_kv_t *kv;
+  size_t i;
+} header_ref_t;
+
+/* Header names do not care for case, and the order of different names
+ * changes nothing on the wire: a name's values keep their order. */
+static int header_ref_cmp(const void *a, const void *b) {
+  const header_ref_t *x = a, *y = b;
+  int d = ascii_casecmp(x->kv->key, y->kv->key);
+  if (d != 0) return d;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Replaces u->key by the request's key unless it is a plain GET:
+ * "METHOD URLKEY #HASH", the hash over what else makes the answer (the
+ * content type, the body, the headers), each length-prefixed so that no
+ * two different requests write the same bytes. 0 or AC_ENOMEM. */
+static int request_key(const ac_crawl_request_t *req, ac__crawl_url_t *u) {
+  struct ac__dynbuf b, k;
+  header_ref_t *refs = NULL;
+  const char *ctype = request_ctype(req);
+  uint64_t h;
+  int rc;
+  if (request_plain(req)) return 0;
+  ac__dynbuf_init(&b, SIZE_MAX / 2);
+  if (req->body != NULL) {
+    (void)ac__dynbuf_addf(&b, "t%zu:%s", strlen(ctype), ctype);
+    (void)ac__dynbuf_addf(&b, "b%zu:", strlen(req->body));
+    (void)ac__dynbuf_adds(&b, req->body);
+  }
+  if (req->nheaders > 0) {
+    refs = ac__calloc(req->nheaders, sizeof(*refs));
+    if (refs == NULL) {
+      ac__dynbuf_free(&b);
+      return AC_ENOMEM;
+    }
+    for (size_t i = 0; i < req->nheaders; i++) {
+      refs[i].kv = &req->headers[i];
+      refs[i].i = i;
+    }
+    qsort(refs, req->nheaders, sizeof(*refs), header_ref_cmp);
+    for (size_t i = 0; i < req->nheaders; i++) {
+      const ac_http_kv_t *kv = refs[i].kv;
+      (void)ac__dynbuf_addf(&b, "h%zu:", strlen(kv->key));
+      for (const char *p = kv->key; *p; p++) (void)ac__dynbuf_addc(&b, ascii_lower(*p));
+      if (kv->value == NULL) (void)ac__dynbuf_addc(&b, 'n');
+      else (void)ac__dynbuf_addf(&b, "v%zu:%s", strlen(kv->value), kv->value);
+    }
+    ac__free(refs);
+  }
+  if ((rc = ac__dynbuf_err(&b)) != 0) {
+    ac__dynbuf_free(&b);
+    return rc;
+  }
+  h = ac__crawl_hash(ac__dynbuf_ptr(&b) != NULL ? ac__dynbuf_ptr(&b) : "");
+  ac__dynbuf_free(&b);
+  ac__dynbuf_init(&k, SIZE_MAX / 2);
+  rc = ac__dynbuf_addf(&k, "%s %s #%016llx", request_method(req), u->key, (unsigned long long)h);
+  if (rc != 0) return rc;
+  ac__free(u->key);
+  u->key = ac__dynbuf_take(&k, NULL);
+  return 0;
+}
+
+/* Copies s to *at and moves *at past it. */
+static const char *put_str(char **at, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *out = memcpy(*at, s, n);
+  *at += n;
+  return out;
+}
+
+/* Takes ownership of u's strings. The method, body, content type and
+ * headers go in the trailing bytes of the request's allocation. */
+static ac__creq_t *creq_new(ac_crawl_t *c, ac__crawl_url_t *u, const ac_crawl_request_t *req) {
+  const char *method = request_method(req), *ctype = request_ctype(req);
+  int get = strcmp(method, "GET") == 0;
+  size_t extra = req->nheaders * sizeof(ac_http_kv_t);
+  ac__creq_t *r;
+  char *at;
+  if (!get) extra += strlen(method) + 1;
+  if (req->body != NULL) extra += strlen(req->body) + 1 + strlen(ctype) + 1;
+  for (size_t i = 0; i < req->nheaders; i++)
+    extra += strlen(req->headers[i].key) + 1 +
+             (req->headers[i].value != NULL ? strlen(req->headers[i].value) + 1 : 0);
+  /* sizeof a struct of pointers keeps the header array after it aligned. */
+  r = ac__calloc(1, sizeof(*r) + extra);
   if (r == NULL) return NULL;
-  r->meta = ac__strdup(meta != NULL ? meta : "");
+  r->meta = ac__strdup(req->meta != NULL ? req->meta : "");
   r->host = ac__hosts_get(c, u->host);
   if (r->meta == NULL || r->host == NULL) {
     ac__free(r->meta);
     ac__free(r);
     return NULL;
+  }
+  at = (char *)(r + 1);
+  if (req->nheaders > 0) {
+    r->headers = (ac_http_kv_t *)(void *)at;
+    r->nheaders = req->nheaders;
+    at += req->nheaders * sizeof(ac_http_kv_t);
+    for (size_t i = 0; i < req->nheaders; i++) {
+      r->headers[i].key = put_str(&at, req->headers[i].key);
+      r->headers[i].value = req->headers[i].value != NULL ? put_str(&at, req->headers[i].value) : NULL;
+    }
+  }
+  if (!get) r->method = put_str(&at, method);
+  if (req->body != NULL) {
+    r->body = put_str(&at, req->body);
+    r->ctype = put_str(&at, ctype);
   }
   r->key = u->key;
   r->fetch = u->fetch;
@@ -54,10 +208,12 @@ static ac__creq_t *creq_new(ac_crawl_t *c, ac__crawl_url_t *u, int callback, int
   ac__list_init(&r->link);
   r->seq = c->seq++;
   r->pub.url = r->fetch;
-  r->pub.callback = callback;
-  r->pub.priority = priority;
+  r->pub.callback = req->callback;
+  r->pub.priority = req->priority;
   r->pub.meta = r->meta;
   r->pub.attempt = 1;
+  r->pub.method = r->method != NULL ? r->method : "GET";
+  r->pub.body = r->body;
   return r;
 }
 
@@ -127,15 +283,23 @@ recorded_only:
   return 1;
 }
 
-static int follow(ac_crawl_t *c, const char *url, int callback, int priority, const char *meta,
-                  int again) {
+/* The request parsed and keyed: 0 and *u, or an error. */
+static int request_url(const ac_crawl_request_t *req, ac__crawl_url_t *u) {
+  int rc;
+  if ((rc = ac__crawl_url_parse(req->url, u)) != 0) return rc;
+  if ((rc = request_key(req, u)) != 0) ac__crawl_url_free(u);
+  return rc;
+}
+
+int ac_crawl_follow_request(ac_crawl_t *c, const ac_crawl_request_t *req, ac_follow_how_t how) {
   ac__crawl_url_t u;
   ac__creq_t *r;
   int rc;
-  if (c == NULL || callback < 0 || (size_t)callback >= c->spider.ncallbacks) return AC_EINVAL;
+  if (c == NULL || !request_valid(c, req)) return AC_EINVAL;
+  if (how != AC_FOLLOW_NEW && how != AC_FOLLOW_AGAIN && how != AC_FOLLOW_REFETCH) return AC_EINVAL;
   if (c->hard) return AC_ECANCELED;
-  if ((rc = ac__crawl_url_parse(url, &u)) != 0) return rc;
-  if (again == 0) {
+  if ((rc = request_url(req, &u)) != 0) return rc;
+  if (how == AC_FOLLOW_NEW) {
     rc = ac__seen_add(&c->seen, u.key);
     if (rc <= 0) {
       if (rc == 0) c->st.duplicates++;
@@ -143,12 +307,12 @@ static int follow(ac_crawl_t *c, const char *url, int callback, int priority, co
       return rc;
     }
   }
-  r = creq_new(c, &u, callback, priority, meta);
+  r = creq_new(c, &u, req);
   if (r == NULL) {
     ac__crawl_url_free(&u);
     return AC_ENOMEM;
   }
-  r->again = again == 1; /* a refetch (2) is recorded like a new request */
+  r->again = how == AC_FOLLOW_AGAIN; /* a refetch is recorded like a new request */
   if (c->state != NULL && !r->again && (rc = ac__state_mark(c, r, 'p')) != 0) {
     ac__creq_free(r);
     return rc;
@@ -156,29 +320,39 @@ static int follow(ac_crawl_t *c, const char *url, int callback, int priority, co
   return admit(c, r);
 }
 
+static int follow_url(ac_crawl_t *c, const char *url, int callback, int priority,
+                      const char *meta, ac_follow_how_t how) {
+  ac_crawl_request_t req;
+  memset(&req, 0, sizeof(req));
+  req.url = url;
+  req.callback = callback;
+  req.priority = priority;
+  req.meta = meta;
+  return ac_crawl_follow_request(c, &req, how);
+}
+
 int ac_crawl_follow(ac_crawl_t *c, const char *url, int callback, int priority,
                     const char *meta) {
-  return follow(c, url, callback, priority, meta, 0);
+  return follow_url(c, url, callback, priority, meta, AC_FOLLOW_NEW);
 }
 
 int ac_crawl_follow_again(ac_crawl_t *c, const char *url, int callback, int priority,
                           const char *meta) {
-  return follow(c, url, callback, priority, meta, 1);
+  return follow_url(c, url, callback, priority, meta, AC_FOLLOW_AGAIN);
 }
 
 int ac_crawl_refetch(ac_crawl_t *c, const char *url, int callback, int priority,
                      const char *meta) {
-  return follow(c, url, callback, priority, meta, 2);
+  return follow_url(c, url, callback, priority, meta, AC_FOLLOW_REFETCH);
 }
 
-int ac__crawl_requeue(ac_crawl_t *c, const char *fetch, int callback, int priority,
-                      const char *meta) {
+int ac__crawl_requeue(ac_crawl_t *c, const ac_crawl_request_t *req) {
   ac__crawl_url_t u;
   ac__creq_t *r;
   int rc;
-  if (callback < 0 || (size_t)callback >= c->spider.ncallbacks) return AC_EINVAL;
-  if ((rc = ac__crawl_url_parse(fetch, &u)) != 0) return rc;
-  r = creq_new(c, &u, callback, priority, meta);
+  if (!request_valid(c, req)) return AC_EINVAL;
+  if ((rc = request_url(req, &u)) != 0) return rc;
+  r = creq_new(c, &u, req);
   if (r == NULL) {
     ac__crawl_url_free(&u);
     return AC_ENOMEM;

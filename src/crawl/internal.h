@@ -101,6 +101,13 @@ typedef struct ac__creq {
   char *key;
   char *fetch;
   char *meta;
+  /* What a GET by URL does not have (NULL, 0 for one), in the trailing
+   * bytes of the request's own allocation: freed with it. */
+  const char *method;
+  const char *body;
+  const char *ctype;     /* the body's content type (set whenever body is) */
+  ac_http_kv_t *headers;
+  size_t nheaders;
   ac__host_t *host;
   int overflow;          /* admitted over the frontier cap: no permit to give back */
   int again;             /* ac_crawl_follow_again: not in seen, not in the state */
@@ -238,8 +245,8 @@ int ac__crawl_marker_main(void *arg, void **result);
 void ac__crawl_check_finished(struct ac_crawl *c);
 
 /* frontier.c, for state.c: put a request back in the frontier (it is already
- * in the state and in seen). AWAITS for room. 1, or an error. */
-int ac__crawl_requeue(struct ac_crawl *c, const char *fetch, int callback, int priority,
-                      const char *meta);
+ * in the state and in seen), req.url its fetch URL. AWAITS for room. 1, or
+ * an error. */
+int ac__crawl_requeue(struct ac_crawl *c, const ac_crawl_request_t *req);
 
 #endif /* ACRAWL_CRAWL_INTERNAL_H */

@@ -315,6 +315,18 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
   }
   ac_request_opts_init(&o);
   o.url = r->fetch;
+  /* From the request's own copy, so that every retry sends the same; the
+   * session adds the spider's headers, a request's of the same name
+   * replacing them. */
+  o.method = r->method;
+  o.headers = r->headers;
+  o.nheaders = r->nheaders;
+  if (r->body != NULL) {
+    o.body_kind = AC_BODY_BYTES;
+    o.body = r->body;
+    o.body_len = strlen(r->body);
+    o.content_type = r->ctype;
+  }
   o.timeout_ms = c->opts.timeout_ms;
   o.connect_timeout_ms = c->opts.connect_timeout_ms;
   o.max_body = c->opts.max_body;

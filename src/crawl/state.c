@@ -3,6 +3,9 @@
  * items go through: batched, off the loop, retried) holding one record per
  * request, keyed by its dedup key:
  *   {"u": fetch URL, "c": callback, "p": priority, "m": meta, "s": status}
+ * and, for a request that is not a GET by URL alone (ac_crawl_request_t),
+ * before "s": "x" its method (unless GET), "b" its body and "t" the body's
+ * content type (with a body), "h" its headers as [[name, value or null]].
  * with status p (pending: followed, not done) or f (failed for good), and
  * just {"s": "d"} once done (its callback returned and its items are
  * durable): a done request is never loaded again. One more record,
@@ -26,6 +29,7 @@
 
 #include "acrawl/errno.h"
 #include "common/alloc.h"
+#include "common/dynbuf.h"
 #include "crawl/internal.h"
 
 #define EXPECTED_KEY "!expected"
@@ -97,26 +101,26 @@ int ac__state_open(ac_crawl_t *c) {
 }
 
 /* JSON string escaping for the state's own documents. */
-static size_t put_json_string(char *out, const char *s) {
+static void put_json_string(struct ac__dynbuf *b, const char *s) {
   static const char hex[] = "0123456789abcdef";
-  size_t n = 0;
-  out[n++] = '"';
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
+  (void)ac__dynbuf_addc(b, '"');
+  while (*s) {
+    size_t plain = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+                              "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+    unsigned char ch;
+    (void)ac__dynbuf_add(b, s, plain);
+    s += plain;
+    if (*s == '\0') break;
+    ch = (unsigned char)*s++;
     if (ch == '"' || ch == '\\') {
-      out[n++] = '\\';
-      out[n++] = (char)ch;
-    } else if (ch < 0x20) {
-      memcpy(out + n, "\\u00", 4);
-      out[n + 4] = hex[ch >> 4];
-      out[n + 5] = hex[ch & 15];
-      n += 6;
+      (void)ac__dynbuf_addc(b, '\\');
+      (void)ac__dynbuf_addc(b, (char)ch);
     } else {
-      out[n++] = (char)ch;
+      char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+      (void)ac__dynbuf_add(b, esc, sizeof(esc));
     }
   }
-  out[n++] = '"';
-  return n;
+  (void)ac__dynbuf_addc(b, '"');
 }
 
 /* A mark the state's store refused (a disk that went read-only, an I/O
@@ -134,24 +138,45 @@ static void on_state_ack(ac_store_t *store, int status, void *userdata) {
 }
 
 int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
-  size_t cap, n = 0;
-  char *doc;
+  struct ac__dynbuf b;
   int rc;
   /* A done request is never loaded again: its status is all it needs. */
   if (status == 'd')
     return ac_store_put(c->state, r->key, "{\"s\":\"d\"}", 9, on_state_ack, c);
-  cap = 6 * (strlen(r->fetch) + strlen(r->meta)) + 96;
-  doc = ac__malloc(cap);
-  if (doc == NULL) return AC_ENOMEM;
-  memcpy(doc, "{\"u\":", 5);
-  n = 5;
-  n += put_json_string(doc + n, r->fetch);
-  n += (size_t)snprintf(doc + n, cap - n, ",\"c\":%d,\"p\":%d,\"m\":", r->pub.callback,
-                        r->pub.priority);
-  n += put_json_string(doc + n, r->meta);
-  n += (size_t)snprintf(doc + n, cap - n, ",\"s\":\"%c\"}", status);
-  rc = ac_store_put(c->state, r->key, doc, n, on_state_ack, c);
-  ac__free(doc);
+  ac__dynbuf_init(&b, SIZE_MAX / 2);
+  (void)ac__dynbuf_adds(&b, "{\"u\":");
+  put_json_string(&b, r->fetch);
+  (void)ac__dynbuf_addf(&b, ",\"c\":%d,\"p\":%d,\"m\":", r->pub.callback, r->pub.priority);
+  put_json_string(&b, r->meta);
+  /* What a GET by URL does not have, only when the request has it: a plain
+   * request's record stays what it always was. */
+  if (r->method != NULL) {
+    (void)ac__dynbuf_adds(&b, ",\"x\":");
+    put_json_string(&b, r->method);
+  }
+  if (r->body != NULL) {
+    (void)ac__dynbuf_adds(&b, ",\"b\":");
+    put_json_string(&b, r->body);
+    (void)ac__dynbuf_adds(&b, ",\"t\":");
+    put_json_string(&b, r->ctype);
+  }
+  if (r->nheaders > 0) {
+    (void)ac__dynbuf_adds(&b, ",\"h\":[");
+    for (size_t i = 0; i < r->nheaders; i++) {
+      (void)ac__dynbuf_adds(&b, i > 0 ? ",[" : "[");
+      put_json_string(&b, r->headers[i].key);
+      (void)ac__dynbuf_addc(&b, ',');
+      if (r->headers[i].value != NULL) put_json_string(&b, r->headers[i].value);
+      else (void)ac__dynbuf_adds(&b, "null");
+      (void)ac__dynbuf_addc(&b, ']');
+    }
+    (void)ac__dynbuf_addc(&b, ']');
+  }
+  /* Last, for record_status. */
+  (void)ac__dynbuf_addf(&b, ",\"s\":\"%c\"}", status);
+  rc = ac__dynbuf_err(&b);
+  if (rc == 0) rc = ac_store_put(c->state, r->key, ac__dynbuf_ptr(&b), ac__dynbuf_len(&b), on_state_ack, c);
+  ac__dynbuf_free(&b);
   return rc;
 }
 
@@ -245,6 +270,47 @@ int ac__state_load(ac_crawl_t *c) {
   return 0;
 }
 
+/* A pending or failed record back into the frontier, as it was followed.
+ * A record this file did not write (no URL) is skipped; records written
+ * before requests had methods have no "x", "b", "t" or "h": plain GETs. */
+static int requeue_record(ac_crawl_t *c, const cJSON *d) {
+  const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "u");
+  const cJSON *cb = cJSON_GetObjectItemCaseSensitive(d, "c");
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "p");
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "m");
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(d, "x");
+  const cJSON *b = cJSON_GetObjectItemCaseSensitive(d, "b");
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "t");
+  const cJSON *h = cJSON_GetObjectItemCaseSensitive(d, "h"), *e;
+  ac_crawl_request_t req;
+  ac_http_kv_t *kv = NULL;
+  int rc;
+  if (!cJSON_IsString(u) || !cJSON_IsNumber(cb) || !cJSON_IsNumber(p)) return 0;
+  memset(&req, 0, sizeof(req));
+  req.url = u->valuestring;
+  req.callback = cb->valueint;
+  req.priority = p->valueint;
+  req.meta = cJSON_IsString(m) ? m->valuestring : "";
+  req.method = cJSON_IsString(x) ? x->valuestring : NULL;
+  req.body = cJSON_IsString(b) ? b->valuestring : NULL;
+  req.content_type = cJSON_IsString(t) ? t->valuestring : NULL;
+  if (cJSON_IsArray(h) && cJSON_GetArraySize(h) > 0) {
+    kv = ac__calloc((size_t)cJSON_GetArraySize(h), sizeof(*kv));
+    if (kv == NULL) return AC_ENOMEM;
+    cJSON_ArrayForEach(e, h) {
+      const cJSON *name = cJSON_GetArrayItem(e, 0), *value = cJSON_GetArrayItem(e, 1);
+      if (!cJSON_IsString(name) || !(cJSON_IsString(value) || cJSON_IsNull(value))) continue;
+      kv[req.nheaders].key = name->valuestring;
+      kv[req.nheaders].value = cJSON_IsString(value) ? value->valuestring : NULL;
+      req.nheaders++;
+    }
+    req.headers = kv;
+  }
+  rc = ac__crawl_requeue(c, &req);
+  ac__free(kv);
+  return rc;
+}
+
 /* Feeds pending and failed requests of the previous run back, a page at a
  * time, so that resuming a huge crawl does not load its whole state. */
 int ac__state_loader(ac_crawl_t *c, void *arg) {
@@ -269,15 +335,8 @@ int ac__state_loader(ac_crawl_t *c, void *arg) {
         if (fresh < 0) rc = AC_ENOMEM;
         if (fresh == 1) {
           cJSON *d = cJSON_Parse(docs[i].doc);
-          const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "u");
-          const cJSON *cb = cJSON_GetObjectItemCaseSensitive(d, "c");
-          const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "p");
-          const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "m");
-          if (cJSON_IsString(u) && cJSON_IsNumber(cb) && cJSON_IsNumber(p)) {
-            int r = ac__crawl_requeue(c, u->valuestring, cb->valueint, p->valueint,
-                                      cJSON_IsString(m) ? m->valuestring : "");
-            if (r < 0) rc = r;
-          }
+          int r = requeue_record(c, d);
+          if (r < 0) rc = r;
           cJSON_Delete(d);
         }
       }
