@@ -237,8 +237,8 @@ AC_EXTERN int ac_crawl_refetch(ac_crawl_t *crawl, const char *url, int callback,
  * was, and so does every retry.
  */
 typedef struct ac_crawl_request {
-  const char *url;           /* absolute http(s); required */
-  const char *method;        /* a token ("POST", "PUT", ...); NULL or "GET": GET */
+  const char *url;    /* absolute http(s); required */
+  const char *method; /* a token ("POST", "PUT", ...); NULL or "GET": GET */
   /** NUL-terminated text (JSON, a form), or NULL: none. "" is an empty
    * body (sent with Content-Length: 0 and the content type). */
   const char *body;
@@ -251,9 +251,9 @@ typedef struct ac_crawl_request {
    * "Content-Type" here replaces content_type. */
   const ac_http_kv_t *headers;
   size_t nheaders;
-  int callback;              /* as ac_crawl_follow */
+  int callback; /* as ac_crawl_follow */
   int priority;
-  const char *meta;          /* may be NULL */
+  const char *meta; /* may be NULL */
 } ac_crawl_request_t;
 
 /** How ac_crawl_follow_request treats a request already seen: as

@@ -45,7 +45,7 @@ static int is_token(const char *s) {
   for (; *s; s++) {
     unsigned char ch = (unsigned char)*s;
     if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-          (ch != '\0' && strchr(extra, ch) != NULL)))
+          strchr(extra, ch) != NULL))
       return 0;
   }
   return 1;
@@ -86,7 +86,7 @@ static int request_plain(const ac_crawl_request_t *req) {
 static char ascii_lower(char ch) { return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch; }
 
 static int ascii_casecmp(const char *a, const char *b) {
-  for (; *a && ascii_lower(*a) == ascii_lower(*b); a++, b++) {}
+  while (*a && ascii_lower(*a) == ascii_lower(*b)) a++, b++;
   return (unsigned char)ascii_lower(*a) - (unsigned char)ascii_lower(*b);
 }
 
@@ -193,7 +193,8 @@ static ac__creq_t *creq_new(ac_crawl_t *c, ac__crawl_url_t *u, const ac_crawl_re
     at += req->nheaders * sizeof(ac_http_kv_t);
     for (size_t i = 0; i < req->nheaders; i++) {
       r->headers[i].key = put_str(&at, req->headers[i].key);
-      r->headers[i].value = req->headers[i].value != NULL ? put_str(&at, req->headers[i].value) : NULL;
+      r->headers[i].value =
+          req->headers[i].value != NULL ? put_str(&at, req->headers[i].value) : NULL;
     }
   }
   if (!get) r->method = put_str(&at, method);
@@ -320,8 +321,8 @@ int ac_crawl_follow_request(ac_crawl_t *c, const ac_crawl_request_t *req, ac_fol
   return admit(c, r);
 }
 
-static int follow_url(ac_crawl_t *c, const char *url, int callback, int priority,
-                      const char *meta, ac_follow_how_t how) {
+static int follow_url(ac_crawl_t *c, const char *url, int callback, int priority, const char *meta,
+                      ac_follow_how_t how) {
   ac_crawl_request_t req;
   memset(&req, 0, sizeof(req));
   req.url = url;

@@ -105,7 +105,7 @@ typedef struct ac__creq {
    * bytes of the request's own allocation: freed with it. */
   const char *method;
   const char *body;
-  const char *ctype;     /* the body's content type (set whenever body is) */
+  const char *ctype; /* the body's content type (set whenever body is) */
   ac_http_kv_t *headers;
   size_t nheaders;
   ac__host_t *host;

@@ -105,8 +105,9 @@ static void put_json_string(struct ac__dynbuf *b, const char *s) {
   static const char hex[] = "0123456789abcdef";
   (void)ac__dynbuf_addc(b, '"');
   while (*s) {
-    size_t plain = strcspn(s, "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
-                              "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
+    size_t plain = strcspn(s,
+                           "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+                           "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f");
     unsigned char ch;
     (void)ac__dynbuf_add(b, s, plain);
     s += plain;
@@ -175,7 +176,8 @@ int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
   /* Last, for record_status. */
   (void)ac__dynbuf_addf(&b, ",\"s\":\"%c\"}", status);
   rc = ac__dynbuf_err(&b);
-  if (rc == 0) rc = ac_store_put(c->state, r->key, ac__dynbuf_ptr(&b), ac__dynbuf_len(&b), on_state_ack, c);
+  if (rc == 0)
+    rc = ac_store_put(c->state, r->key, ac__dynbuf_ptr(&b), ac__dynbuf_len(&b), on_state_ack, c);
   ac__dynbuf_free(&b);
   return rc;
 }

@@ -96,8 +96,7 @@ static void api_close(api_t *a) {
   ASSERT_EQ(ac_loop_close(a->loop), 0);
 }
 
-static int api_parse(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *resp,
-                     void *data) {
+static int api_parse(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *resp, void *data) {
   api_t *a = data;
   saw_t *s;
   (void)c;
