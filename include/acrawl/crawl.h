@@ -55,11 +55,11 @@ typedef struct ac_crawl ac_crawl_t;
 
 /** A request as the engine hands it to a callback (borrowed). */
 typedef struct ac_crawl_req {
-  const char *url;   /* normalised */
-  int callback;      /* index into the spider's callbacks */
-  int priority;      /* higher first; FIFO within a priority */
-  const char *meta;  /* what the follower attached ("" if nothing) */
-  int attempt;       /* 1 for the first try */
+  const char *url;    /* normalised */
+  int callback;       /* index into the spider's callbacks */
+  int priority;       /* higher first; FIFO within a priority */
+  const char *meta;   /* what the follower attached ("" if nothing) */
+  int attempt;        /* 1 for the first try */
   const char *method; /* "GET" for a request followed by URL alone */
   const char *body;   /* what is sent (ac_crawl_request_t.body), or NULL: none */
 } ac_crawl_req_t;
@@ -239,8 +239,8 @@ AC_EXTERN int ac_crawl_refetch(ac_crawl_t *crawl, const char *url, int callback,
 typedef struct ac_crawl_request {
   const char *url;    /* absolute http(s); required */
   const char *method; /* a token ("POST", "PUT", ...); NULL or "GET": GET */
-  /** NUL-terminated text (JSON, a form), or NULL: none. "" is an empty
-   * body (sent with Content-Length: 0 and the content type). */
+  /** NUL-terminated text (JSON, a form), or NULL: none. "" is a body, an
+   * empty one, sent with its content type. */
   const char *body;
   /** The body's Content-Type; NULL with a body: application/octet-stream
    * (no guess from the bytes: say "application/json" for JSON). Ignored

@@ -173,7 +173,12 @@ static int post_start(ac_crawl_t *c, void *data) {
   r = search(a, "{\"q\":\"b\"}", h, 2);
   r.meta = "again";
   rc[12] = ac_crawl_follow_request(c, &r, AC_FOLLOW_AGAIN);
-  a->nrcs = 13;
+  /* An empty body is a body: sent with its content type. */
+  r = search(a, "", NULL, 0);
+  r.content_type = "text/plain";
+  r.meta = "empty";
+  rc[13] = ac_crawl_follow_request(c, &r, AC_FOLLOW_NEW);
+  a->nrcs = 14;
   return 0;
 }
 
@@ -196,7 +201,7 @@ static int post_main(void *arg, void **result) {
   ac_crawl_stats(a->crawl, &st);
   ASSERT_EQ(st.duplicates, 1);
   ASSERT_EQ(st.retries, 1);
-  ASSERT_EQ(st.pages_done, 5);
+  ASSERT_EQ(st.pages_done, 6);
   ac_crawl_free(a->crawl);
   a->crawl = NULL;
   ASSERT_EQ(ac_server_shutdown(a->server, 1000), 0);
@@ -225,20 +230,20 @@ static const saw_t *saw_meta(const api_t *a, const char *meta) {
   return NULL;
 }
 
-TEST_IMPL(crawl_request_post_body_headers_dedup) {
+static void post_case(void) {
   static api_t a;
   const got_t *g;
   const saw_t *s;
   static const int want[] = {1, 0, 1, 1, 1, AC_EINVAL, AC_EINVAL, AC_EINVAL, AC_EINVAL,
-                             AC_EINVAL, AC_EINVAL, AC_EINVAL, 1};
+                             AC_EINVAL, AC_EINVAL, AC_EINVAL, 1, 1};
   api_init(&a);
   a.fail_body_a = 1; /* the first answer to {"q":"a"} is a 503: retried */
   run_task(&a, post_main);
-  ASSERT_EQ(a.nrcs, 13);
+  ASSERT_EQ(a.nrcs, 14);
   for (int i = 0; i < a.nrcs; i++)
     if (a.rcs[i] != want[i]) AC__FAIL("follow %d returned %d, not %d", i, a.rcs[i], want[i]);
   /* {"q":"a"} twice (a 503, then its retry), the same both times. */
-  ASSERT_EQ(a.ngot, 6);
+  ASSERT_EQ(a.ngot, 7);
   for (int k = 0; k < 2; k++) {
     g = got_with(&a, "POST", "{\"q\":\"a\"}", k);
     ASSERT_NOT_NULL(g);
@@ -263,8 +268,11 @@ TEST_IMPL(crawl_request_post_body_headers_dedup) {
   ASSERT_STR_EQ(g->ctype, "application/octet-stream");
   ASSERT_STR_EQ(g->spider, "-");
   ASSERT_STR_EQ(g->token, "spider's");
+  g = got_with(&a, "POST", "", 0);
+  ASSERT_NOT_NULL(g);
+  ASSERT_STR_EQ(g->ctype, "text/plain");
   /* What the callbacks saw. */
-  ASSERT_EQ(a.nsaw, 5);
+  ASSERT_EQ(a.nsaw, 6);
   s = saw_meta(&a, "{\"q\":\"a\"}");
   ASSERT_NOT_NULL(s);
   ASSERT_STR_EQ(s->method, "POST");
@@ -272,11 +280,23 @@ TEST_IMPL(crawl_request_post_body_headers_dedup) {
   s = saw_meta(&a, "again");
   ASSERT_NOT_NULL(s);
   ASSERT_STR_EQ(s->body, "{\"q\":\"b\"}");
+  s = saw_meta(&a, "empty");
+  ASSERT_NOT_NULL(s);
+  ASSERT_STR_EQ(s->body, "");
   s = saw_meta(&a, "get");
   ASSERT_NOT_NULL(s);
   ASSERT_STR_EQ(s->method, "GET");
   ASSERT_STR_EQ(s->body, "-");
   api_close(&a);
+}
+
+/* Through the native HTTP/1.1 path and through libcurl alone: both send
+ * what the request says. */
+TEST_IMPL(crawl_request_post_body_headers_dedup) {
+  ASSERT_EQ(setenv("ACRAWL_HTTP_NATIVE", "1", 1), 0);
+  post_case();
+  ASSERT_EQ(setenv("ACRAWL_HTTP_NATIVE", "0", 1), 0);
+  post_case();
 }
 
 /* ------------------------------------------------------------- resume */
