@@ -266,9 +266,9 @@ typedef enum { AC_FOLLOW_NEW = 0, AC_FOLLOW_AGAIN = 1, AC_FOLLOW_REFETCH = 2 } a
  * ac_crawl_follow, ac_crawl_follow_again or ac_crawl_refetch.
  * Returns as they do: 1 (added), 0 (a duplicate, AC_FOLLOW_NEW only),
  * AC_EINVAL (req or its url NULL, not an absolute http(s) URL, a callback
- * index out of range, a method that is not a token, a header without a
- * token for its name, a header name or value with CR or LF, an unknown
- * `how`), AC_ECANCELED (stopping), AC_ENOMEM.
+ * index out of range, a method or a header name that is not a token, so
+ * none with CR or LF, a header value or the content type with CR or LF, an
+ * unknown `how`), AC_ECANCELED (stopping), AC_ENOMEM.
  */
 AC_EXTERN int ac_crawl_follow_request(ac_crawl_t *crawl, const ac_crawl_request_t *req,
                                       ac_follow_how_t how);

@@ -51,16 +51,17 @@ static int is_token(const char *s) {
   return 1;
 }
 
-/* A request the engine can send, or AC_EINVAL (see crawl.h). */
+/* 1 if the engine can send the request, 0 if not (AC_EINVAL, see crawl.h).
+ * A CR or LF in a field would end it and let the rest write the head. */
 static int request_valid(const ac_crawl_t *c, const ac_crawl_request_t *req) {
   if (req == NULL || req->url == NULL || req->callback < 0 ||
       (size_t)req->callback >= c->spider.ncallbacks)
     return 0;
   if (req->method != NULL && !is_token(req->method)) return 0;
+  if (req->content_type != NULL && strpbrk(req->content_type, "\r\n") != NULL) return 0;
   if (req->nheaders > 0 && req->headers == NULL) return 0;
   for (size_t i = 0; i < req->nheaders; i++) {
     const ac_http_kv_t *h = &req->headers[i];
-    /* CR or LF would end the field and let the value write the head. */
     if (!is_token(h->key)) return 0;
     if (h->value != NULL && strpbrk(h->value, "\r\n") != NULL) return 0;
   }

@@ -169,6 +169,9 @@ static int post_start(ac_crawl_t *c, void *data) {
   rc[10] = ac_crawl_follow_request(c, &r, (ac_follow_how_t)7);
   r.method = "";
   rc[11] = ac_crawl_follow_request(c, &r, AC_FOLLOW_NEW);
+  r = search(a, "{}", h, 2);
+  r.content_type = "application/json\r\nX-Evil: 1";
+  rc[14] = ac_crawl_follow_request(c, &r, AC_FOLLOW_NEW);
   /* Again: runs though it was seen. */
   r = search(a, "{\"q\":\"b\"}", h, 2);
   r.meta = "again";
@@ -178,7 +181,7 @@ static int post_start(ac_crawl_t *c, void *data) {
   r.content_type = "text/plain";
   r.meta = "empty";
   rc[13] = ac_crawl_follow_request(c, &r, AC_FOLLOW_NEW);
-  a->nrcs = 14;
+  a->nrcs = 15;
   return 0;
 }
 
@@ -235,11 +238,11 @@ static void post_case(void) {
   const got_t *g;
   const saw_t *s;
   static const int want[] = {1, 0, 1, 1, 1, AC_EINVAL, AC_EINVAL, AC_EINVAL, AC_EINVAL,
-                             AC_EINVAL, AC_EINVAL, AC_EINVAL, 1, 1};
+                             AC_EINVAL, AC_EINVAL, AC_EINVAL, 1, 1, AC_EINVAL};
   api_init(&a);
   a.fail_body_a = 1; /* the first answer to {"q":"a"} is a 503: retried */
   run_task(&a, post_main);
-  ASSERT_EQ(a.nrcs, 14);
+  ASSERT_EQ(a.nrcs, 15);
   for (int i = 0; i < a.nrcs; i++)
     if (a.rcs[i] != want[i]) AC__FAIL("follow %d returned %d, not %d", i, a.rcs[i], want[i]);
   /* {"q":"a"} twice (a 503, then its retry), the same both times. */
