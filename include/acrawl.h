@@ -34,5 +34,6 @@ AC_EXTERN const char *ac_version_info(void);
 #include "acrawl/server.h"
 #include "acrawl/store.h"
 #include "acrawl/crawl.h"
+#include "acrawl/spec.h"
 
 #endif /* ACRAWL_H */

@@ -1,0 +1,102 @@
+/*
+ * acrawl specs: a JSON API crawl described as data, run by the crawl engine.
+ *
+ * A spec names a site (base_url, headers) and its resources: list pages
+ * that paginate one of several ways, and requests made once per record of
+ * a parent's responses, each record stored by its key. docs/specs.md is the
+ * user's reference for every key; specs/schema.json is its JSON Schema.
+ *
+ *   ac_spec_load*    parse and check a spec: every error names the pointer
+ *                    of the offending key ("resources/1/paginator/type:
+ *                    unknown paginator ...") before any request is made
+ *   ac_spec_spider   a spider (crawl.h) that runs it
+ *
+ * A loaded spec is immutable: one may back several spiders in turn.
+ */
+#ifndef ACRAWL_SPEC_H
+#define ACRAWL_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acrawl/crawl.h"
+#include "acrawl/errno.h"
+#include "acrawl/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ac_spec ac_spec_t;
+
+/** What is wrong with a spec: `pointer` is where (a JSON Pointer into the
+ * spec without its leading '/', "" for the whole document) and `message`
+ * the whole line, starting with that pointer. */
+typedef struct ac_spec_error {
+  char pointer[256];
+  char message[768];
+} ac_spec_error_t;
+
+/**
+ * Parse and check a spec from text (len bytes, UTF-8 JSON). `${NAME}` in a
+ * string is replaced by the environment variable NAME here, once (a token
+ * stays out of the spec file); a variable that is not set is an error.
+ * `source` names the text in messages (a file name; NULL: "spec").
+ * Returns 0 and *out (free with ac_spec_free); AC_EINVAL with err filled
+ * (not JSON, an unknown key, a value of the wrong type or out of range, a
+ * placeholder no parent field fills, a parent that does not exist or makes
+ * a cycle, a missing environment variable); AC_ENOMEM.
+ */
+AC_EXTERN int ac_spec_load(const char *text, size_t len, const char *source, ac_spec_t **out,
+                           ac_spec_error_t *err);
+
+/** ac_spec_load on a file's contents. AC_EIO (err says why) when it cannot
+ * be read; otherwise as ac_spec_load. */
+AC_EXTERN int ac_spec_load_file(const char *path, ac_spec_t **out, ac_spec_error_t *err);
+
+AC_EXTERN void ac_spec_free(ac_spec_t *spec);
+
+/** The spec's name (static while the spec lives). */
+AC_EXTERN const char *ac_spec_name(const ac_spec_t *spec);
+
+/** The spec's base_url, after `${NAME}` expansion (static while the spec
+ * lives). */
+AC_EXTERN const char *ac_spec_base_url(const ac_spec_t *spec);
+
+/** The store collection of the spec's items: the `collection` of its
+ * emitting resources, else its name. (A spec's emitting resources share
+ * one collection: one that does not is refused at load.) */
+AC_EXTERN const char *ac_spec_collection(const ac_spec_t *spec);
+
+/** The top-level member of an item that holds its key, when every emitting
+ * resource's key is one step ("/id" gives "id"), for stores that index a
+ * field (MongoDB); NULL otherwise. */
+AC_EXTERN const char *ac_spec_key_field(const ac_spec_t *spec);
+
+/**
+ * The crawl defaults the spec sets (concurrency, per_host, rate, retries,
+ * timeout) written into opts; the others are left as they are. A program
+ * applies these first and its command line after, so the command line
+ * wins.
+ */
+AC_EXTERN void ac_spec_crawl_defaults(const ac_spec_t *spec, ac_crawl_opts_t *opts);
+
+typedef struct ac_spec_spider_opts {
+  /** Replaces the spec's base_url (a local replica or a staging site);
+   * NULL: the spec's. Must be an absolute http(s) URL. Copied. */
+  const char *base_url;
+} ac_spec_spider_opts_t;
+
+/**
+ * Make a spider that runs `spec` (borrowed: it must outlive the spider).
+ * Returns 0, AC_EINVAL (a base_url that is not http(s)://host...),
+ * AC_ENOMEM. Free it with ac_spec_spider_free after the crawl.
+ */
+AC_EXTERN int ac_spec_spider_new(const ac_spec_t *spec, const ac_spec_spider_opts_t *opts,
+                                 ac_spider_t *out);
+AC_EXTERN void ac_spec_spider_free(ac_spider_t *spider);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ACRAWL_SPEC_H */

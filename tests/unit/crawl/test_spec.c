@@ -1,0 +1,283 @@
+/*
+ * Specs (src/crawl/spec.c, spec_request.c): every refusal names the
+ * pointer of the key at fault and what was expected; ${NAME} comes from the
+ * environment; requests are built with the fields' values escaped where
+ * they land (ids holding '/', '?', '%', spaces, non-ASCII; numbers; a
+ * base64 cursor), and the paginator's values go to the query or the body.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acrawl/errno.h"
+#include "acrawl/spec.h"
+#include "crawl/spec_internal.h"
+#include "runner.h"
+
+#define BOOKS_LIST                                                                  \
+  "{\"name\":\"list\",\"path\":\"/api/book/\",\"paginator\":{\"type\":\"offset\","   \
+  "\"limit\":18,\"total\":\"/count\"},\"records\":\"/results\",\"emit\":false}"
+#define BOOKS_DETAIL                                                                \
+  "{\"name\":\"book\",\"parent\":\"list\",\"fields\":{\"id\":\"/id\"},"              \
+  "\"path\":\"/api/book/{id}\",\"key\":\"/id\"}"
+
+/* Loads text; on an error returns its code with the message in msg. */
+static int load(const char *text, ac_spec_t **out, char *msg, size_t cap) {
+  ac_spec_error_t err;
+  int rc = ac_spec_load(text, strlen(text), "t.json", out, &err);
+  snprintf(msg, cap, "%s", rc == 0 ? "" : err.message);
+  return rc;
+}
+
+/* The spec {"name":"t","base_url":..., <extra>, "resources":[<res>]} must
+ * be refused with a message that starts with `want`. */
+static void refused(const char *extra, const char *res, const char *want) {
+  char text[4096], msg[1024];
+  ac_spec_t *s = NULL;
+  snprintf(text, sizeof(text), "{\"name\":\"t\",\"base_url\":\"http://h.test\"%s%s,"
+                               "\"resources\":[%s]}", extra[0] ? "," : "", extra, res);
+  ASSERT_EQ(load(text, &s, msg, sizeof(msg)), AC_EINVAL);
+  ASSERT_NULL(s);
+  if (strncmp(msg, want, strlen(want)) != 0) {
+    fprintf(stderr, "spec: %s\nwanted: %s...\ngot:    %s\n", text, want, msg);
+    ASSERT(0);
+  }
+}
+
+TEST_IMPL(spec_books_loads) {
+  char msg[1024];
+  ac_spec_t *s = NULL;
+  const char *text = "{\"name\":\"books\",\"base_url\":\"https://spa5.scrape.center\","
+                     "\"headers\":{\"Accept\":\"application/json\"},"
+                     "\"resources\":[" BOOKS_LIST "," BOOKS_DETAIL "]}";
+  ASSERT_OK(load(text, &s, msg, sizeof(msg)));
+  ASSERT_STR_EQ(ac_spec_name(s), "books");
+  ASSERT_STR_EQ(ac_spec_collection(s), "books");
+  ASSERT_STR_EQ(ac_spec_key_field(s), "id");
+  ASSERT_STR_EQ(ac_spec_base_url(s), "https://spa5.scrape.center");
+  ASSERT_EQ(s->nres, 2);
+  ASSERT_EQ(s->res[0].parent, -1);
+  ASSERT_EQ(s->res[1].parent, 0);
+  ASSERT_EQ(s->res[1].depth, 1);
+  ASSERT_EQ(s->res[0].pager.type, AC__PG_OFFSET);
+  ASSERT_STR_EQ(s->res[0].pager.param, "offset");
+  ASSERT_STR_EQ(s->res[0].pager.limit_param, "limit");
+  ASSERT_EQ(s->res[0].pager.limit, 18);
+  ASSERT_EQ(s->res[0].emit, 0);
+  ASSERT_EQ(s->res[1].emit, 1);
+  ASSERT_STR_EQ(s->res[1].method, "GET");
+  ac_spec_free(s);
+}
+
+TEST_IMPL(spec_errors_name_the_key) {
+  char msg[1024];
+  ac_spec_t *s = NULL;
+  /* The issue's own example, word for word. */
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"emit\":false},"
+              "{\"name\":\"b\",\"path\":\"/b\",\"key\":\"/id\",\"paginator\":{\"type\":\"ofset\"}}",
+          "resources/1/paginator/type: unknown paginator \"ofset\" (offset, page, cursor, "
+          "next_url, link_header, none)");
+  /* Unknown keys, at every level. */
+  refused("\"concurrenc\":4", BOOKS_DETAIL, "concurrenc: unknown key in a spec (known: name,");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"recods\":\"/r\"}",
+          "resources/0/recods: unknown key in a resource");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"paginator\":{\"type\":\"cursor\","
+              "\"from\":\"/n\",\"limit\":5}}",
+          "resources/0/paginator/limit: unknown key in this paginator");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"paginator\":{\"type\":\"next_url\","
+              "\"from\":\"/n\",\"in\":\"json\"}}",
+          "resources/0/paginator/in: unknown key in this paginator");
+  /* Types and ranges. */
+  refused("\"concurrency\":0", BOOKS_DETAIL, "concurrency: 0 is out of range");
+  refused("\"rate\":\"fast\"", BOOKS_DETAIL, "rate: a string, where a number is expected");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"emit\":\"yes\"}",
+          "resources/0/emit: a string, where true or false is expected");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"paginator\":{\"type\":\"offset\","
+              "\"limit\":2.5}}",
+          "resources/0/paginator/limit: a fraction, where a whole number is expected");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"paginator\":{\"type\":\"offset\"}}",
+          "resources/0/paginator: missing \"limit\"");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"paginator\":{\"type\":\"page\","
+              "\"total\":\"/n\"}}",
+          "resources/0/paginator: \"total\" counts items: \"size\"");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"paginator\":{\"type\":\"cursor\"}}",
+          "resources/0/paginator: missing \"from\"");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"paginator\":{\"type\":\"page\","
+              "\"in\":\"body\"}}",
+          "resources/0/paginator/in: \"query\" or \"json\" expected");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"id\"}",
+          "resources/0/key: \"id\" is not a JSON Pointer");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"kind\":\"html\"}",
+          "resources/0/kind: only \"json\"");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"method\":\"GET POST\"}",
+          "resources/0/method: \"GET POST\" is not an HTTP method");
+  refused("", "{\"name\":\"a\",\"path\":\"/\"}", "resources/0: an emitting resource needs \"key\"");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"json\":{},\"form\":{}}",
+          "resources/0: \"json\" and \"form\" both given");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"json\":[1],\"paginator\":"
+              "{\"type\":\"page\",\"in\":\"json\"}}",
+          "resources/0/json: the paginator puts its values in the JSON body");
+  /* Missing pieces, parents, placeholders. */
+  refused("", "{\"path\":\"/\",\"key\":\"/id\"}", "resources/0: missing \"name\"");
+  refused("", "{\"name\":\"a\",\"path\":\"/{id}\",\"key\":\"/id\"}",
+          "resources/0/path: {id}: a placeholder needs a parent resource");
+  refused("", BOOKS_LIST ",{\"name\":\"b\",\"parent\":\"list\",\"fields\":{\"id\":\"/id\"},"
+              "\"path\":\"/x/{ID}\",\"key\":\"/id\"}",
+          "resources/1/path: {ID}: no such field");
+  refused("", BOOKS_LIST ",{\"name\":\"b\",\"parent\":\"lists\",\"path\":\"/x\",\"key\":\"/id\"}",
+          "resources/1/parent: no resource is named \"lists\"");
+  refused("", "{\"name\":\"a\",\"parent\":\"b\",\"path\":\"/\",\"key\":\"/id\"},"
+              "{\"name\":\"b\",\"parent\":\"a\",\"path\":\"/\",\"key\":\"/id\"}",
+          "resources/0/parent: the parents make a cycle");
+  refused("", BOOKS_LIST "," BOOKS_LIST, "resources/1/name: \"list\" names resource 0 already");
+  refused("", BOOKS_LIST, "resources: no resource emits items");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"collection\":\"x\"},"
+              "{\"name\":\"b\",\"path\":\"/b\",\"key\":\"/id\",\"collection\":\"y\"}",
+          "resources/1: items go to collection \"y\", another resource's to \"x\"");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"fields\":{\"id\":\"/id\"}}",
+          "resources/0/fields: fields are taken from a parent's records");
+  refused("", "", "resources: no resource");
+  /* The top. */
+  ASSERT_EQ(load("{\"name\":\"t\",\"base_url\":\"ftp://h\",\"resources\":[" BOOKS_DETAIL "]}", &s,
+                 msg, sizeof(msg)), AC_EINVAL);
+  ASSERT_STR_EQ(msg, "base_url: \"ftp://h\" is not an absolute http:// or https:// URL");
+  ASSERT_EQ(load("{\"name\":\"a b\",\"base_url\":\"http://h\",\"resources\":[]}", &s, msg,
+                 sizeof(msg)), AC_EINVAL);
+  ASSERT(strstr(msg, "name: \"a b\": letters, digits") == msg);
+  ASSERT_EQ(load("[1]", &s, msg, sizeof(msg)), AC_EINVAL);
+  ASSERT_STR_EQ(msg, "a spec is a JSON object, not an array");
+  ASSERT_EQ(load("{\"name\":\"t\",\n  \"base_url\": http}", &s, msg, sizeof(msg)), AC_EINVAL);
+  ASSERT_STR_EQ(msg, "not JSON: line 2, column 15");
+  ASSERT_EQ(load("", &s, msg, sizeof(msg)), AC_EINVAL);
+  ASSERT(strstr(msg, "not JSON") == msg);
+  ASSERT_EQ(load("{\"name\":\"t\",\"name\":\"u\"}", &s, msg, sizeof(msg)), AC_EINVAL);
+  ASSERT_STR_EQ(msg, "name: given twice");
+}
+
+TEST_IMPL(spec_env_variables) {
+  char msg[1024];
+  ac_spec_t *s = NULL;
+  const char *text = "{\"name\":\"t\",\"base_url\":\"${AC_TEST_SPEC_BASE}\","
+                     "\"resources\":[{\"name\":\"a\",\"path\":\"/a\",\"key\":\"/id\","
+                     "\"headers\":{\"Authorization\":\"Bearer ${AC_TEST_SPEC_TOKEN}$x${\"}}]}";
+  unsetenv("AC_TEST_SPEC_TOKEN");
+  setenv("AC_TEST_SPEC_BASE", "http://127.0.0.1:1", 1);
+  ASSERT_EQ(load(text, &s, msg, sizeof(msg)), AC_EINVAL);
+  ASSERT_STR_EQ(msg, "resources/0/headers/Authorization: the environment variable "
+                     "AC_TEST_SPEC_TOKEN is not set");
+  setenv("AC_TEST_SPEC_TOKEN", "s3cr3t-and-a-longer-one", 1);
+  ASSERT_OK(load(text, &s, msg, sizeof(msg)));
+  ASSERT_STR_EQ(ac_spec_base_url(s), "http://127.0.0.1:1");
+  /* A '$' not followed by {NAME} is text. */
+  ASSERT_STR_EQ(s->res[0].headers[0].tmpl, "Bearer s3cr3t-and-a-longer-one$x${");
+  ac_spec_free(s);
+  unsetenv("AC_TEST_SPEC_TOKEN");
+  unsetenv("AC_TEST_SPEC_BASE");
+}
+
+/* The spec every build() loads, freed by the test's end (a request's
+ * header names are the spec's). */
+static ac_spec_t *built_spec;
+
+/* Builds resource `res` of text with field values vals (JSON text). */
+static void build(const char *text, size_t res, const char *const *vals,
+                  const ac__spec_pageval_t *pv, ac__spec_built_t *b) {
+  char msg[1024], why[256];
+  ac_spec_free(built_spec);
+  built_spec = NULL;
+  ASSERT_OK(load(text, &built_spec, msg, sizeof(msg)));
+  ASSERT_OK(ac__spec_build(ac_spec_base_url(built_spec), &built_spec->res[res], vals, pv, NULL,
+                           b, why, sizeof(why)));
+}
+
+TEST_IMPL(spec_request_escapes_values) {
+  static const char text[] =
+      "{\"name\":\"t\",\"base_url\":\"http://h.test/api/v2/\",\"resources\":["
+      "{\"name\":\"list\",\"path\":\"list\",\"emit\":false,\"records\":\"/r\"},"
+      "{\"name\":\"item\",\"parent\":\"list\",\"fields\":{\"id\":\"/id\",\"n\":\"/n\"},"
+      "\"path\":\"items/{id}/x{n}\",\"params\":{\"q\":\"a b&{id}\",\"k+\":3},"
+      "\"headers\":{\"X-Id\":\"<{id}>\"},\"key\":\"/id\"}]}";
+  ac__spec_built_t b;
+  const char *v1[] = {"\"a/b?c%d e\\u00e9\"", "42"};
+  const char *v2[] = {"\"..\"", "-1.5e3"};
+  const char *v3[] = {"\"x\\r\\ny\"", "1"};
+  char msg[1024], why[256];
+  ac_spec_t *s = NULL;
+  build(text, 1, v1, NULL, &b);
+  /* Relative to the base's directory (RFC 3986); the value encoded whole. */
+  ASSERT_STR_EQ(b.url, "http://h.test/api/v2/items/a%2Fb%3Fc%25d%20e%C3%A9/x42"
+                       "?q=a%20b%26a%2Fb%3Fc%25d%20e%C3%A9&k%2B=3");
+  ASSERT_EQ(b.nheaders, 1);
+  ASSERT_STR_EQ(b.headers[0].key, "X-Id");
+  ASSERT_STR_EQ(b.headers[0].value, "<a/b?c%d e\xC3\xA9>");
+  ASSERT_NULL(b.body);
+  ac__spec_built_free(&b);
+  /* A dot segment as a whole value does not climb the path. */
+  build(text, 1, v2, NULL, &b);
+  ASSERT_STR_EQ(b.url, "http://h.test/api/v2/items/%2E%2E/x-1.5e3?q=a%20b%26..&k%2B=3");
+  ac__spec_built_free(&b);
+  /* A line break may not go into a header. */
+  ASSERT_OK(load(text, &s, msg, sizeof(msg)));
+  ASSERT_EQ(ac__spec_build(ac_spec_base_url(s), &s->res[1], v3, NULL, NULL, &b, why, sizeof(why)),
+            AC_EINVAL);
+  ASSERT_STR_EQ(why, "{id} would put a line break in a header");
+  ac_spec_free(s);
+  ac_spec_free(built_spec);
+  built_spec = NULL;
+}
+
+TEST_IMPL(spec_request_bodies_and_pages) {
+  static const char text[] =
+      "{\"name\":\"t\",\"base_url\":\"http://h.test\",\"resources\":["
+      "{\"name\":\"search\",\"method\":\"POST\",\"path\":\"/search?v=1\","
+      "\"json\":{\"query\":\"books\",\"page\":99},"
+      "\"paginator\":{\"type\":\"page\",\"in\":\"json\",\"size_param\":\"size\",\"size\":20},"
+      "\"records\":\"/items\",\"emit\":false},"
+      "{\"name\":\"d\",\"parent\":\"search\",\"fields\":{\"id\":\"/id\",\"t\":\"/t\"},"
+      "\"method\":\"POST\",\"path\":\"/d\",\"json\":{\"id\":\"{id}\",\"label\":\"id {id}\","
+      "\"list\":[\"{t}\",true,null,1.5]},\"key\":\"/id\"},"
+      "{\"name\":\"f\",\"parent\":\"search\",\"fields\":{\"id\":\"/id\"},\"method\":\"PUT\","
+      "\"path\":\"/f\",\"form\":{\"id\":\"{id}\",\"n\":7},\"key\":\"/id\"},"
+      "{\"name\":\"c\",\"path\":\"/c\",\"paginator\":{\"type\":\"cursor\",\"from\":\"/next\"},"
+      "\"key\":\"/id\"}]}";
+  ac__spec_built_t b;
+  ac__spec_pageval_t pv;
+  const char *vals[] = {"12", "\"a\\\"b\""};
+  memset(&pv, 0, sizeof(pv));
+  pv.v[0].name = "page";
+  pv.v[0].num = 3;
+  pv.v[1].name = "size";
+  pv.v[1].num = 20;
+  pv.n = 2;
+  build(text, 0, NULL, &pv, &b);
+  /* `in: json`: the page values as top-level keys, over the template's. */
+  ASSERT_STR_EQ(b.url, "http://h.test/search?v=1");
+  ASSERT_STR_EQ(b.body, "{\"page\":3,\"size\":20,\"query\":\"books\"}");
+  ASSERT_STR_EQ(b.content_type, "application/json");
+  ac__spec_built_free(&b);
+  /* A string that is exactly one placeholder takes the value as it was. */
+  build(text, 1, vals, NULL, &b);
+  ASSERT_STR_EQ(b.body, "{\"id\":12,\"label\":\"id 12\",\"list\":[\"a\\\"b\",true,null,1.5]}");
+  ac__spec_built_free(&b);
+  build(text, 2, vals, NULL, &b);
+  ASSERT_STR_EQ(b.body, "id=12&n=7");
+  ASSERT_STR_EQ(b.content_type, "application/x-www-form-urlencoded");
+  ac__spec_built_free(&b);
+  /* A base64 cursor's '+', '/' and '=' are data in the query. */
+  memset(&pv, 0, sizeof(pv));
+  pv.v[0].name = "cursor";
+  pv.v[0].text = "ab+/c==";
+  pv.n = 1;
+  build(text, 3, NULL, &pv, &b);
+  ASSERT_STR_EQ(b.url, "http://h.test/c?cursor=ab%2B%2Fc%3D%3D");
+  ac__spec_built_free(&b);
+  ac_spec_free(built_spec);
+  built_spec = NULL;
+}
+
+TEST_IMPL(spec_load_file) {
+  ac_spec_t *s = NULL;
+  ac_spec_error_t err;
+  ASSERT_EQ(ac_spec_load_file("/nonexistent/spec.json", &s, &err), AC_EIO);
+  ASSERT(strstr(err.message, "cannot read /nonexistent/spec.json") == err.message);
+}
