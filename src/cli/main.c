@@ -18,6 +18,7 @@ struct command {
 
 static const struct command commands[] = {
     {"books", ac__cli_books, "crawl the book site into stores: the main job (acrawl books --help)"},
+    {"crawl", ac__cli_crawl, "crawl a JSON API as a spec file says (acrawl crawl --help)"},
     {"fetch", ac__cli_fetch, "fetch URLs, N in flight, one JSON line each (acrawl fetch --help)"},
     {"site", ac__cli_site, "serve the book-site replica (acrawl site --help)"},
 };
