@@ -50,7 +50,7 @@ static const struct ac__opt books_opts[] = {
     {.name = "pages", .type = AC__OPT_FUNC, AT(books), .fn = parse_pages,
      .wants = "FIRST-LAST with 1 <= FIRST <= LAST <= 100000000", .arg = "FIRST-LAST",
      .help = "only these list pages (1-based; default: all, from count)"},
-    AC__CLI_RUN_OPTS(books_cfg_t, run, "books"),
+    AC__CLI_RUN_OPTS(books_cfg_t, run, "books", "books.db"),
 };
 
 #undef AT

@@ -36,7 +36,7 @@ static const struct ac__opt crawl_opts[] = {
     {.name = "base", .type = AC__OPT_STR, AT(base), .arg = "URL",
      .help = "crawl this site instead of the spec's base_url (a local\n"
              "replica, a staging site)"},
-    AC__CLI_RUN_OPTS(crawl_cfg_t, run, "items"),
+    AC__CLI_RUN_OPTS(crawl_cfg_t, run, "items", "NAME.db, NAME the spec's"),
 };
 
 #undef AT

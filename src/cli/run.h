@@ -52,12 +52,12 @@ typedef struct ac__cli_run {
 
 /* The options of every crawl command, as entries of a command's table
  * whose config struct T holds an ac__cli_run_t named `m`. What a store
- * holds is named by `items` in the help ("books"). */
+ * holds is named by `items` in the help ("books"), its default by `db`. */
 #define AC__CLI_RUN_AT(T, f) AC__OPT_AT(T, f)
-#define AC__CLI_RUN_OPTS(T, m, items)                                                           \
+#define AC__CLI_RUN_OPTS(T, m, items, db)                                                         \
   {.name = "store", .type = AC__OPT_LIST, AC__CLI_RUN_AT(T, m.stores),                          \
    .max = AC__CLI_MAX_STORES, .arg = "URI",                                                     \
-   .help = "where " items " go; repeatable (default sqlite:" items ".db):\n"                    \
+   .help = "where " items " go; repeatable (default sqlite:" db "):\n"                         \
            "  sqlite:PATH  jsonl:PATH  jsonl:-  mongodb://HOST:PORT/DB.COLL"},                  \
   {.name = "state", .type = AC__OPT_STR, AC__CLI_RUN_AT(T, m.state), .arg = "FILE",             \
    .help = "the crawl state for --resume (default: beside the first\n"                          \

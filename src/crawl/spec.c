@@ -183,22 +183,21 @@ static int get_bool(loader_t *l, const cJSON *obj, const char *key, int *out) {
 }
 
 static int get_pointer(loader_t *l, const cJSON *obj, const char *key, int required, char **out) {
-  int rc = get_str(l, obj, key, 0, out);
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
   size_t n;
-  if (rc != 0) return rc;
-  if (*out == NULL) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    /* "" is the whole value: a pointer, though get_str refuses empty text. */
-    if (cJSON_IsString(v) && v->valuestring[0] == '\0')
-      return (*out = ac__strdup("")) != NULL ? 0 : AC_ENOMEM;
-    if (v == NULL && required) return fail(l, "missing \"%s\" (a JSON Pointer)", key);
-    if (v != NULL) {
-      n = enter(l, key, 0);
-      rc = fail(l, "%s, where a JSON Pointer is expected", type_name(v));
-      leave(l, n);
-    }
+  int rc = 0;
+  *out = NULL;
+  /* "" is the whole value: a pointer, though get_str refuses empty text. */
+  if (cJSON_IsString(v) && v->valuestring[0] == '\0')
+    return (*out = ac__strdup("")) != NULL ? 0 : AC_ENOMEM;
+  if (v == NULL && required) return fail(l, "missing \"%s\" (a JSON Pointer)", key);
+  if (v != NULL && !cJSON_IsString(v)) {
+    n = enter(l, key, 0);
+    rc = fail(l, "%s, where a JSON Pointer is expected", type_name(v));
+    leave(l, n);
     return rc;
   }
+  if ((rc = get_str(l, obj, key, 0, out)) != 0 || *out == NULL) return rc;
   if (ac__json_pointer_check(*out) != 0) {
     n = enter(l, key, 0);
     rc = fail(l, "\"%s\" is not a JSON Pointer (RFC 6901: \"\" or \"/a/0\", '~' only as ~0 "
@@ -506,6 +505,12 @@ static int load_resource(loader_t *l, const cJSON *v, ac__spec_res_t *r) {
   } else if (!is_token(r->method)) {
     size_t n = enter(l, "method", 0);
     rc = fail(l, "\"%s\" is not an HTTP method", r->method);
+    leave(l, n);
+    return rc;
+  }
+  if (r->nfields > AC__SPEC_MAX_FIELDS) {
+    size_t n = enter(l, "fields", 0);
+    rc = fail(l, "%zu fields: at most %d", r->nfields, AC__SPEC_MAX_FIELDS);
     leave(l, n);
     return rc;
   }

@@ -23,6 +23,9 @@ typedef enum {
   AC__PG_LINK
 } ac__pg_type_t;
 
+/* The most fields a resource takes from its parent's records. */
+#define AC__SPEC_MAX_FIELDS 64
+
 /* A name and a template: text in which `{field}` stands for the value of
  * the parent field `field` (already checked to exist). */
 typedef struct ac__spec_kv {

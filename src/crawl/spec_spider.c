@@ -80,7 +80,7 @@ static int64_t page_size(const ac__spec_pager_t *pg) {
 
 typedef struct meta {
   int64_t k;
-  const char *vals[64];
+  const char *vals[AC__SPEC_MAX_FIELDS];
   char *buf; /* the values, NUL-separated */
 } meta_t;
 
@@ -107,7 +107,7 @@ static int meta_parse(const char *s, size_t nfields, meta_t *m) {
   size_t total = strlen(s) + 1, used = 0;
   memset(m, 0, sizeof(*m));
   m->k = strtoll(s, &end, 10);
-  if (end == s || m->k < 0 || nfields > 64) return AC_EPROTO;
+  if (end == s || m->k < 0 || nfields > AC__SPEC_MAX_FIELDS) return AC_EPROTO;
   if ((m->buf = ac__malloc(total)) == NULL) return AC_ENOMEM;
   s = end;
   for (size_t i = 0; i < nfields; i++) {
@@ -571,7 +571,7 @@ static int run_record(ac_crawl_t *c, spec_spider_t *sp, const ac__spec_res_t *r,
   for (size_t ci = 0; ci < r->nchildren; ci++) {
     int child = r->children[ci];
     const ac__spec_res_t *cr = &sp->spec->res[child];
-    char *vals[64] = {0};
+    char *vals[AC__SPEC_MAX_FIELDS] = {0};
     rc = child_values(c, cr, rec, index, vals);
     if (rc == 0) rc = follow_page(c, sp, child, 0, (const char *const *)vals, NULL, NULL,
                                   AC_FOLLOW_NEW);

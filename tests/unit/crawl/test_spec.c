@@ -137,6 +137,17 @@ TEST_IMPL(spec_errors_name_the_key) {
   refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"fields\":{\"id\":\"/id\"}}",
           "resources/0/fields: fields are taken from a parent's records");
   refused("", "", "resources: no resource");
+  {
+    /* Fields travel with each request: their number is capped. */
+    char res[4096];
+    size_t n = (size_t)snprintf(res, sizeof(res), BOOKS_LIST ",{\"name\":\"b\",\"parent\":"
+                                                  "\"list\",\"path\":\"/b\",\"key\":\"/id\","
+                                                  "\"fields\":{");
+    for (int i = 0; i <= AC__SPEC_MAX_FIELDS; i++)
+      n += (size_t)snprintf(res + n, sizeof(res) - n, "%s\"f%d\":\"/id\"", i ? "," : "", i);
+    snprintf(res + n, sizeof(res) - n, "}}");
+    refused("", res, "resources/1/fields: 65 fields: at most 64");
+  }
   /* The top. */
   ASSERT_EQ(load("{\"name\":\"t\",\"base_url\":\"ftp://h\",\"resources\":[" BOOKS_DETAIL "]}", &s,
                  msg, sizeof(msg)), AC_EINVAL);
@@ -152,6 +163,17 @@ TEST_IMPL(spec_errors_name_the_key) {
   ASSERT(strstr(msg, "not JSON") == msg);
   ASSERT_EQ(load("{\"name\":\"t\",\"name\":\"u\"}", &s, msg, sizeof(msg)), AC_EINVAL);
   ASSERT_STR_EQ(msg, "name: given twice");
+}
+
+TEST_IMPL(spec_empty_pointer_is_the_whole_value) {
+  char msg[1024];
+  ac_spec_t *s = NULL;
+  ASSERT_OK(load("{\"name\":\"t\",\"base_url\":\"http://h\",\"resources\":[{\"name\":\"a\","
+                 "\"path\":\"/\",\"records\":\"\",\"key\":\"\"}]}", &s, msg, sizeof(msg)));
+  ASSERT_STR_EQ(s->res[0].records, "");
+  ASSERT_STR_EQ(s->res[0].key, "");
+  ASSERT_NULL(ac_spec_key_field(s));
+  ac_spec_free(s);
 }
 
 TEST_IMPL(spec_env_variables) {
