@@ -12,7 +12,8 @@ BUILD="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libbrotli-dev 
   libcjson-dev libhttp-parser-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libpsl-dev
   libmongoc-dev libbson-dev"
 TEST="valgrind qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3 nginx-light
-  python3-httpbin gunicorn curl openssl clang libclang-rt-dev nodejs npm python3-pymongo"
+  python3-httpbin gunicorn curl openssl clang libclang-rt-dev nodejs npm python3-pymongo
+  python3-jsonschema"
 BENCH="nginx-light wrk curl python3 python3-aiohttp python3-uvloop python3-scrapy time"
 case $what in
   build) PACKAGES=$BUILD ;;
