@@ -125,6 +125,7 @@ BAD = [
 GOOD = [
     ("empty fields on a root", res(0, fields={})),
     ("a field of the whole record", res(1, fields={"id": ""})),
+    ("records as the whole body", res(0, records="")),
     ("a ~0 and ~1 in a pointer", res(1, key="/a~0b~1c")),
     ("page with total_pages and no size", pager(type="page", total_pages="/pages")),
     ("page with every key", pager(type="page", param="p", start=0, size_param="n", size=5,
