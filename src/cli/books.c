@@ -2,28 +2,43 @@
  * acrawl books: the main job. Crawl the tutorial's book site through its
  * Ajax JSON API (list pages, then one detail per book) into one or more
  * stores, with the crawl state beside the first file store for --resume.
- * The crawl itself, the stores, signals and the exit status are every crawl
- * command's (run.h).
+ *
+ * It runs the book site's spec (specs/books.json, built in: books_spec.h)
+ * with the spec engine, as `acrawl crawl specs/books.json` would; its own
+ * options (--page-size, --pages) become the list paginator's limit, start
+ * and max_pages. The crawl itself, the stores, signals and the exit status
+ * are every crawl command's (run.h).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "acrawl.h"
-#include "cli/books_spider.h"
+#include "cli/books_spec.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/run.h"
 
+#define BOOKS_SITE "https://spa5.scrape.center"
+
+typedef struct books_opts {
+  const char *base_url; /* --base; NULL: the spec's */
+  int page_size;        /* 0: the spec's */
+  int first_page;       /* 1-based; 0: from the first */
+  int last_page;        /* 0: from the site's count */
+} books_opts_t;
+
 typedef struct books_cfg {
-  books_spider_opts_t books;
+  books_opts_t books;
   ac__cli_run_t run;
 } books_cfg_t;
 
 /* --pages FIRST-LAST (or one page: N) into the spider's options. */
 static int parse_pages(void *field, const char *v) {
-  books_spider_opts_t *b = field;
+  books_opts_t *b = field;
   uint64_t first, last;
   char num[24];
   const char *dash = strchr(v, '-');
@@ -83,8 +98,49 @@ static int parse_args(books_cfg_t *cfg, int argc, char **argv) {
   return ac__cli_run_check(&cfg->run);
 }
 
+/* Sets member `key` of obj to the number v. */
+static int set_number(cJSON *obj, const char *key, double v) {
+  cJSON *n = cJSON_CreateNumber(v);
+  if (n == NULL) return AC_ENOMEM;
+  if (cJSON_GetObjectItemCaseSensitive(obj, key) != NULL)
+    return cJSON_ReplaceItemInObjectCaseSensitive(obj, key, n) ? 0 : AC_ENOMEM;
+  return cJSON_AddItemToObject(obj, key, n) ? 0 : AC_ENOMEM;
+}
+
+/* The built-in spec with the list paginator fitted to --page-size and
+ * --pages. 0, or an error said on stderr. */
+static int load_books_spec(const books_opts_t *o, ac_spec_t **out) {
+  cJSON *doc = cJSON_ParseWithLength((const char *)ac__books_spec_json,
+                                     sizeof(ac__books_spec_json));
+  cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "resources");
+  cJSON *pager = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 0), "paginator");
+  cJSON *limit = cJSON_GetObjectItemCaseSensitive(pager, "limit");
+  ac_spec_error_t err;
+  char *text = NULL;
+  int rc = cJSON_IsNumber(limit) ? 0 : AC_EINVAL;
+  if (rc == 0 && o->page_size > 0) rc = set_number(pager, "limit", o->page_size);
+  if (rc == 0 && o->first_page > 0) {
+    double size = cJSON_GetObjectItemCaseSensitive(pager, "limit")->valuedouble;
+    rc = set_number(pager, "start", (o->first_page - 1) * size);
+    if (rc == 0 && o->last_page > 0)
+      rc = set_number(pager, "max_pages", o->last_page - o->first_page + 1);
+  }
+  if (rc == 0 && (text = cJSON_PrintUnformatted(doc)) == NULL) rc = AC_ENOMEM;
+  if (rc == 0) rc = ac_spec_load(text, strlen(text), "specs/books.json", out, &err);
+  if (rc != 0)
+    fprintf(stderr, "acrawl books: the built-in spec: %s\n",
+            rc == AC_ENOMEM ? "out of memory" : rc == AC_EINVAL && text == NULL
+                                                    ? "no list paginator with a limit"
+                                                    : err.message);
+  cJSON_free(text);
+  cJSON_Delete(doc);
+  return rc;
+}
+
 int ac__cli_books(int argc, char **argv) {
   books_cfg_t cfg;
+  ac_spec_t *spec = NULL;
+  ac_spec_spider_opts_t so;
   ac_spider_t spider;
   int rc;
   memset(&cfg, 0, sizeof(cfg));
@@ -92,16 +148,21 @@ int ac__cli_books(int argc, char **argv) {
   cfg.run.cmd = "books";
   rc = parse_args(&cfg, argc, argv);
   if (rc != 0) return rc > 0 ? 0 : AC__EXIT_USAGE;
-  if (books_spider_new(&cfg.books, &spider) != 0) {
+  if (load_books_spec(&cfg.books, &spec) != 0) return AC__EXIT_FATAL;
+  memset(&so, 0, sizeof(so));
+  so.base_url = cfg.books.base_url;
+  if (ac_spec_spider_new(spec, &so, &spider) != 0) {
     fprintf(stderr, "acrawl books: bad --base '%s': an absolute http:// or https:// URL is needed\n",
             cfg.books.base_url);
+    ac_spec_free(spec);
     return AC__EXIT_USAGE;
   }
-  cfg.run.site = cfg.books.base_url != NULL ? cfg.books.base_url : "https://spa5.scrape.center";
-  cfg.run.collection = "books";
-  cfg.run.key_field = "id";
+  cfg.run.site = cfg.books.base_url != NULL ? cfg.books.base_url : BOOKS_SITE;
+  cfg.run.collection = ac_spec_collection(spec);
+  cfg.run.key_field = ac_spec_key_field(spec);
   cfg.run.state_default = "acrawl-books.state";
   rc = ac__cli_run(&cfg.run, &spider, "books.db");
-  books_spider_free(&spider);
+  ac_spec_spider_free(&spider);
+  ac_spec_free(spec);
   return rc;
 }

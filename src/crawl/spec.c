@@ -6,7 +6,6 @@
  * before any request is made.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +136,11 @@ static int get_str(loader_t *l, const cJSON *obj, const char *key, int required,
   return rc;
 }
 
+/* A whole number in int64_t's range (without libm's floor). */
+static int is_whole(double d) {
+  return d > -9.2e18 && d < 9.2e18 && (double)(int64_t)d == d;
+}
+
 static int get_int(loader_t *l, const cJSON *obj, const char *key, int64_t min, int64_t max,
                    int64_t *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -144,10 +148,12 @@ static int get_int(loader_t *l, const cJSON *obj, const char *key, int64_t min, 
   int rc = 0;
   if (v == NULL) return 0;
   n = enter(l, key, 0);
-  if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
+  if (!cJSON_IsNumber(v) || (!is_whole(v->valuedouble) && v->valuedouble > -9.2e18 &&
+                              v->valuedouble < 9.2e18))
     rc = fail(l, "%s, where a whole number is expected",
               cJSON_IsNumber(v) ? "a fraction" : type_name(v));
-  else if (v->valuedouble < (double)min || v->valuedouble > (double)max)
+  else if (!is_whole(v->valuedouble) || v->valuedouble < (double)min ||
+           v->valuedouble > (double)max)
     rc = fail(l, "%.17g is out of range (%lld to %lld)", v->valuedouble, (long long)min,
               (long long)max);
   else *out = (int64_t)v->valuedouble;
@@ -267,7 +273,8 @@ static int get_kvs(loader_t *l, const cJSON *obj, const char *key, int scalars,
     } else if (scalars && cJSON_IsNumber(m)) {
       /* The number as written would be better; cJSON keeps only its value,
        * so an integer is written as one, anything else with 17 digits. */
-      if (m->valuedouble == floor(m->valuedouble) && fabs(m->valuedouble) < 9007199254740992.0)
+      if (is_whole(m->valuedouble) && m->valuedouble < 9007199254740992.0 &&
+          m->valuedouble > -9007199254740992.0)
         snprintf(num, sizeof(num), "%lld", (long long)m->valuedouble);
       else
         snprintf(num, sizeof(num), "%.17g", m->valuedouble);

@@ -246,6 +246,19 @@ static int follow_chain(ac_crawl_t *c, spec_spider_t *sp, int res, int64_t k,
     }
   }
   rc = follow_page(c, sp, res, k, vals, cursor, url, AC_FOLLOW_NEW);
+  if (rc == 0) {
+    /* A duplicate by the engine's key (the same URL written otherwise:
+     * its parameters in another order) is a loop too, unless this crawl
+     * resumes one whose state holds the page. */
+    ac_crawl_stats_t st;
+    ac_crawl_stats(c, &st);
+    if (st.resumed_done == 0) {
+      char text[600];
+      snprintf(text, sizeof(text), "%s: %s comes back to a page already read: the pagination "
+                                   "loops, the chain stops here", r->name, what);
+      ac_crawl_fail_record(c, text);
+    }
+  }
   return rc < 0 ? rc : 0;
 }
 
@@ -534,6 +547,9 @@ static int child_values(ac_crawl_t *c, const ac__spec_res_t *child, const ac__js
     if (v.type == AC__JSON_NONE) why = "nothing";
     else if (v.type == AC__JSON_NULL) why = "null";
     else if (v.type == AC__JSON_OBJECT || v.type == AC__JSON_ARRAY) why = "an object or an array";
+    /* An empty value would make another URL ("/books/" for "/books/{id}"),
+     * not this record's. */
+    else if (v.type == AC__JSON_STRING && v.len == 2) why = "an empty string";
     else if (v.len > MAX_VALUE) why = "a value too long";
     else if (v.type == AC__JSON_STRING && ac__json_span_text(&v, text, sizeof(text)) < 0)
       why = "a string holding \\u0000";

@@ -67,7 +67,7 @@ done
 for mode in html loop huge; do
   server_start "bad_$mode" file:"$T/$mode.port" $PY "$HERE/bad_site.py" $mode "$T/$mode.port"
 done
-expect 1 "the list page is not JSON: the site answered text/html; charset=utf-8 with 57 bytes: \"<!doctype html>.*is the base URL the book API's site?" --base "http://127.0.0.1:$(cat "$T/html.port")"
+expect 1 "list: not JSON: the site answered text/html; charset=utf-8 with 57 bytes: \"<!doctype html>.*is the base URL the API's?" --base "http://127.0.0.1:$(cat "$T/html.port")"
 # With the default retries too: a wrong --base ends within the first page's
 # retries (4, backoff from 100 ms), with the same words.
 set +e
@@ -76,7 +76,7 @@ set +e
 rc=$?
 set -e
 [ $rc -eq 1 ] || fail "a wrong --base with the default retries: exit $rc: $(tail -3 "$T/out.txt")"
-grep -q "cannot crawl .*is the base URL the book API's site? (.*, 5 attempts)" "$T/out.txt" ||
+grep -q "cannot crawl .*is the base URL the API's? (.*, 5 attempts)" "$T/out.txt" ||
   fail "a wrong --base with the default retries: $(tail -3 "$T/out.txt")"
 expect 1 "cannot crawl.*redirect" --base "http://127.0.0.1:$(cat "$T/loop.port")"
 expect 1 "cannot crawl.*\(larger\|limit\|max\)" --base "http://127.0.0.1:$(cat "$T/huge.port")"

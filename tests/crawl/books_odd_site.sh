@@ -32,18 +32,23 @@ same() {
   done
 }
 
-# Ids are text: big integers keep their digits, dot segments and reserved
-# characters are escaped; each unusable result is one reported failure.
+# Ids are data: big integers keep their digits, dot segments and reserved
+# characters are escaped; each unusable result is one reported failure:
+# a value that makes no URL of its own is refused before any request, and
+# the others (a fraction, a boolean, an id too long) are asked for and
+# reported with the site's 404.
 mode=ids
 odd $mode
 crawl 3 --retries 1
 same
 [ "$(json_field "$T/$mode.stats" failures)" = 9 ] || fail "ids: $(cat "$T/$mode.stats")"
-for why in "not an integer" "a null id" "an object" "an empty id" "a boolean id" "too long" \
-  'holding \\u0000' "no id"; do
-  grep -q "result [0-9]* of the list page has .*$why" "$T/$mode.out" ||
+for why in "null" "an object or an array" "an empty string" 'a string holding \\u0000' \
+  "nothing"; do
+  grep -q "record [0-9]* has $why at /id for {id} of book: it cannot be fetched" "$T/$mode.out" ||
     fail "ids: '$why' not reported: $(cat "$T/$mode.out")"
 done
+[ "$(grep -c 'api/book/[^?]*  HTTP 404' "$T/$mode.out")" = 4 ] ||
+  fail "ids: the four ids the site does not know are not reported: $(cat "$T/$mode.out")"
 
 # A detail that answers for another id is never stored under it.
 mode=mismatch
@@ -51,7 +56,8 @@ odd $mode
 crawl 3 --retries 1
 [ "$(sqlite3 "$T/$mode.db" 'select count(*) from books')" = 0 ] || fail "mismatch: stored"
 [ "$(json_field "$T/$mode.stats" failures)" = 5 ] || fail "mismatch: $(cat "$T/$mode.stats")"
-grep -q 'the detail for id "m0" answered id "same"' "$T/$mode.out" || fail "mismatch: not said"
+grep -q 'book: record 1 has "same" at /id where "m0" was asked for: a mixed-up answer' "$T/$mode.out" ||
+  fail "mismatch: not said: $(cat "$T/$mode.out")"
 
 # A count of 10^12: the listing ends at the first empty page past the data
 # (the transient empty page 2 does not end it), in a bounded number of requests.

@@ -31,8 +31,8 @@ done
 ldd "$prefix/shared" | grep -q "$prefix" || { echo "shared build did not link the installed libacrawl"; exit 1; }
 
 # The library ships the runtime, HTTP, stores and the crawl engine: nothing of
-# any one site. The replica and the books spider belong to the tool; the
-# spec spider (ac_spec_spider_*) runs any site's spec and is the library's.
+# any one site. The replica and the book site's spec belong to the tool;
+# the spec spider (ac_spec_spider_*) runs any site's spec and is the library's.
 libdir=$(pkg-config --variable=libdir acrawl)
 if nm -D --defined-only "$libdir/libacrawl.so" | grep -v ' ac_spec_spider_' |
   grep -iE 'book|site|spider|replica'; then

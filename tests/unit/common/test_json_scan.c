@@ -144,7 +144,7 @@ static int collect(const ac__json_span_t *span, void *ud) {
   return 0;
 }
 
-/* The books spider's list page: "count", and each result's "id". */
+/* The book site's list page: "count", and each result's "id". */
 TEST_IMPL(json_scan_each_inner_member_of_outer_array) {
   const char *doc =
       "{\"id\":7,\"count\":3,\"results\":[{\"id\":1,\"x\":{\"id\":9}},"
