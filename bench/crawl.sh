@@ -21,8 +21,15 @@
 #    Retry-After: 1, 1% resets, 1% short bodies, 1% bad JSON, 5 ids gone:
 #    acrawl and the queue peer with --retries 5 (its default is none, like
 #    the tutorial's), beside the same two without faults. 9,035 books expected.
-# acrawl books runs only if `BUILD_DIR/acrawl books --help` works.
-# SECTIONS="nginx delay faults" and ONLY=REGEX (client names) narrow a run.
+# 5. "cursor": the same books through the replica's cursor pagination
+#    (specs/books-cursor.json: each list page known only from the one before)
+#    with every answer after 100 ms, 256 in flight, against the ideal: the
+#    list chain's pages x 100 ms plus the details' 9,040 / 256 x 100 ms.
+# acrawl books runs only if `BUILD_DIR/acrawl books --help` works, and
+# acrawl crawl (the specs) only if `BUILD_DIR/acrawl crawl --help` does.
+# BEFORE=DIR adds DIR/acrawl books (another commit's build) to "nginx", as
+# "acrawl books (BEFORE)", to hold a change to the one of this build.
+# SECTIONS="nginx delay faults cursor" and ONLY=REGEX (client names) narrow a run.
 # Tables (markdown) and every command line go to stdout; exit 77 when a tool
 # is missing.
 set -eu
@@ -31,7 +38,9 @@ runs=${2:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3   # Debian's python3 with python3-aiohttp, -uvloop, -scrapy
 workers=${NGINX_WORKERS:-1}
-sections=${SECTIONS:-nginx delay faults}
+sections=${SECTIONS:-nginx delay faults cursor}
+before=${BEFORE:-}
+specs=$here/../specs
 only=${ONLY:-.}
 
 dir=$(mktemp -d /tmp/ac_crawlbench.XXXXXX)
@@ -46,6 +55,12 @@ for tool in nginx wrk curl scrapy /usr/bin/time "$py"; do server_need "$tool" "m
 [ -x "$build/acrawl" ] || server_skip "$build/acrawl not built (make)"
 have_books=0
 "$build/acrawl" books --help >/dev/null 2>&1 && have_books=1
+have_crawl=0
+"$build/acrawl" crawl --help >/dev/null 2>&1 && have_crawl=1
+if [ -n "$before" ] && ! "$before/acrawl" books --help >/dev/null 2>&1; then
+  echo "crawl.sh: BEFORE=$before: no acrawl books there" >&2
+  exit 1
+fi
 
 # start_site NAME ARGS...: acrawl site NAME on a free port (a NAME running is
 # stopped first); sets $site. --gzip-ahead: otherwise whichever client runs
@@ -218,6 +233,10 @@ plan nginx "queue crawler, no store" db "$Q --base $ngx --concurrency 64 --store
 plan nginx "scrapy" db "$S -a base=$ngx -a store=sqlite:\$DB"
 [ "$have_books" = 1 ] && plan nginx "acrawl books" db \
   "$build/acrawl books --base $ngx --store sqlite:\$DB --concurrency 64 --per-host 64 --stats \$STATS --quiet"
+[ -n "$before" ] && plan nginx "acrawl books (BEFORE)" db \
+  "$before/acrawl books --base $ngx --store sqlite:\$DB --concurrency 64 --per-host 64 --stats \$STATS --quiet"
+[ "$have_crawl" = 1 ] && plan nginx "acrawl crawl specs/books.json" db \
+  "$build/acrawl crawl $specs/books.json --base $ngx --store sqlite:\$DB --concurrency 64 --per-host 64 --stats \$STATS --quiet"
 plan nginx "curl --parallel (fetch only)" curl "curl -s --no-progress-meter --parallel --parallel-max 64 -w '%{http_code}\n' -K $dir/nginx.curl"
 plan nginx "wrk (fetch only)" wrk "$W -c64 $ngx -- $dir/paths $nurls"
 run_section nginx
@@ -256,19 +275,32 @@ run_section faults
 server_stop faulty
 server_stop clean
 
+# --- 5. a cursor chain, every answer after 100 ms, 256 in flight -------------
+if [ "$have_crawl" = 1 ]; then
+  start_site site --delay 100
+  plan cursor "acrawl crawl specs/books-cursor.json" db \
+    "$build/acrawl crawl $specs/books-cursor.json --base $site --store sqlite:\$DB --concurrency 256 --per-host 256 --stats \$STATS --quiet"
+  run_section cursor
+  server_stop site
+fi
+
 # --- the tables ------------------------------------------------------------------
 echo
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u '+%Y-%m-%d %H:%M') UTC"
 echo "# $runs runs each, medians; nginx $(nginx -v 2>&1 | sed 's/.*\///') with $workers worker(s); $nurls URLs ($nlists list pages, $nbooks books)"
 [ "$have_books" = 1 ] || echo "# acrawl books: skipped ($build/acrawl books --help failed: not built on this branch)"
 cat "$dir/loads"
-"$py" - "$res" "$nurls" <<'PY'
+"$py" - "$res" "$nurls" "$nlists" <<'PY'
 import statistics as st, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
-nurls = int(sys.argv[2])
+nurls, nlists = int(sys.argv[2]), int(sys.argv[3])
+cursor_ideal = nlists * 0.1 + (nurls - nlists) / 256 * 0.1
 sections = {"nginx": "nginx serving the replica's bodies, 64 in flight",
             "delay": "acrawl site --delay 100, 256 in flight (ideal %.2f s)" % (nurls / 256 * 0.1),
-            "faults": "acrawl site, 64 in flight, with and without faults"}
+            "faults": "acrawl site, 64 in flight, with and without faults",
+            "cursor": "acrawl site --delay 100, cursor pagination, 256 in flight (ideal %.2f s: "
+                      "%d chained list pages x 0.1 s + %d details / 256 x 0.1 s)"
+                      % (cursor_ideal, nlists, nurls - nlists)}
 for sec, title in sections.items():
     names = list(dict.fromkeys(r[1] for r in rows if r[0] == sec))
     if not names:
@@ -283,7 +315,7 @@ for sec, title in sections.items():
                       check=" / ".join(dict.fromkeys(r[7] for r in rs)))  # not " | ": a table cell
     tut = med.get("tutorial crawler", {}).get("wall")
     wrk = med.get("wrk (fetch only)", {}).get("wall")
-    ideal = nurls / 256 * 0.1 if sec == "delay" else None
+    ideal = nurls / 256 * 0.1 if sec == "delay" else cursor_ideal if sec == "cursor" else None
     clean = {n.split(",")[0]: m["wall"] for n, m in med.items() if n.endswith(", no faults")}
     cols = ["client", "wall s (median)", "runs", "CPU s", "peak RSS MB"]
     cols += ["x tutorial's time"] if tut else []
@@ -310,6 +342,7 @@ echo "# commands (section | client | command; \$DB is a fresh SQLite file per ru
 echo "# acrawl site (mirrored into nginx, and for 'faults' without faults): $build/acrawl site --gzip-ahead --port 0 --portfile F"
 echo "# acrawl site for 'delay': $build/acrawl site --gzip-ahead --port 0 --portfile F --delay 100"
 echo "# acrawl site for 'faults': $build/acrawl site --gzip-ahead --port 0 --portfile F $faults"
+echo "# acrawl site for 'cursor': $build/acrawl site --gzip-ahead --port 0 --portfile F --delay 100"
 echo "# nginx: nginx -c CONF (worker_processes $workers; access_log off; sendfile; open_file_cache;"
 echo "#   location = /api/book/ { try_files /list/\$arg_limit/\$arg_offset =404; })"
 echo "# wrk's Lua script cycles the $nurls paths and stops at $nurls responses; curl's -K file has"

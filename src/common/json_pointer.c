@@ -153,15 +153,24 @@ static int step(ac__json_span_t *cur, const char *tok, size_t tlen) {
 int ac__json_pointer_get(const char *buf, size_t len, const char *ptr, ac__json_span_t *out) {
   const char *e = buf + len, *p = skip_ws(buf, e);
   ac__json_span_t cur;
-  char *tok;
+  char small[128], *tok = small;
+  size_t plen;
   int rc = 0;
 
   if (ac__json_pointer_check(ptr) != 0 || out == NULL) return AC_EINVAL;
   if (p >= e) return AC_ENOENT;
   cur.start = p;
-  cur.len = (size_t)(value_end(p, e, &cur.type) - p);
-  tok = ac__malloc(strlen(ptr) + 1);
-  if (tok == NULL) return AC_ENOMEM;
+  if (*ptr == '\0') {
+    cur.len = (size_t)(value_end(p, e, &cur.type) - p);
+  } else {
+    /* Stepping in needs only where the value starts: its members are
+     * walked up to the one named, not the whole document (a key near the
+     * top of a large body costs a few bytes, not a pass over it). */
+    cur.len = (size_t)(e - p);
+    cur.type = *p == '{' ? AC__JSON_OBJECT : *p == '[' ? AC__JSON_ARRAY : AC__JSON_NONE;
+  }
+  plen = strlen(ptr);
+  if (plen >= sizeof(small) && (tok = ac__malloc(plen + 1)) == NULL) return AC_ENOMEM;
   while (*ptr == '/') {
     size_t tlen;
     ptr++;
@@ -173,7 +182,7 @@ int ac__json_pointer_get(const char *buf, size_t len, const char *ptr, ac__json_
     rc = step(&cur, tok, tlen);
     if (rc != 0) break;
   }
-  ac__free(tok);
+  if (tok != small) ac__free(tok);
   if (rc == 0) *out = cur;
   return rc;
 }

@@ -118,6 +118,18 @@ typedef struct ac__spec_built {
   size_t nheaders;
 } ac__spec_built_t;
 
+/* A base URL as libcurl renders it, and the two prefixes a reference
+ * joins to when resolving it changes nothing else (spec_request.c). */
+typedef struct ac__spec_base {
+  char *url;    /* "http://h:8080/api/v2/x?q" */
+  char *origin; /* "http://h:8080": for a path starting with '/' */
+  char *dir;    /* "http://h:8080/api/v2/": for a relative path */
+} ac__spec_base_t;
+
+/* 0, AC_EINVAL (not a URL with a host), AC_ENOMEM. */
+int ac__spec_base_init(ac__spec_base_t *b, const char *url);
+void ac__spec_base_free(ac__spec_base_t *b);
+
 /*
  * Build the request of resource r with field values vals (JSON text, one
  * per field of r) and page values pv (may be NULL): the URL from base and
@@ -125,7 +137,7 @@ typedef struct ac__spec_built {
  * the site). Returns 0; AC_EINVAL with why set (a value that cannot go
  * where its placeholder is, a URL that does not parse); AC_ENOMEM.
  */
-int ac__spec_build(const char *base, const ac__spec_res_t *r, const char *const *vals,
+int ac__spec_build(const ac__spec_base_t *base, const ac__spec_res_t *r, const char *const *vals,
                    const ac__spec_pageval_t *pv, const char *url, ac__spec_built_t *out,
                    char *why, size_t whycap);
 void ac__spec_built_free(ac__spec_built_t *b);

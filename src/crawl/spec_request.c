@@ -263,14 +263,76 @@ static int build_headers(const ac__spec_res_t *r, const char *const *vals,
   return 0;
 }
 
-/* base + the expanded path (RFC 3986 section 5; an absolute path is taken
+int ac__spec_base_init(ac__spec_base_t *b, const char *url) {
+  CURLU *u = curl_url();
+  char *full = NULL, *path = NULL;
+  const char *host_end;
+  int rc = AC_ENOMEM;
+  memset(b, 0, sizeof(*b));
+  if (u == NULL) return AC_ENOMEM;
+  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK || strstr(full, "://") == NULL) {
+    rc = AC_EINVAL;
+    goto out;
+  }
+  host_end = strchr(strstr(full, "://") + 3, '/');
+  b->url = ac__strdup(full);
+  if (host_end != NULL) b->origin = ac__malloc((size_t)(host_end - full) + 1);
+  b->dir = ac__malloc(strlen(full) + strlen(path) + 1);
+  if (b->url != NULL && host_end != NULL && b->origin != NULL && b->dir != NULL) {
+    size_t on = (size_t)(host_end - full), dn = (size_t)(strrchr(path, '/') - path) + 1;
+    memcpy(b->origin, full, on);
+    b->origin[on] = '\0';
+    memcpy(b->dir, full, on);
+    memcpy(b->dir + on, path, dn);
+    b->dir[on + dn] = '\0';
+    rc = 0;
+  } else if (host_end == NULL) {
+    rc = AC_EINVAL;
+  }
+out:
+  curl_free(full);
+  curl_free(path);
+  curl_url_cleanup(u);
+  if (rc != 0) ac__spec_base_free(b);
+  return rc;
+}
+
+void ac__spec_base_free(ac__spec_base_t *b) {
+  ac__free(b->url);
+  ac__free(b->origin);
+  ac__free(b->dir);
+  memset(b, 0, sizeof(*b));
+}
+
+/* Whether the reference p resolves against a base by joining alone: a
+ * path with no scheme, no authority, no dot segment, not empty and not
+ * just a query or fragment (RFC 3986 section 5.2: for such a reference,
+ * the merge and remove_dot_segments change nothing more). */
+static int joins_plainly(const char *p) {
+  const char *seg = p;
+  if (*p == '\0' || *p == '?' || *p == '#' || (p[0] == '/' && p[1] == '/')) return 0;
+  for (const char *q = p; *q != '\0' && *q != '?' && *q != '#'; q++) {
+    if (*q == ':' && seg == p) return 0; /* a scheme, or a first segment curl must judge */
+    if (*q == '/') seg = q + 1;
+  }
+  for (seg = p;; seg++) {
+    size_t n = strcspn(seg, "/?#");
+    if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) return 0;
+    seg += n;
+    if (*seg != '/') return 1;
+  }
+}
+
+/* base + the expanded path (RFC 3986 section 5; an absolute URL is taken
  * as it is), then the query. */
-static int build_url(const char *base, const ac__spec_res_t *r, const char *const *vals,
+static int build_url(const ac__spec_base_t *base, const ac__spec_res_t *r, const char *const *vals,
                      const ac__spec_pageval_t *pv, ac__spec_built_t *out, char *why,
                      size_t whycap) {
   struct ac__dynbuf path, q;
   CURLU *u = NULL;
-  char *full = NULL;
+  char *full = NULL, *joined = NULL;
   int rc;
   ac__dynbuf_init(&path, REQ_MAX);
   ac__dynbuf_init(&q, REQ_MAX);
@@ -290,10 +352,19 @@ static int build_url(const char *base, const ac__spec_res_t *r, const char *cons
     add_pct(&q, v, strlen(v), 0);
     rc = ac__dynbuf_err(&q);
   }
-  if (rc == 0) {
+  if (rc == 0 && joins_plainly(ac__dynbuf_ptr(&path))) {
+    /* The common case without libcurl's parser: it would only join. */
+    struct ac__dynbuf j;
+    ac__dynbuf_init(&j, REQ_MAX);
+    ac__dynbuf_adds(&j, ac__dynbuf_ptr(&path)[0] == '/' ? base->origin : base->dir);
+    ac__dynbuf_adds(&j, ac__dynbuf_ptr(&path));
+    if ((rc = ac__dynbuf_err(&j)) == 0 && (joined = ac__dynbuf_take(&j, NULL)) == NULL)
+      rc = AC_ENOMEM;
+    ac__dynbuf_free(&j);
+  } else if (rc == 0) {
     CURLUcode uc;
     if ((u = curl_url()) == NULL) rc = AC_ENOMEM;
-    uc = u == NULL ? CURLUE_OUT_OF_MEMORY : curl_url_set(u, CURLUPART_URL, base, 0);
+    uc = u == NULL ? CURLUE_OUT_OF_MEMORY : curl_url_set(u, CURLUPART_URL, base->url, 0);
     /* Without a flag that would encode it again: the path is encoded already. */
     if (uc == CURLUE_OK) uc = curl_url_set(u, CURLUPART_URL, ac__dynbuf_ptr(&path), 0);
     if (uc == CURLUE_OK) uc = curl_url_get(u, CURLUPART_URL, &full, 0);
@@ -306,7 +377,7 @@ static int build_url(const char *base, const ac__spec_res_t *r, const char *cons
   if (rc == 0) {
     struct ac__dynbuf url;
     ac__dynbuf_init(&url, REQ_MAX);
-    ac__dynbuf_adds(&url, full);
+    ac__dynbuf_adds(&url, joined != NULL ? joined : full);
     if (ac__dynbuf_len(&q) > 0) {
       /* A fragment ends the URL: the query goes before it. */
       char *hash = strchr(ac__dynbuf_ptr(&url), '#');
@@ -321,6 +392,7 @@ static int build_url(const char *base, const ac__spec_res_t *r, const char *cons
     snprintf(why, whycap, "the URL would pass %u bytes", REQ_MAX);
   }
   curl_free(full);
+  ac__free(joined);
   curl_url_cleanup(u);
   ac__dynbuf_free(&path);
   ac__dynbuf_free(&q);
@@ -340,7 +412,7 @@ int ac__spec_expand_text(const ac__spec_res_t *r, const char *tmpl, const char *
   return rc == 0 && *out == NULL ? AC_ENOMEM : rc;
 }
 
-int ac__spec_build(const char *base, const ac__spec_res_t *r, const char *const *vals,
+int ac__spec_build(const ac__spec_base_t *base, const ac__spec_res_t *r, const char *const *vals,
                    const ac__spec_pageval_t *pv, const char *url, ac__spec_built_t *out,
                    char *why, size_t whycap) {
   int rc;

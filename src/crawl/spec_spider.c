@@ -60,7 +60,7 @@ typedef struct planned {
 
 struct spec_spider {
   const ac_spec_t *spec;
-  char *base;
+  ac__spec_base_t base;
   ac_http_kv_t *headers;
   ac_spider_parse_fn *callbacks;
   planned_t *planned; /* one per resource; used by planned roots only */
@@ -84,15 +84,27 @@ typedef struct meta {
   char *buf; /* the values, NUL-separated */
 } meta_t;
 
+/* Writes v in decimal at p; returns the end. */
+static char *put_uint(char *p, uint64_t v) {
+  char digits[24];
+  size_t n = 0;
+  do digits[n++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  while (n > 0) *p++ = digits[--n];
+  return p;
+}
+
 static char *meta_make(int64_t k, const char *const *vals, size_t n) {
   size_t cap = 24;
   char *m, *p;
   for (size_t i = 0; i < n; i++) cap += strlen(vals[i]) + 24;
   if ((m = ac__malloc(cap)) == NULL) return NULL;
-  p = m + snprintf(m, cap, "%lld", (long long)k);
+  p = put_uint(m, (uint64_t)k);
   for (size_t i = 0; i < n; i++) {
     size_t len = strlen(vals[i]);
-    p += snprintf(p, cap - (size_t)(p - m), ",%zu:", len);
+    *p++ = ',';
+    p = put_uint(p, len);
+    *p++ = ':';
     memcpy(p, vals[i], len);
     p += len;
   }
@@ -178,7 +190,7 @@ static int follow_page(ac_crawl_t *c, spec_spider_t *sp, int res, int64_t k,
   char why[256], *meta;
   int rc;
   page_values(r, k, cursor, &pv);
-  rc = ac__spec_build(sp->base, r, vals, &pv, url, &b, why, sizeof(why));
+  rc = ac__spec_build(&sp->base, r, vals, &pv, url, &b, why, sizeof(why));
   if (rc != 0) {
     if (rc == AC_ENOMEM) return rc;
     {
@@ -231,7 +243,7 @@ static int follow_chain(ac_crawl_t *c, spec_spider_t *sp, int res, int64_t k,
   /* The chain's own record of what it followed: the URL, and the body for
    * a request that sends its page value there. */
   page_values(r, k, cursor, &pv);
-  if ((rc = ac__spec_build(sp->base, r, vals, &pv, url, &b, why, sizeof(why))) == 0) {
+  if ((rc = ac__spec_build(&sp->base, r, vals, &pv, url, &b, why, sizeof(why))) == 0) {
     h = ac__crawl_hash(b.url) ^ (b.body != NULL ? ac__crawl_hash(b.body) * 31 : 0);
     ac__spec_built_free(&b);
     snprintf(key, sizeof(key), "%016llx", (unsigned long long)h);
@@ -451,6 +463,9 @@ static int bad_body(ac_crawl_t *c, const ac__spec_res_t *r, ac_response_t *resp,
   return AC_EPARSE;
 }
 
+/* JSON's blanks (RFC 8259 section 2). */
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 /* The records of a page, kept until the whole page has been checked. */
 typedef struct spans {
   ac__json_span_t *v;
@@ -520,7 +535,13 @@ static int check_expect(ac_crawl_t *c, const ac__spec_res_t *r, const spans_t *r
       char have[MAX_VALUE + 1], why[2 * MAX_VALUE + 200];
       const char *what = NULL;
       if ((rc = record_get(&recs->v[i], r->expect[e].name, &got)) != 0) break;
-      if (key_text(&got, have, sizeof(have), &what) != NULL && strcmp(have, want) == 0) continue;
+      /* Compared as text, as the placeholder was filled: a string's
+       * content, a number's own digits. */
+      if (got.type == AC__JSON_NONE) what = "nothing";
+      else if (got.type == AC__JSON_OBJECT || got.type == AC__JSON_ARRAY)
+        what = "an object or an array";
+      else if (ac__json_span_text(&got, have, sizeof(have)) < 0) what = "a value too long";
+      else if (strcmp(have, want) == 0) continue;
       snprintf(why, sizeof(why), "%s: record %zu has %s%s%s at %s where \"%s\" was asked for: a "
                                  "mixed-up answer", r->name, i + 1, what != NULL ? what : "\"",
                what != NULL ? "" : have, what != NULL ? "" : "\"", r->expect[e].name, want);
@@ -731,8 +752,14 @@ static int on_response(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *
     }
     if ((rc = ac__json_array_each(&arr, keep_span, &recs)) != 0) goto out;
   } else {
-    ac__json_span_t whole;
-    if ((rc = ac__json_pointer_get(body, len, "", &whole)) != 0) goto out;
+    /* The whole body, which the scan found valid: its value is the text
+     * between the blanks around it (no second walk over it). */
+    ac__json_span_t whole = {top, body, len};
+    while (whole.len > 0 && is_blank(whole.start[0])) {
+      whole.start++;
+      whole.len--;
+    }
+    while (whole.len > 0 && is_blank(whole.start[whole.len - 1])) whole.len--;
     if (whole.type == AC__JSON_ARRAY) rc = ac__json_array_each(&whole, keep_span, &recs);
     else rc = keep_span(&whole, &recs);
     if (rc != 0) goto out;
@@ -790,6 +817,7 @@ int ac_spec_spider_new(const ac_spec_t *spec, const ac_spec_spider_opts_t *opts,
                        ac_spider_t *out) {
   spec_spider_t *sp;
   const char *base = opts != NULL && opts->base_url != NULL ? opts->base_url : NULL;
+  int rc;
   if (out == NULL) return AC_EINVAL;
   memset(out, 0, sizeof(*out));
   if (spec == NULL) return AC_EINVAL;
@@ -797,11 +825,14 @@ int ac_spec_spider_new(const ac_spec_t *spec, const ac_spec_spider_opts_t *opts,
   if (!ac__spec_url_ok(base)) return AC_EINVAL;
   if ((sp = ac__calloc(1, sizeof(*sp))) == NULL) return AC_ENOMEM;
   sp->spec = spec;
-  sp->base = ac__strdup(base);
+  if ((rc = ac__spec_base_init(&sp->base, base)) != 0) {
+    ac__free(sp);
+    return rc;
+  }
   sp->callbacks = ac__calloc(spec->nres, sizeof(*sp->callbacks));
   sp->planned = ac__calloc(spec->nres, sizeof(*sp->planned));
   if (spec->nheaders > 0) sp->headers = ac__calloc(spec->nheaders, sizeof(*sp->headers));
-  if (sp->base == NULL || sp->callbacks == NULL || sp->planned == NULL ||
+  if (sp->callbacks == NULL || sp->planned == NULL ||
       (spec->nheaders > 0 && sp->headers == NULL)) {
     out->data = sp;
     ac_spec_spider_free(out);
@@ -839,7 +870,7 @@ void ac_spec_spider_free(ac_spider_t *spider) {
   ac__free(sp->planned);
   ac__free(sp->callbacks);
   ac__free(sp->headers);
-  ac__free(sp->base);
+  ac__spec_base_free(&sp->base);
   ac__free(sp);
   spider->data = NULL;
 }
