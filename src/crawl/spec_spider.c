@@ -53,6 +53,7 @@ typedef struct planned {
   int64_t answered; /* the highest page answered, -1: none */
   int64_t data;     /* the highest page that held records, -1: none */
   int64_t end;      /* an empty page past `data`: the listing ends there; -1: none */
+  int end_short;    /* `end` is a short page (records, fewer than a page's worth) */
   int planned;      /* the first page's total was read */
   int producing;
   ac_event_t *moved;
@@ -394,16 +395,22 @@ static int listing_moved(ac_crawl_t *c, planned_t *pl, int64_t k, size_t n, int 
     if (k > pl->data) pl->data = k;
     if (pl->end >= 0 && k > pl->end) {
       /* The empty page was a transient answer: read it again (pending in
-       * the state once more, as it was marked done), and list on. */
+       * the state once more, as it was marked done), and list on. A short
+       * page had its records: only the listing goes on. */
       int64_t was = pl->end;
       pl->end = -1;
-      ac_crawl_note(c, "%s: page %lld has records after the empty page %lld: listing on", name,
-                    (long long)k + 1, (long long)was + 1);
-      if ((rc = follow_planned(c, pl, was, AC_FOLLOW_REFETCH)) < 0) return rc;
+      ac_crawl_note(c, "%s: page %lld has records after the %s page %lld: listing on", name,
+                    (long long)k + 1, pl->end_short ? "short" : "empty", (long long)was + 1);
+      if (!pl->end_short && (rc = follow_planned(c, pl, was, AC_FOLLOW_REFETCH)) < 0) return rc;
+      pl->end_short = 0;
       if ((rc = start_producer(c, pl)) != 0) return rc;
     }
-    /* A short page ends a listing that gives no total. */
-    if (short_page && (pl->end < 0 || k < pl->end)) pl->end = k;
+    /* A short page ends a listing that gives no total, unless a later page
+     * already had records (then it was short for another reason). */
+    if (short_page && k >= pl->data && (pl->end < 0 || k < pl->end)) {
+      pl->end = k;
+      pl->end_short = 1;
+    }
   } else if (k < pl->data) {
     char why[200];
     snprintf(why, sizeof(why), "%s: page %lld is empty, but page %lld has records", name,
@@ -417,6 +424,7 @@ static int listing_moved(ac_crawl_t *c, planned_t *pl, int64_t k, size_t n, int 
       ac_crawl_note(c, "%s: page %lld is empty: the listing ends there (the site's total "
                        "planned %lld pages)", name, (long long)k + 1, (long long)pl->last + 1);
     pl->end = k;
+    pl->end_short = 0;
   }
   if (pl->moved != NULL) ac_event_set(pl->moved);
   return rc;
@@ -532,7 +540,7 @@ static int check_expect(ac_crawl_t *c, const ac__spec_res_t *r, const spans_t *r
     if (rc != 0) return rc == AC_ENOMEM ? rc : 0;
     for (size_t i = 0; i < recs->n; i++) {
       ac__json_span_t got;
-      char have[MAX_VALUE + 1], why[2 * MAX_VALUE + 200];
+      char have[MAX_VALUE + 1], why[800];
       const char *what = NULL;
       if ((rc = record_get(&recs->v[i], r->expect[e].name, &got)) != 0) break;
       /* Compared as text, as the placeholder was filled: a string's
@@ -542,9 +550,11 @@ static int check_expect(ac_crawl_t *c, const ac__spec_res_t *r, const spans_t *r
         what = "an object or an array";
       else if (ac__json_span_text(&got, have, sizeof(have)) < 0) what = "a value too long";
       else if (strcmp(have, want) == 0) continue;
-      snprintf(why, sizeof(why), "%s: record %zu has %s%s%s at %s where \"%s\" was asked for: a "
-                                 "mixed-up answer", r->name, i + 1, what != NULL ? what : "\"",
-               what != NULL ? "" : have, what != NULL ? "" : "\"", r->expect[e].name, want);
+      /* Values cut at 200 bytes: a line for a person (and a task's stack). */
+      snprintf(why, sizeof(why), "%s: record %zu has %s%.200s%s at %s where \"%.200s\" was "
+                                 "asked for: a mixed-up answer", r->name, i + 1,
+               what != NULL ? what : "\"", what != NULL ? "" : have, what != NULL ? "" : "\"",
+               r->expect[e].name, want);
       ac_crawl_fail_reason(c, why);
       rc = AC_EPARSE;
       break;
