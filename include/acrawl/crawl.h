@@ -8,7 +8,9 @@
  *     --> consumer task (one of `concurrency`) --> host gate (per-host
  *     slots, rate, Retry-After, adaptive throttle) --> HTTP client
  *     --> spider callback: ac_crawl_follow (more requests),
- *                          ac_crawl_emit (items --> every store)
+ *                          ac_crawl_emit (items --> every store),
+ *                          ac_crawl_emit_in (items --> the stores of a
+ *                          collection)
  *     --> on failure: retry after backoff, or a failure record.
  *
  * A request is done when its callback returned and every item it emitted is
@@ -145,6 +147,11 @@ typedef struct ac_crawl_opts {
    * and close them after the crawl. */
   ac_store_t *const *stores;
   size_t nstores;
+  /** The collection each store holds, parallel to `stores` (nstores
+   * names): ac_crawl_emit_in puts an item only in the stores of its
+   * collection. NULL: every store takes every item. Borrowed, like the
+   * stores: the array and its strings must outlive the crawl. */
+  const char *const *store_collections;
   /** The crawl state (a SQLite file) for resume; NULL: none. Copied. */
   const char *state_path;
   /** Continue from state_path instead of starting afresh. */
@@ -289,11 +296,23 @@ AC_EXTERN int ac_crawl_produce(ac_crawl_t *crawl, ac_crawl_producer_fn fn, void 
 
 /**
  * AWAITS when a store's queue is full. Emit an item from a callback: key and
- * the JSON document (copied) go to every store; the current request is not
- * done until each store has acknowledged it. Returns 0, AC_EINVAL,
+ * the JSON document (copied) go to every store, whatever its collection;
+ * the current request is not done until each store has acknowledged it.
+ * Returns 0, AC_EINVAL (not in a callback, an empty key or document),
  * AC_ECANCELED, AC_ENOMEM.
  */
 AC_EXTERN int ac_crawl_emit(ac_crawl_t *crawl, const char *key, const void *doc, size_t len);
+
+/**
+ * AWAITS when a store's queue is full. As ac_crawl_emit, but the item goes
+ * only to the stores whose entry of opts.store_collections equals
+ * `collection` (to every store when opts.store_collections is NULL). key,
+ * collection and doc are the caller's (doc is copied). Returns 0,
+ * AC_EINVAL (also: `collection` NULL, or no store holds it: nothing is
+ * counted or stored), AC_ECANCELED, AC_ENOMEM.
+ */
+AC_EXTERN int ac_crawl_emit_in(ac_crawl_t *crawl, const char *collection, const char *key,
+                               const void *doc, size_t len);
 
 /** The crawl's concurrency (consumers): what a spider sizes speculative work
  * by, such as the list pages it asks for before it knows how many exist. */

@@ -117,6 +117,7 @@ typedef struct ac__creq {
   char *refusal;         /* the first store refusal of one of its items, or NULL */
   size_t acks_refused;
   uint64_t refused_by;   /* stores (by index, the first 64) that refused one of its items */
+  uint64_t put_to;       /* stores (by index, the first 64) it put items in */
   size_t nitems;         /* items it emitted */
   int last_cause;
   int last_code;

@@ -64,6 +64,13 @@ static void abandon(ac__creq_t *r) {
   if (r->acks_pending == 0) ac__creq_free(r);
 }
 
+/* How many stores were given items of r: with collections, only those of
+ * the collections it emitted to. */
+static size_t receivers(const ac_crawl_t *c, const ac__creq_t *r) {
+  if (c->opts.store_collections == NULL || c->opts.nstores > 64) return c->opts.nstores;
+  return (size_t)__builtin_popcountll(r->put_to);
+}
+
 static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
   if (r->acks_refused > 0) {
     /* Which store, and its own words (a full disk, a bad path). The page is
@@ -72,7 +79,7 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
     char why[640];
     snprintf(why, sizeof(why), "%s%s",
              r->refusal != NULL ? r->refusal : "a store refused an item of this page",
-             c->opts.nstores > 1 && (size_t)__builtin_popcountll(r->refused_by) < c->opts.nstores
+             receivers(c, r) > 1 && (size_t)__builtin_popcountll(r->refused_by) < receivers(c, r)
                  ? " (the other stores kept it)"
                  : "");
     record_failure(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, why);
@@ -150,15 +157,33 @@ int ac__crawl_marker_main(void *arg, void **result) {
   }
 }
 
-int ac_crawl_emit(ac_crawl_t *c, const char *key, const void *doc, size_t len) {
+/* A store takes an item of `collection`: every store when the crawl has no
+ * collections (or the item none: ac_crawl_emit). */
+static int store_takes(const ac_crawl_t *c, size_t i, const char *collection) {
+  return collection == NULL || c->opts.store_collections == NULL ||
+         (c->opts.store_collections[i] != NULL &&
+          strcmp(c->opts.store_collections[i], collection) == 0);
+}
+
+/* The one loop of ac_crawl_emit and ac_crawl_emit_in; collection NULL:
+ * every store. */
+static int emit(ac_crawl_t *c, const char *collection, const char *key, const void *doc,
+                size_t len) {
   ac__consumer_t *me = ac__crawl_consumer(c);
   ac__creq_t *r = me != NULL ? me->req : NULL;
+  size_t i = 0;
   if (r == NULL || key == NULL || *key == '\0' || doc == NULL || len == 0) return AC_EINVAL;
+  /* An item no store takes would count as emitted and be lost. */
+  while (i < c->opts.nstores && !store_takes(c, i, collection)) i++;
+  if (collection != NULL && i == c->opts.nstores && c->opts.store_collections != NULL)
+    return AC_EINVAL;
   c->st.items++;
   r->nitems++;
-  for (size_t i = 0; i < c->opts.nstores; i++) {
+  for (; i < c->opts.nstores; i++) {
     int rc;
+    if (!store_takes(c, i, collection)) continue;
     r->acks_pending++;
+    if (i < 64) r->put_to |= 1ull << i;
     rc = ac_store_put(c->opts.stores[i], key, doc, len, on_item_ack, r);
     if (rc != 0) {
       r->acks_pending--;
@@ -166,6 +191,16 @@ int ac_crawl_emit(ac_crawl_t *c, const char *key, const void *doc, size_t len) {
     }
   }
   return 0;
+}
+
+int ac_crawl_emit(ac_crawl_t *c, const char *key, const void *doc, size_t len) {
+  return emit(c, NULL, key, doc, len);
+}
+
+int ac_crawl_emit_in(ac_crawl_t *c, const char *collection, const char *key, const void *doc,
+                     size_t len) {
+  if (collection == NULL) return AC_EINVAL;
+  return emit(c, collection, key, doc, len);
 }
 
 size_t ac_crawl_concurrency(const ac_crawl_t *c) { return c->nconsumers; }

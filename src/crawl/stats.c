@@ -127,7 +127,13 @@ void ac__crawl_print_summary(ac_crawl_t *c) {
       for (size_t k = 0; k < c->opts.nstores; k++) {
         char uri[256];
         ac__crawl_uri_shown(ac_store_uri(c->opts.stores[k]), uri, sizeof(uri));
-        fprintf(o, "  store %s: %llu kept, %llu refused\n", uri,
+        /* One URI opened once per collection: the collection tells them apart. */
+        fprintf(o, "  store %s%s%s%s: %llu kept, %llu refused\n", uri,
+                c->opts.store_collections != NULL ? " (" : "",
+                c->opts.store_collections != NULL && c->opts.store_collections[k] != NULL
+                    ? c->opts.store_collections[k]
+                    : "",
+                c->opts.store_collections != NULL ? ")" : "",
                 (unsigned long long)c->store_ok[k], (unsigned long long)c->store_refused[k]);
       }
       break;
@@ -190,6 +196,8 @@ int ac_crawl_write_stats(const ac_crawl_t *c, const char *path) {
     if (one == NULL) break;
     ac__crawl_uri_shown(ac_store_uri(c->opts.stores[i]), uri, sizeof(uri));
     cJSON_AddStringToObject(one, "uri", uri);
+    if (c->opts.store_collections != NULL && c->opts.store_collections[i] != NULL)
+      cJSON_AddStringToObject(one, "collection", c->opts.store_collections[i]);
     cJSON_AddNumberToObject(one, "kept", (double)c->store_ok[i]);
     cJSON_AddNumberToObject(one, "refused", (double)c->store_refused[i]);
     cJSON_AddItemToArray(stores, one);

@@ -511,3 +511,127 @@ TEST_IMPL(crawl_engine_bad_options) {
   ASSERT_STR_EQ(ac_crawl_cause_name(AC_CAUSE_429), "429");
   ASSERT_STR_EQ(ac_crawl_cause_name(99), "unknown");
 }
+
+/* Items by collection: each node emits one item to "a", one to "b" (even
+ * nodes only) and one to every store; a collection no store holds is
+ * refused and neither counted nor stored. */
+typedef struct coll_run {
+  graph_t *g;
+  char db[400], lines[400];
+  int unknown_rc, null_rc;
+  int rc;
+  ac_crawl_stats_t st;
+} coll_run_t;
+
+static int coll_parse(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *resp,
+                      void *data) {
+  coll_run_t *cr = data;
+  const cJSON *json, *link, *id;
+  char key[32], doc[64];
+  int n, rc, len;
+  if (ac_response_json(resp, &json) != 0) return AC_EPARSE;
+  id = cJSON_GetObjectItemCaseSensitive(json, "id");
+  n = id != NULL ? id->valueint : -1;
+  snprintf(key, sizeof(key), "a-%d", n);
+  len = snprintf(doc, sizeof(doc), "{\"id\":\"%s\"}", key);
+  if ((rc = ac_crawl_emit_in(c, "a", key, doc, (size_t)len)) != 0) return rc;
+  if (n % 2 == 0) {
+    snprintf(key, sizeof(key), "b-%d", n);
+    len = snprintf(doc, sizeof(doc), "{\"id\":\"%s\"}", key);
+    if ((rc = ac_crawl_emit_in(c, "b", key, doc, (size_t)len)) != 0) return rc;
+  }
+  snprintf(key, sizeof(key), "all-%d", n);
+  len = snprintf(doc, sizeof(doc), "{\"id\":\"%s\"}", key);
+  if ((rc = ac_crawl_emit(c, key, doc, (size_t)len)) != 0) return rc;
+  cr->unknown_rc = ac_crawl_emit_in(c, "nope", "x", "{}", 2);
+  cr->null_rc = ac_crawl_emit_in(c, NULL, "x", "{}", 2);
+  cJSON_ArrayForEach(link, cJSON_GetObjectItemCaseSensitive(json, "links")) {
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/node/%d", cr->g->port, link->valueint);
+    if ((rc = ac_crawl_follow(c, url, 0, req->priority + 1, NULL)) < 0) return rc;
+  }
+  return 0;
+}
+
+static int coll_start(ac_crawl_t *c, void *data) {
+  coll_run_t *cr = data;
+  char url[128];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/node/0", cr->g->port);
+  return ac_crawl_follow(c, url, 0, 0, NULL) == 1 ? 0 : AC_EIO;
+}
+
+static const ac_spider_parse_fn coll_callbacks[] = {coll_parse};
+
+static int coll_main(void *arg, void **result) {
+  coll_run_t *cr = arg;
+  graph_t *g = cr->g;
+  ac_spider_t spider = {"colls", coll_start, coll_callbacks, 1, NULL, 0, cr};
+  /* Two stores on one SQLite file (a table each) and a file for "a". */
+  const char *uris[3] = {cr->db, cr->db, cr->lines};
+  const char *const colls[3] = {"a", "b", "a"};
+  ac_store_t *stores[3];
+  ac_crawl_opts_t o;
+  ac_crawl_t *c;
+  (void)result;
+  for (int i = 0; i < 3; i++) {
+    ac_store_opts_t so;
+    ac_store_opts_init(&so);
+    so.collection = colls[i];
+    ASSERT_EQ(ac_store_open(g->loop, uris[i], &so, &stores[i], NULL), 0);
+  }
+  ac_crawl_opts_init(&o);
+  o.progress = AC_PROGRESS_QUIET;
+  o.summary = 0;
+  o.stores = stores;
+  o.nstores = 3;
+  o.store_collections = colls;
+  ASSERT_EQ(ac_crawl_new(g->loop, &spider, &o, &c), 0);
+  cr->rc = ac_crawl_run(c);
+  ac_crawl_stats(c, &cr->st);
+  ac_crawl_free(c);
+  for (int i = 0; i < 3; i++) ASSERT_EQ(ac_store_close(stores[i]), 0);
+  ASSERT_EQ(ac_server_shutdown(g->server, 1000), 0);
+  return 0;
+}
+
+TEST_IMPL(crawl_engine_emit_in_routes_by_collection) {
+  static graph_t g;
+  coll_run_t cr;
+  ac_task_t *t;
+  char dir[256], path[320], *text;
+  size_t len, lines = 0, doc_len;
+  char *doc;
+  st_mkdir(dir, sizeof(dir));
+  graph_init(&g, 40, 3);
+  memset(&cr, 0, sizeof(cr));
+  cr.g = &g;
+  snprintf(path, sizeof(path), "%s/items.db", dir);
+  snprintf(cr.db, sizeof(cr.db), "sqlite:%s", path);
+  snprintf(cr.lines, sizeof(cr.lines), "jsonl:%s/a.jsonl", dir);
+  ASSERT_EQ(ac_task_spawn(g.loop, coll_main, &cr, NULL, &t), 0);
+  ASSERT_EQ(ac_loop_run_until_done(g.loop, t), 0);
+  ASSERT_EQ(ac_task_error(t), 0);
+  ac_task_release(t);
+  ASSERT_EQ(ac_server_free(g.server), 0);
+  ASSERT_EQ(ac_loop_close(g.loop), 0);
+  ASSERT_EQ(cr.rc, 0);
+  ASSERT_EQ(cr.unknown_rc, AC_EINVAL);
+  ASSERT_EQ(cr.null_rc, AC_EINVAL);
+  /* 40 to "a", 20 to "b", 40 to every store; the refused ones not at all. */
+  ASSERT_EQ(cr.st.items, 100);
+  ASSERT_EQ(cr.st.items_stored, 100);
+  ASSERT_EQ(st_sqlite_count(path, "a"), 80);
+  ASSERT_EQ(st_sqlite_count(path, "b"), 60);
+  doc = st_sqlite_get(path, "b", "b-4", &doc_len);
+  ASSERT_NOT_NULL(doc);
+  free(doc);
+  ASSERT_NULL(st_sqlite_get(path, "a", "b-4", &doc_len));
+  ASSERT_NULL(st_sqlite_get(path, "b", "a-4", &doc_len));
+  snprintf(path, sizeof(path), "%s/a.jsonl", dir);
+  text = st_slurp(path, &len);
+  for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+  ASSERT_EQ(lines, 80);
+  ASSERT_NULL(strstr(text, "\"b-"));
+  free(text);
+  st_rmdir(dir);
+}
