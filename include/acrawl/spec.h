@@ -63,15 +63,29 @@ AC_EXTERN const char *ac_spec_name(const ac_spec_t *spec);
  * lives). */
 AC_EXTERN const char *ac_spec_base_url(const ac_spec_t *spec);
 
-/** The store collection of the spec's items: the `collection` of its
- * emitting resources, else its name. (A spec's emitting resources share
- * one collection: one that does not is refused at load.) */
+/** The store collection of the spec's first emitting resource: its
+ * `collection`, else the spec's name (static while the spec lives). The
+ * first of ac_spec_collections. */
 AC_EXTERN const char *ac_spec_collection(const ac_spec_t *spec);
 
+/** The distinct store collections the spec's items go to (each emitting
+ * resource's `collection`, else the spec's name), in the order of the
+ * resources that first name them: at least one. *names (when names is not
+ * NULL) is set to an array of that many names, owned by the spec and
+ * static while it lives. Returns the count; 0 for a NULL spec. */
+AC_EXTERN size_t ac_spec_collections(const ac_spec_t *spec, const char *const **names);
+
 /** The top-level member of an item that holds its key, when every emitting
- * resource's key is one step ("/id" gives "id"), for stores that index a
- * field (MongoDB); NULL otherwise. */
+ * resource's key is one step ("/id" gives "id") and the same, for stores
+ * that index a field (MongoDB); NULL otherwise. */
 AC_EXTERN const char *ac_spec_key_field(const ac_spec_t *spec);
+
+/** As ac_spec_key_field, over the emitting resources of one collection
+ * only: the key member they all use, or NULL (keys that are not one step
+ * or differ, or a collection the spec does not have). Static while the
+ * spec lives. */
+AC_EXTERN const char *ac_spec_collection_key_field(const ac_spec_t *spec,
+                                                   const char *collection);
 
 /**
  * The crawl defaults the spec sets (concurrency, per_host, rate, retries,

@@ -614,11 +614,34 @@ static int check_json_tmpls(loader_t *l, const ac__spec_res_t *r, const cJSON *v
   return rc;
 }
 
-/* Parents by name, depths, children, placeholders, one collection; the
+/* A collection becomes a table or collection name: plain characters only. */
+static int name_ok(const char *s) {
+  for (; *s; s++)
+    if (!(is_name_char(*s, 0) || *s == '-')) return 0;
+  return 1;
+}
+
+/* r's items go to collection `name`: one of the spec's, added the first
+ * time a resource names it. */
+static int add_collection(ac_spec_t *s, ac__spec_res_t *r, const char *name) {
+  char **v;
+  for (size_t i = 0; i < s->ncollections; i++)
+    if (strcmp(s->collections[i], name) == 0) {
+      r->collection = s->collections[i];
+      return 0;
+    }
+  if ((v = ac__realloc(s->collections, (s->ncollections + 1) * sizeof(*v))) == NULL)
+    return AC_ENOMEM;
+  s->collections = v;
+  if ((v[s->ncollections] = ac__strdup(name)) == NULL) return AC_ENOMEM;
+  r->collection = v[s->ncollections++];
+  return 0;
+}
+
+/* Parents by name, depths, children, placeholders, collections; the
  * pointer being checked is "resources". */
 static int link_resources(loader_t *l, ac_spec_t *s, const cJSON *arr, const char *spec_coll) {
   int rc = 0;
-  const char *coll = NULL;
   for (size_t i = 0; i < s->nres; i++) {
     ac__spec_res_t *r = &s->res[i];
     const cJSON *rv = cJSON_GetArrayItem(arr, (int)i);
@@ -655,19 +678,21 @@ static int link_resources(loader_t *l, ac_spec_t *s, const cJSON *arr, const cha
     }
     if (r->emit) {
       const char *mine = cJSON_IsString(cv) ? cv->valuestring : spec_coll;
-      if (coll != NULL && strcmp(coll, mine) != 0) {
-        rc = fail(l, "items go to collection \"%s\", another resource's to \"%s\": a spec's "
-                     "items share one collection", mine, coll);
+      if (!name_ok(mine)) {
+        size_t k = enter(l, "collection", 0);
+        rc = fail(l, "\"%s\": letters, digits, '_' and '-' only (it names a table)", mine);
+        leave(l, k);
         goto out;
       }
-      coll = mine;
+      if ((rc = add_collection(s, r, mine)) != 0) goto out;
     }
   out:
     leave(l, n);
     if (rc != 0) return rc;
   }
-  if (coll == NULL) return fail(l, "no resource emits items (every one has \"emit\": false)");
-  if ((s->collection = ac__strdup(coll)) == NULL) return AC_ENOMEM;
+  if (s->ncollections == 0)
+    return fail(l, "no resource emits items (every one has \"emit\": false)");
+  s->collection = s->collections[0];
   /* Depths, and cycles: a chain of parents longer than the resources. */
   for (size_t i = 0; i < s->nres; i++) {
     int d = 0;
@@ -709,18 +734,33 @@ static int link_resources(loader_t *l, ac_spec_t *s, const cJSON *arr, const cha
   return 0;
 }
 
-/* The key field for stores that index one (see ac_spec_key_field). */
-static int set_key_field(ac_spec_t *s) {
+/* The key member of the emitting resources of `collection` (NULL: of
+ * every one), when all use the same one-step key; NULL otherwise. */
+static const char *one_key_field(const ac_spec_t *s, const char *collection) {
   const char *field = NULL;
   for (size_t i = 0; i < s->nres; i++) {
     const char *k = s->res[i].key;
     if (!s->res[i].emit) continue;
+    if (collection != NULL && strcmp(s->res[i].collection, collection) != 0) continue;
     if (k[0] != '/' || strchr(k + 1, '/') != NULL || strchr(k, '~') != NULL || k[1] == '\0' ||
         (field != NULL && strcmp(field, k + 1) != 0))
-      return 0;
+      return NULL;
     field = k + 1;
   }
+  return field;
+}
+
+/* The key fields for stores that index one (see ac_spec_key_field and
+ * ac_spec_collection_key_field). */
+static int set_key_fields(ac_spec_t *s) {
+  const char *field = one_key_field(s, NULL);
   if (field != NULL && (s->key_field = ac__strdup(field)) == NULL) return AC_ENOMEM;
+  if ((s->key_fields = ac__calloc(s->ncollections, sizeof(*s->key_fields))) == NULL)
+    return AC_ENOMEM;
+  for (size_t i = 0; i < s->ncollections; i++)
+    if ((field = one_key_field(s, s->collections[i])) != NULL &&
+        (s->key_fields[i] = ac__strdup(field)) == NULL)
+      return AC_ENOMEM;
   return 0;
 }
 
@@ -739,13 +779,6 @@ static int is_http_url(const char *s) {
 }
 
 int ac__spec_url_ok(const char *url) { return is_http_url(url); }
-
-/* A collection becomes a table or collection name: plain characters only. */
-static int name_ok(const char *s) {
-  for (; *s; s++)
-    if (!(is_name_char(*s, 0) || *s == '-')) return 0;
-  return 1;
-}
 
 static int load_tree(loader_t *l, cJSON *doc, ac_spec_t *s) {
   static const char *const known[] = {"name", "base_url", "headers", "resources", "concurrency",
@@ -815,13 +848,7 @@ static int load_tree(loader_t *l, cJSON *doc, ac_spec_t *s) {
     if (roots == 0) rc = fail(l, "every resource has a parent: none starts the crawl");
     leave(l, n);
   }
-  if (rc == 0) {
-    size_t n = enter(l, "collection", 0);
-    if (!name_ok(s->collection))
-      rc = fail(l, "\"%s\": letters, digits, '_' and '-' only", s->collection);
-    leave(l, n);
-  }
-  if (rc == 0) rc = set_key_field(s);
+  if (rc == 0) rc = set_key_fields(s);
   return rc;
 }
 
@@ -920,7 +947,12 @@ void ac_spec_free(ac_spec_t *s) {
   free_kvs(s->headers, s->nheaders);
   ac__free(s->name);
   ac__free(s->base_url);
-  ac__free(s->collection);
+  for (size_t i = 0; i < s->ncollections; i++) {
+    ac__free(s->collections[i]);
+    if (s->key_fields != NULL) ac__free(s->key_fields[i]);
+  }
+  ac__free(s->collections);
+  ac__free(s->key_fields);
   ac__free(s->key_field);
   ac__free(s);
 }
@@ -929,6 +961,18 @@ const char *ac_spec_name(const ac_spec_t *s) { return s != NULL ? s->name : NULL
 const char *ac_spec_base_url(const ac_spec_t *s) { return s != NULL ? s->base_url : NULL; }
 const char *ac_spec_collection(const ac_spec_t *s) { return s != NULL ? s->collection : NULL; }
 const char *ac_spec_key_field(const ac_spec_t *s) { return s != NULL ? s->key_field : NULL; }
+
+size_t ac_spec_collections(const ac_spec_t *s, const char *const **names) {
+  if (names != NULL) *names = s != NULL ? (const char *const *)s->collections : NULL;
+  return s != NULL ? s->ncollections : 0;
+}
+
+const char *ac_spec_collection_key_field(const ac_spec_t *s, const char *collection) {
+  if (s == NULL || collection == NULL || s->key_fields == NULL) return NULL;
+  for (size_t i = 0; i < s->ncollections; i++)
+    if (strcmp(s->collections[i], collection) == 0) return s->key_fields[i];
+  return NULL;
+}
 
 void ac_spec_crawl_defaults(const ac_spec_t *s, ac_crawl_opts_t *o) {
   if (s == NULL || o == NULL) return;

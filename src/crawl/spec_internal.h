@@ -66,6 +66,8 @@ typedef struct ac__spec_res {
   char *records;        /* pointer to the records' array; NULL: the body */
   int emit;
   char *key;            /* pointer into a record; required when emit */
+  const char *collection; /* emitting: where its items go (one of the spec's
+                           * collections, owned there); NULL otherwise */
   ac__spec_kv_t *expect; /* pointer -> template: a record must hold these */
   size_t nexpect;
   ac__spec_pager_t pager;
@@ -76,8 +78,14 @@ typedef struct ac__spec_res {
 struct ac_spec {
   char *name;
   char *base_url;
-  char *collection;
+  char *collection;     /* the first of collections (ac_spec_collection) */
   char *key_field;      /* see ac_spec_key_field, or NULL */
+  /* The distinct collections of the emitting resources, in the order they
+   * first appear, and each one's key field (ac_spec_collection_key_field;
+   * NULL entries: none). */
+  char **collections;
+  char **key_fields;
+  size_t ncollections;
   ac__spec_kv_t *headers;
   size_t nheaders;
   ac__spec_res_t *res;

@@ -611,7 +611,7 @@ static int run_record(ac_crawl_t *c, spec_spider_t *sp, const ac__spec_res_t *r,
       snprintf(msg, sizeof(msg), "record %zu has %s at %s: it cannot be stored", index + 1, why,
                r->key);
       ac_crawl_fail_record(c, msg);
-    } else if ((rc = ac_crawl_emit(c, key, rec->start, rec->len)) != 0) {
+    } else if ((rc = ac_crawl_emit_in(c, r->collection, key, rec->start, rec->len)) != 0) {
       return rc;
     }
   }

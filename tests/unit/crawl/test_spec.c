@@ -133,9 +133,10 @@ TEST_IMPL(spec_errors_name_the_key) {
           "resources/0/parent: the parents make a cycle");
   refused("", BOOKS_LIST "," BOOKS_LIST, "resources/1/name: \"list\" names resource 0 already");
   refused("", BOOKS_LIST, "resources: no resource emits items");
-  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"collection\":\"x\"},"
-              "{\"name\":\"b\",\"path\":\"/b\",\"key\":\"/id\",\"collection\":\"y\"}",
-          "resources/1: items go to collection \"y\", another resource's to \"x\"");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"collection\":\"x y\"}",
+          "resources/0/collection: \"x y\": letters, digits, '_' and '-' only");
+  refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"collection\":\"\"}",
+          "resources/0/collection:");
   refused("", "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"fields\":{\"id\":\"/id\"}}",
           "resources/0/fields: fields are taken from a parent's records");
   refused("", "", "resources: no resource");
@@ -366,4 +367,52 @@ TEST_IMPL(spec_request_paths_resolve_as_rfc3986) {
       ac__spec_base_free(&base);
       ac_spec_free(s);
     }
+}
+
+/* Resources that name different collections: each keeps its own, the
+ * spec lists them once each in the order they first appear, and a key
+ * field is per collection (the spec-wide one only where all agree). */
+TEST_IMPL(spec_several_collections) {
+  char msg[1024];
+  ac_spec_t *s = NULL;
+  const char *const *names = NULL;
+  ASSERT_OK(load("{\"name\":\"t\",\"base_url\":\"http://h\",\"resources\":["
+                 "{\"name\":\"a\",\"path\":\"/\",\"key\":\"/id\",\"collection\":\"x\"},"
+                 "{\"name\":\"l\",\"path\":\"/l\",\"emit\":false,\"collection\":\"zz\"},"
+                 "{\"name\":\"b\",\"path\":\"/b\",\"key\":\"/no\",\"collection\":\"y\"},"
+                 "{\"name\":\"c\",\"path\":\"/c\",\"key\":\"/id\"},"
+                 "{\"name\":\"d\",\"path\":\"/d\",\"key\":\"/id\",\"collection\":\"x\"},"
+                 "{\"name\":\"e\",\"path\":\"/e\",\"key\":\"/a/b\",\"collection\":\"w\"},"
+                 "{\"name\":\"f\",\"path\":\"/f\",\"key\":\"/no\",\"collection\":\"t\"}]}",
+                 &s, msg, sizeof(msg)));
+  /* "zz" is only a non-emitting resource's: no items go there. */
+  ASSERT_EQ(ac_spec_collections(s, &names), 4);
+  ASSERT_STR_EQ(names[0], "x");
+  ASSERT_STR_EQ(names[1], "y");
+  ASSERT_STR_EQ(names[2], "t");
+  ASSERT_STR_EQ(names[3], "w");
+  ASSERT_EQ(ac_spec_collections(s, NULL), 4);
+  ASSERT_STR_EQ(ac_spec_collection(s), "x");
+  ASSERT_STR_EQ(s->res[0].collection, "x");
+  ASSERT_NULL(s->res[1].collection);
+  ASSERT_STR_EQ(s->res[3].collection, "t");
+  ASSERT(s->res[0].collection == s->res[4].collection);
+  /* "t" holds c (/id) and f (/no): they disagree. */
+  ASSERT_STR_EQ(ac_spec_collection_key_field(s, "x"), "id");
+  ASSERT_STR_EQ(ac_spec_collection_key_field(s, "y"), "no");
+  ASSERT_NULL(ac_spec_collection_key_field(s, "t"));
+  ASSERT_NULL(ac_spec_collection_key_field(s, "w"));
+  ASSERT_NULL(ac_spec_collection_key_field(s, "zz"));
+  ASSERT_NULL(ac_spec_collection_key_field(s, NULL));
+  ASSERT_NULL(ac_spec_key_field(s));
+  ac_spec_free(s);
+  ASSERT_EQ(ac_spec_collections(NULL, &names), 0);
+  ASSERT_NULL(names);
+  /* One collection: the spec's name, its key field everywhere. */
+  ASSERT_OK(load("{\"name\":\"books\",\"base_url\":\"http://h\",\"resources\":["
+                 BOOKS_LIST "," BOOKS_DETAIL "]}", &s, msg, sizeof(msg)));
+  ASSERT_EQ(ac_spec_collections(s, &names), 1);
+  ASSERT_STR_EQ(names[0], "books");
+  ASSERT_STR_EQ(ac_spec_collection_key_field(s, "books"), "id");
+  ac_spec_free(s);
 }
