@@ -158,8 +158,7 @@ int ac__cli_books(int argc, char **argv) {
     return AC__EXIT_USAGE;
   }
   cfg.run.site = cfg.books.base_url != NULL ? cfg.books.base_url : BOOKS_SITE;
-  cfg.run.collection = ac_spec_collection(spec);
-  cfg.run.key_field = ac_spec_key_field(spec);
+  cfg.run.spec = spec;
   cfg.run.state_default = "acrawl-books.state";
   rc = ac__cli_run(&cfg.run, &spider, "books.db");
   ac_spec_spider_free(&spider);

@@ -114,8 +114,7 @@ int ac__cli_crawl(int argc, char **argv) {
     return AC__EXIT_USAGE;
   }
   cfg.run.site = cfg.base != NULL ? cfg.base : ac_spec_base_url(spec);
-  cfg.run.collection = ac_spec_collection(spec);
-  cfg.run.key_field = ac_spec_key_field(spec);
+  cfg.run.spec = spec;
   snprintf(db, sizeof(db), "%s.db", ac_spec_name(spec));
   {
     static char state[300];

@@ -69,6 +69,115 @@ static char *default_state(const ac__cli_run_t *r) {
   return strdup(r->state_default);
 }
 
+/* One store of the run: a --store URI opened for one collection. */
+typedef struct run_store {
+  char *uri;              /* as opened: jsonl: has a file per collection */
+  const char *collection; /* the spec's */
+  const char *key_field;  /* the spec's, NULL: the store's default */
+} run_store_t;
+
+/* A MongoDB URI whose path names DB.COLLECTION (not only DB): what a spec
+ * of several collections cannot write to. *what is the DB.COLLECTION part,
+ * for a message that leaves the credentials out. */
+static int mongo_names_collection(const char *uri, const char **what, size_t *wlen) {
+  const char *hosts = strstr(uri, "://"), *path;
+  if (strncmp(uri, "mongodb", 7) != 0 || hosts == NULL) return 0;
+  hosts += 3;
+  path = hosts + strcspn(hosts, "/?");
+  if (*path != '/') return 0;
+  path++;
+  *what = path;
+  *wlen = strcspn(path, "?");
+  return memchr(path, '.', *wlen) != NULL;
+}
+
+/* jsonl:PATH for a collection after the first: PATH with ".COLLECTION"
+ * before its extension (items.jsonl -> items.notes.jsonl), or at its end
+ * when it has none; a leading dot (.items) is the name's, not one. */
+static char *jsonl_uri_for(const char *uri, const char *collection) {
+  const char *path = uri + 6, *base = strrchr(path, '/'), *dot;
+  size_t stem, n;
+  char *out;
+  base = base != NULL ? base + 1 : path;
+  dot = strrchr(base, '.');
+  stem = dot != NULL && dot != base ? (size_t)(dot - uri) : strlen(uri);
+  n = strlen(uri) + strlen(collection) + 2;
+  if ((out = malloc(n)) != NULL)
+    snprintf(out, n, "%.*s.%s%s", (int)stem, uri, collection, uri + stem);
+  return out;
+}
+
+/* "odd, notes" into buf (cut short at cap). */
+static const char *collection_list(const char *const *names, size_t n, char *buf, size_t cap) {
+  size_t len = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n && len < cap; i++) {
+    int w = snprintf(buf + len, cap - len, "%s%s", i > 0 ? ", " : "", names[i]);
+    if (w < 0) break;
+    len += (size_t)w;
+  }
+  return buf;
+}
+
+/* The stores to open, every --store URI once per collection of the spec,
+ * URI by URI: *out (free with free_plan). 0, or the exit status having said
+ * why: a URI that can hold one collection only with a spec of several. */
+static int plan_stores(const ac__cli_run_t *r, run_store_t **out, size_t *nout) {
+  const char *const *colls = NULL;
+  size_t ncoll = ac_spec_collections(r->spec, &colls), n = 0;
+  run_store_t *v;
+  char list[512];
+  *out = NULL;
+  *nout = 0;
+  if (ncoll == 0) {
+    fprintf(stderr, "acrawl %s: the spec names no collection\n", r->cmd);
+    return AC__EXIT_FATAL;
+  }
+  collection_list(colls, ncoll, list, sizeof(list));
+  for (size_t i = 0; i < r->stores.n && ncoll > 1; i++) {
+    const char *uri = r->stores.v[i], *what;
+    size_t wlen;
+    /* Two collections' lines on one stream could not be told apart. */
+    if (strcmp(uri, "jsonl:-") == 0) {
+      fprintf(stderr, "acrawl %s: --store jsonl:- is one stream, and the items go to %zu "
+                      "collections (%s): write them to files, --store jsonl:PATH (one per "
+                      "collection)\n", r->cmd, ncoll, list);
+      return AC__EXIT_USAGE;
+    }
+    if (mongo_names_collection(uri, &what, &wlen)) {
+      fprintf(stderr, "acrawl %s: the MongoDB store names the collection %.*s, and the items "
+                      "go to %zu collections (%s): name only the database "
+                      "(mongodb://HOST/DB)\n", r->cmd, (int)wlen, what, ncoll, list);
+      return AC__EXIT_USAGE;
+    }
+  }
+  if ((v = calloc(r->stores.n * ncoll, sizeof(*v))) == NULL) goto nomem;
+  for (size_t i = 0; i < r->stores.n; i++)
+    for (size_t j = 0; j < ncoll; j++, n++) {
+      const char *uri = r->stores.v[i];
+      v[n].collection = colls[j];
+      v[n].key_field = ac_spec_collection_key_field(r->spec, colls[j]);
+      v[n].uri = j > 0 && strncmp(uri, "jsonl:", 6) == 0 ? jsonl_uri_for(uri, colls[j])
+                                                        : strdup(uri);
+      if (v[n].uri == NULL) {
+        for (size_t k = 0; k < n; k++) free(v[k].uri);
+        free(v);
+        goto nomem;
+      }
+    }
+  *out = v;
+  *nout = n;
+  return 0;
+nomem:
+  fprintf(stderr, "acrawl %s: out of memory\n", r->cmd);
+  return AC__EXIT_FATAL;
+}
+
+static void free_plan(run_store_t *v, size_t n) {
+  for (size_t i = 0; i < n && v != NULL; i++) free(v[i].uri);
+  free(v);
+}
+
 /* When nothing at all was crawled, the first failure is the whole story. */
 static int explain_fatal(ac_crawl_t *c, const ac__cli_run_t *r) {
   ac_crawl_stats_t s;
@@ -89,20 +198,32 @@ static int run_main(void *arg, void **result) {
   run_task_t *t = arg;
   ac__cli_run_t *r = t->r;
   ac_loop_t *loop = ac_task_loop(ac_task_current());
-  ac_store_t *stores[AC__CLI_MAX_STORES] = {0};
+  /* --store URIs times collections: past AC__CLI_MAX_STORES, so allocated. */
+  ac_store_t **stores = NULL;
+  const char **store_colls = NULL;
+  run_store_t *plan = NULL;
   ac_store_opts_t so;
   char *state = NULL;
   int rc;
-  size_t opened = 0;
+  size_t opened = 0, nplan = 0;
   (void)result;
 
-  ac_store_opts_init(&so);
-  so.collection = r->collection;
-  so.key_field = r->key_field;
-  so.resume = r->crawl.resume;
-  for (; opened < r->stores.n; opened++) {
+  if ((r->exit_code = plan_stores(r, &plan, &nplan)) != 0) goto out;
+  stores = calloc(nplan, sizeof(*stores));
+  store_colls = calloc(nplan, sizeof(*store_colls));
+  if (stores == NULL || store_colls == NULL) {
+    fprintf(stderr, "acrawl %s: out of memory\n", r->cmd);
+    r->exit_code = AC__EXIT_FATAL;
+    goto out;
+  }
+  for (; opened < nplan; opened++) {
     ac_store_error_t err;
-    rc = ac_store_open(loop, r->stores.v[opened], &so, &stores[opened], &err);
+    ac_store_opts_init(&so);
+    so.collection = plan[opened].collection;
+    so.key_field = plan[opened].key_field;
+    so.resume = r->crawl.resume;
+    store_colls[opened] = plan[opened].collection;
+    rc = ac_store_open(loop, plan[opened].uri, &so, &stores[opened], &err);
     if (rc != 0) {
       fprintf(stderr, "acrawl %s: %s\n", r->cmd, err.message);
       r->exit_code = rc == AC_EINVAL ? AC__EXIT_USAGE : AC__EXIT_FATAL;
@@ -115,7 +236,9 @@ static int run_main(void *arg, void **result) {
     goto out;
   }
   r->crawl.stores = stores;
-  r->crawl.nstores = r->stores.n;
+  r->crawl.nstores = nplan;
+  /* One collection: every store takes every item, as before collections. */
+  r->crawl.store_collections = nplan > r->stores.n ? store_colls : NULL;
   r->crawl.state_path = state;
   if (r->quiet) {
     r->crawl.progress = AC_PROGRESS_QUIET;
@@ -170,15 +293,15 @@ out:
       if (rc == 0) continue;
       if (r->signals >= 2) {
         fprintf(stderr, "acrawl %s: stopped before %s was flushed: --resume fetches again "
-                        "what is missing there\n", r->cmd, r->stores.v[i]);
+                        "what is missing there\n", r->cmd, plan[i].uri);
         continue;
       }
       if (st.last_error[0] != '\0')
         fprintf(stderr, "acrawl %s: closing %s failed: %s may be missing there (%s)\n", r->cmd,
-                r->stores.v[i], r->collection, st.last_error);
+                plan[i].uri, plan[i].collection, st.last_error);
       else
         fprintf(stderr, "acrawl %s: closing %s failed: %s may be missing there\n", r->cmd,
-                r->stores.v[i], r->collection);
+                plan[i].uri, plan[i].collection);
       if (r->exit_code == AC__EXIT_COMPLETE) r->exit_code = AC__EXIT_FATAL;
     }
   }
@@ -186,6 +309,11 @@ out:
   if (r->signals >= 2) r->exit_code = 128 + r->last_signal;
   ac_crawl_free(r->c);
   r->c = NULL;
+  r->crawl.stores = NULL;
+  r->crawl.store_collections = NULL;
+  free(stores);
+  free(store_colls);
+  free_plan(plan, nplan);
   free(state);
   return 0;
 }

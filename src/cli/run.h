@@ -17,6 +17,7 @@
 #define AC_CLI_RUN_H
 
 #include "acrawl/crawl.h"
+#include "acrawl/spec.h"
 #include "acrawl/store.h"
 #include "cli/opts.h"
 
@@ -39,8 +40,8 @@ typedef struct ac__cli_run {
   /* Set by the command before ac__cli_run. */
   const char *cmd;           /* "books": messages start "acrawl books: " */
   const char *site;          /* the site's URL, for "cannot crawl SITE: ..." */
-  const char *collection;    /* the stores' table or collection */
-  const char *key_field;     /* the items' key member (MongoDB), NULL: "id" */
+  const ac_spec_t *spec;     /* its collections (each --store is opened once per
+                              * collection) and their key members (MongoDB) */
   const char *state_default; /* the state without a file store ("acrawl-books.state") */
   /* The run's own. */
   ac_crawl_t *c;
@@ -111,7 +112,12 @@ void ac__cli_run_init(ac__cli_run_t *r);
 int ac__cli_run_check(ac__cli_run_t *r);
 
 /* Runs the crawl of `spider` into the stores (default sqlite:DEFAULT_DB
- * when none was given). Returns the process exit status. */
+ * when none was given), each opened once per collection of the spec:
+ * sqlite: one table each in the file; mongodb://HOST/DB one collection
+ * each (a URI naming DB.COLL takes a spec of one collection only); jsonl:PATH
+ * one file each, PATH for the first and PATH with ".COLLECTION" before its
+ * extension for the others (jsonl:- takes one collection only). Returns the
+ * process exit status. */
 int ac__cli_run(ac__cli_run_t *r, const ac_spider_t *spider, const char *default_db);
 
 #endif /* AC_CLI_RUN_H */
