@@ -14,7 +14,8 @@
  *     --> on failure: retry after backoff, or a failure record.
  *
  * A request is done when its callback returned and every item it emitted is
- * durable in every store; only then is it marked done in the crawl state.
+ * durable in every store it went to; only then is it marked done in the
+ * crawl state.
  * So a crawl killed at any moment loses at most the work in flight, and a
  * resumed crawl fetches again only requests that were not done (their items,
  * if already stored, are upserted again: never doubled).

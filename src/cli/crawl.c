@@ -53,7 +53,7 @@ static const struct ac__opts crawl_spec = {
              "Crawl a JSON API as the spec file SPEC describes it: its resources, how\n"
              "each paginates (offset, page, cursor, next_url, link_header), which run\n"
              "once per record of another, and the key of each item, upserted into the\n"
-             "stores (the table or collection is the spec's). The spec's crawl\n"
+             "stores (tables or collections as the spec names them). The spec's crawl\n"
              "defaults (concurrency, per_host, rate, retries, timeout) apply unless\n"
              "given here. Progress, summary, Ctrl-C and --resume as for acrawl books.\n"
              "\n"

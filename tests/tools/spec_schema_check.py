@@ -118,7 +118,8 @@ BAD = [
      "resources: 65 resources"),
     ("no emitting resource", res(1, emit=False), "resources: no resource emits"),
     ("no root", res(0, parent="item"), "resources/0/parent: the parents make a cycle"),
-    ("a collection that names no table", res(1, collection="a.b"), "collection: \"a.b\""),
+    ("a collection that names no table", res(1, collection="a.b"),
+     "resources/1/collection: \"a.b\""),
 ]
 
 # Taken by the loader: the schema must take them too.
@@ -144,6 +145,9 @@ GOOD = [
     ("expect with scalars", res(1, expect={"/id": "{id}", "/n": 3, "/ok": True})),
     ("a collection on a listing", res(0, collection="any.text")),
     ("a shared collection", res(1, collection="items")),
+    ("two collections", lambda s: s["resources"].append(
+        {"name": "note", "parent": "item", "fields": {"id": "/id"}, "path": "/n/{id}",
+         "key": "/key", "collection": "notes"})),
     ("any $schema", top(**{"$schema": 5})),
     ("every crawl default", top(concurrency=8, per_host=4, rate=0.5, retries=0, timeout=2.5)),
     ("a kind", res(0, kind="json")),
