@@ -59,7 +59,7 @@ typedef struct ac__cli_run {
   {.name = "store", .type = AC__OPT_LIST, AC__CLI_RUN_AT(T, m.stores),                          \
    .max = AC__CLI_MAX_STORES, .arg = "URI",                                                     \
    .help = "where " items " go; repeatable (default sqlite:" db "):\n"                         \
-           "  sqlite:PATH  jsonl:PATH  jsonl:-  mongodb://HOST:PORT/DB.COLL"},                  \
+           "  sqlite:PATH  jsonl:PATH  jsonl:-  mongodb://HOST:PORT/DB[.COLL]"},               \
   {.name = "state", .type = AC__OPT_STR, AC__CLI_RUN_AT(T, m.state), .arg = "FILE",             \
    .help = "the crawl state for --resume (default: beside the first\n"                          \
            "sqlite: or jsonl: store, as PATH.state)"},                                          \
