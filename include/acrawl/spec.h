@@ -103,7 +103,11 @@ typedef struct ac_spec_spider_opts {
 
 /**
  * Make a spider that runs `spec` (borrowed: it must outlive the spider).
- * Returns 0, AC_EINVAL (a base_url that is not http(s)://host...),
+ * It emits each item with ac_crawl_emit_in under its resource's
+ * collection: a crawl with ac_crawl_opts_t.store_collections must have
+ * stores for every name of ac_spec_collections (an item no store holds
+ * fails its request); without store_collections every store takes every
+ * item. Returns 0, AC_EINVAL (a base_url that is not http(s)://host...),
  * AC_ENOMEM. Free it with ac_spec_spider_free after the crawl.
  */
 AC_EXTERN int ac_spec_spider_new(const ac_spec_t *spec, const ac_spec_spider_opts_t *opts,
