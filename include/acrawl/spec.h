@@ -41,13 +41,13 @@ typedef struct ac_spec_error {
  * Parse and check a spec from text (len bytes, UTF-8 JSON). `${NAME}` in a
  * string is replaced by the environment variable NAME here, once (a token
  * stays out of the spec file); a variable that is not set is an error.
- * `source` names the text in messages (a file name; NULL: "spec").
+ * Messages do not name the file: a caller that has one puts it first.
  * Returns 0 and *out (free with ac_spec_free); AC_EINVAL with err filled
  * (not JSON, an unknown key, a value of the wrong type or out of range, a
  * placeholder no parent field fills, a parent that does not exist or makes
  * a cycle, a missing environment variable); AC_ENOMEM.
  */
-AC_EXTERN int ac_spec_load(const char *text, size_t len, const char *source, ac_spec_t **out,
+AC_EXTERN int ac_spec_load(const char *text, size_t len, ac_spec_t **out,
                            ac_spec_error_t *err);
 
 /** ac_spec_load on a file's contents. AC_EIO (err says why) when it cannot

@@ -126,7 +126,7 @@ static int load_books_spec(const books_opts_t *o, ac_spec_t **out) {
       rc = set_number(pager, "max_pages", o->last_page - o->first_page + 1);
   }
   if (rc == 0 && (text = cJSON_PrintUnformatted(doc)) == NULL) rc = AC_ENOMEM;
-  if (rc == 0) rc = ac_spec_load(text, strlen(text), "specs/books.json", out, &err);
+  if (rc == 0) rc = ac_spec_load(text, strlen(text), out, &err);
   if (rc != 0)
     fprintf(stderr, "acrawl books: the built-in spec: %s\n",
             rc == AC_ENOMEM ? "out of memory" : rc == AC_EINVAL && text == NULL

@@ -26,7 +26,6 @@
 
 typedef struct loader {
   ac_spec_error_t *err;
-  const char *source;
   char path[256]; /* the pointer being checked, without the leading '/' */
 } loader_t;
 
@@ -866,8 +865,7 @@ static void line_col(const char *text, size_t pos, size_t *line, size_t *col) {
   }
 }
 
-int ac_spec_load(const char *text, size_t len, const char *source, ac_spec_t **out,
-                 ac_spec_error_t *err) {
+int ac_spec_load(const char *text, size_t len, ac_spec_t **out, ac_spec_error_t *err) {
   loader_t l;
   ac_spec_t *s;
   cJSON *doc;
@@ -875,7 +873,6 @@ int ac_spec_load(const char *text, size_t len, const char *source, ac_spec_t **o
   int rc;
   memset(&l, 0, sizeof(l));
   l.err = err;
-  l.source = source != NULL ? source : "spec";
   if (err != NULL) memset(err, 0, sizeof(*err));
   if (out == NULL) return AC_EINVAL;
   *out = NULL;
@@ -935,7 +932,7 @@ int ac_spec_load_file(const char *path, ac_spec_t **out, ac_spec_error_t *err) {
     return rc == AC_ENOMEM ? AC_ENOMEM : rc == AC_ETOOLARGE ? AC_EINVAL : AC_EIO;
   }
   rc = ac_spec_load(ac__dynbuf_ptr(&b) != NULL ? ac__dynbuf_ptr(&b) : "", ac__dynbuf_len(&b),
-                    path, out, err);
+                    out, err);
   ac__dynbuf_free(&b);
   return rc;
 }

@@ -432,6 +432,9 @@ static int listing_moved(ac_crawl_t *c, planned_t *pl, int64_t k, size_t n, int 
 
 /* ------------------------------------------------------------ the body */
 
+/* JSON's blanks (RFC 8259 section 2). */
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 /* What the site sent, for a failure record: its type, size and first bytes
  * (escaped, so an HTML page or binary garbage reads as one line). */
 static void describe_body(ac_response_t *resp, char *out, size_t cap) {
@@ -459,7 +462,7 @@ static int bad_body(ac_crawl_t *c, const ac__spec_res_t *r, ac_response_t *resp,
   size_t len, i = 0;
   const char *body = ac_response_body(resp, &len);
   char seen[256], why[600];
-  while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t')) i++;
+  while (i < len && is_blank(body[i])) i++;
   describe_body(resp, seen, sizeof(seen));
   if (hint_base && ((ct != NULL && strstr(ct, "html") != NULL) || (i < len && body[i] == '<')))
     snprintf(why, sizeof(why), "%s: not JSON: %s: is the base URL the API's?", r->name, seen);
@@ -470,9 +473,6 @@ static int bad_body(ac_crawl_t *c, const ac__spec_res_t *r, ac_response_t *resp,
   ac_crawl_fail_reason(c, why);
   return AC_EPARSE;
 }
-
-/* JSON's blanks (RFC 8259 section 2). */
-static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 /* The records of a page, kept until the whole page has been checked. */
 typedef struct spans {

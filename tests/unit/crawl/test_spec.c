@@ -26,7 +26,7 @@
 /* Loads text; on an error returns its code with the message in msg. */
 static int load(const char *text, ac_spec_t **out, char *msg, size_t cap) {
   ac_spec_error_t err;
-  int rc = ac_spec_load(text, strlen(text), "t.json", out, &err);
+  int rc = ac_spec_load(text, strlen(text), out, &err);
   snprintf(msg, cap, "%s", rc == 0 ? "" : err.message);
   return rc;
 }
