@@ -843,3 +843,56 @@ TEST_IMPL(redis_outside_task) {
   ac__redis_free(NULL);
   ASSERT_STR_EQ(ac__redis_last_error(NULL), "");
 }
+
+static int dns_body(void *arg) {
+  ac__redis_t *r;
+  char why[512];
+  (void)arg;
+  ASSERT_ERR(open_uri("redis://no-such-host.invalid:6379", 3000, NULL, 0, &r, why, sizeof(why)),
+             AC_EDNS);
+  if (strstr(why, "redis no-such-host.invalid:6379: cannot resolve the host") == NULL)
+    AC__FAIL("why: %s", why);
+  return 0;
+}
+
+TEST_IMPL(redis_dns) { ASSERT_OK(in_task(dns_body, NULL)); }
+
+/* Something that answers, but not in RESP: an HTTP server's 400. */
+static const char not_redis_py[] =
+    "import socket, sys\n"
+    "s = socket.socket()\n"
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+    "s.listen(8)\n"
+    "while True:\n"
+    "    c, _ = s.accept()\n"
+    "    try:\n"
+    "        if c.recv(100):\n"
+    "            c.sendall(b'HTTP/1.1 400 Bad Request\\r\\nContent-Length: 0\\r\\n\\r\\n')\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    c.close()\n";
+
+static int not_redis_body(void *arg) {
+  int port = *(int *)arg;
+  ac__redis_t *r;
+  char uri[128], why[512];
+  snprintf(uri, sizeof(uri), "redis://127.0.0.1:%d", port);
+  ASSERT_ERR(open_uri(uri, 3000, NULL, 0, &r, why, sizeof(why)), AC_EPROTO);
+  if (strstr(why, "not a Redis server? Protocol error") == NULL) AC__FAIL("why: %s", why);
+  return 0;
+}
+
+TEST_IMPL(redis_not_redis) {
+  struct ac_child c;
+  char port[16];
+  int p = ac_test_free_port();
+  snprintf(port, sizeof(port), "%d", p);
+  char *argv[] = {"python3", "-c", (char *)not_redis_py, port, NULL};
+  struct ac_child_opts o = {.what = "a TCP server that is not Redis", .argv = argv,
+                            .missing = "make test-deps installs python3", .port = p};
+  memset(&c, 0, sizeof(c));
+  ac_child_start(&c, &o);
+  ASSERT_OK(in_task(not_redis_body, &p));
+  ac_child_stop(&c, SIGTERM);
+}
