@@ -896,3 +896,43 @@ TEST_IMPL(redis_not_redis) {
   ASSERT_OK(in_task(not_redis_body, &p));
   ac_child_stop(&c, SIGTERM);
 }
+
+/* The connection lost under a waiting call: AC_ECONNRESET at once (not at
+ * the timeout), and the next call reconnects. */
+static int lost_body(void *arg) {
+  struct rsrv *s = arg;
+  struct blocked b = {0};
+  ac__redis_t *killer;
+  ac_task_t *t;
+  ac__redis_stats_t st;
+  uint64_t t0;
+
+  ASSERT_OK(open_uri(s->uri, 5000, NULL, 0, &b.r, NULL, 0));
+  ASSERT_OK(open_uri(s->uri, 5000, NULL, 0, &killer, NULL, 0));
+  b.list = "never";
+  b.rep = (redisReply *)1;
+  ASSERT_OK(ac_task_spawn(this_loop(), blpop_task, &b, NULL, &t));
+  ASSERT_OK(ac_sleep(50));
+  t0 = ac_now_us();
+  freeReplyObject(must(killer, REDIS_REPLY_INTEGER, "CLIENT KILL TYPE %s SKIPME %s", "normal",
+                       "yes"));
+  ASSERT_OK(ac_task_await(t, NULL));
+  ac_task_release(t);
+  ASSERT_ERR(b.rc, AC_ECONNRESET);
+  ASSERT_NULL(b.rep);
+  ASSERT_LT(ac_now_us() - t0, 2500 * 1000);
+  must_status(b.r, "PONG", "PING", NULL, NULL);
+  ac__redis_stats(b.r, &st);
+  ASSERT_UEQ(st.reconnects, 1);
+  ASSERT_UEQ(st.timeouts, 0);
+  ac__redis_free(killer);
+  ac__redis_free(b.r);
+  return 0;
+}
+
+TEST_IMPL(redis_lost_midcall) {
+  struct rsrv s;
+  rsrv_start(&s, 0, NULL);
+  ASSERT_OK(in_task(lost_body, &s));
+  rsrv_stop(&s);
+}
