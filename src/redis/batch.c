@@ -55,7 +55,7 @@ void ac__redis_drop(ac__redis_t *r, int err) {
 static void batch_free(struct ac__redis_batch *b) {
   size_t i;
   for (i = 0; i < b->n; i++) freeReplyObject(b->replies[i]);
-  if (b->r != NULL) ac__list_remove(&b->node);
+  ac__list_remove(&b->node);
   ac__free(b->kinds);
   ac__free(b);
 }
@@ -64,7 +64,7 @@ static void batch_complete(struct ac__redis_batch *b) {
   int status = b->timed_out ? AC_ETIMEDOUT : b->lost;
   b->done = 1;
   ac__timer_stop(b->loop, &b->timer);
-  if (b->is_handshake && b->r != NULL) status = ac__redis_handshake_done(b->r, b, status);
+  if (b->is_handshake) status = ac__redis_handshake_done(b->r, b, status);
   b->status = status;
   if (b->task == NULL)
     batch_free(b); /* nobody awaits: the replies go */
@@ -75,7 +75,6 @@ static void batch_complete(struct ac__redis_batch *b) {
 
 /* How a command failed whose context hiredis is freeing. */
 static int lost_status(ac__redis_t *r, const redisAsyncContext *ac, int handshake) {
-  if (r == NULL) return AC_ECLOSED;
   if (r->drop_err != 0) return r->drop_err;
   if (ac->err != 0 && r->drop_why[0] == '\0')
     snprintf(r->drop_why, sizeof(r->drop_why), "%s", ac->errstr != NULL ? ac->errstr : "");
@@ -103,7 +102,7 @@ static void on_timer(struct ac__timer *t) {
   struct ac__redis_batch *b = ac__container_of(t, struct ac__redis_batch, timer);
   ac__redis_t *r = b->r;
   b->timed_out = 1;
-  if (r == NULL || r->ctx == NULL) {
+  if (r->ctx == NULL) {
     /* Not reachable (an unfinished batch's commands are on r->ctx); ended
      * here rather than left waiting. */
     b->got = b->n;

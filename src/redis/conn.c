@@ -267,6 +267,9 @@ int ac__redis_ready(ac__redis_t *r, ac_task_t *task, uint64_t due_us) {
       if (rc != 0) return rc;
       continue;
     }
+    /* A context with neither a handshake nor its success is never kept;
+     * should one be, it goes rather than leak. */
+    ac__redis_drop(r, AC_ECONNRESET);
     rc = connect_start(r, task, due_us, &b);
     if (rc != 0) return rc;
     rc = ac__redis_batch_await(b, NULL);

@@ -59,7 +59,7 @@ struct ac__redis_fcmd {
 };
 
 struct ac__redis_batch {
-  ac__redis_t *r;          /* NULL once the client was freed */
+  ac__redis_t *r;          /* freed after its batches: a free drops the connection first */
   ac_loop_t *loop;
   struct ac__list node;    /* in r->batches */
   struct ac__wait w;
