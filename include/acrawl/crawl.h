@@ -164,6 +164,36 @@ typedef struct ac_crawl_opts {
   int summary;
   /** Log every retry and failure as it happens (0). */
   int verbose;
+  /**
+   * A frontier shared by many workers: redis://[[user]:password@]host[:port][/db].
+   * Every process whose crawl names the same Redis and crawl_name is a
+   * worker of one crawl (docs/distributed.md): the first seeds it (runs the
+   * spider's start), each takes leased requests, fetches, runs the
+   * callbacks, stores and acks. NULL (default): the crawl is this
+   * process's alone. With a frontier, state_path and resume must be unset
+   * (Redis keeps the crawl; start the workers again to resume it), and
+   * ac_crawl_follow returns 1 for every request it accepts: whether it was
+   * a duplicate is decided in Redis, with the follows of the request whose
+   * callback made them, once that request is done.
+   */
+  const char *frontier;
+  /** The crawl's name in Redis (its keys are acrawl:{NAME}:*); NULL: the
+   * spider's name. */
+  const char *crawl_name;
+  /** What the workers of one crawl must agree on (the spec's bytes, the
+   * base URL): a worker whose fingerprint differs from the seeder's is
+   * refused. NULL: the crawl's name. */
+  const char *crawl_fingerprint;
+  /** How long a taken request is leased, on Redis's clock (30 s). The
+   * worker renews its leases every third of it; a worker that dies or
+   * stalls longer loses them to others. */
+  uint64_t lease_ms;
+  /** A request whose lease expired more than this many times (its workers
+   * died on it) is failed with that cause (3). */
+  int max_reclaims;
+  /** The bound on each wait for Redis (5 s); a Redis that does not answer
+   * in time is waited for, with backoff, and the crawl goes on. */
+  uint64_t redis_timeout_ms;
 } ac_crawl_opts_t;
 
 /** Fill opts with the polite defaults above. */
@@ -280,6 +310,35 @@ typedef enum { AC_FOLLOW_NEW = 0, AC_FOLLOW_AGAIN = 1, AC_FOLLOW_REFETCH = 2 } a
  */
 AC_EXTERN int ac_crawl_follow_request(ac_crawl_t *crawl, const ac_crawl_request_t *req,
                                       ac_follow_how_t how);
+
+/** The counts of a crawl in a shared frontier. They balance: queued +
+ * delayed + leased + done + failed = seen (requests that entered it). */
+typedef struct ac_crawl_status {
+  char state[16];   /* "seeding" (the start runs), "seeded", "complete" */
+  uint64_t queued;  /* waiting for a worker */
+  uint64_t delayed; /* waiting for a retry's time */
+  uint64_t leased;  /* in a worker's hands */
+  uint64_t done, failed, seen;
+  uint64_t retries;   /* retries scheduled */
+  uint64_t reclaimed; /* leases that expired: their worker died or stalled */
+  uint64_t extra;     /* outcomes refused: their lease had been taken over */
+  uint64_t workers;   /* workers heard from in the last 10 s */
+  uint64_t created_ms, now_ms; /* on Redis's clock */
+} ac_crawl_status_t;
+
+/**
+ * AWAITS. The counts of the crawl `name` in the shared frontier at URI
+ * `frontier` (see ac_crawl_opts_t.frontier). Returns 0, AC_ENOENT (no such
+ * crawl there), AC_EINVAL (a bad URI), or the connection's error
+ * (AC_ECONNREFUSED, AC_ETIMEDOUT, AC_EPERM for a refused AUTH, ...); `why`
+ * (may be NULL) says it in words.
+ */
+AC_EXTERN int ac_crawl_status(ac_loop_t *loop, const char *frontier, const char *name,
+                              ac_crawl_status_t *out, char *why, size_t cap);
+
+/** 1 when the crawl's frontier is shared by many workers (opts.frontier):
+ * responses to its requests may be handled by other processes. */
+AC_EXTERN int ac_crawl_shared(const ac_crawl_t *crawl);
 
 /** A producer: follows requests, waiting whenever the frontier is full. */
 typedef int (*ac_crawl_producer_fn)(ac_crawl_t *crawl, void *arg);

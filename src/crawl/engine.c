@@ -42,11 +42,10 @@ void ac_crawl_notify_quiet(ac_crawl_t *c, ac_event_t *ev) {
 
 void ac__crawl_check_finished(ac_crawl_t *c) {
   if (c->finished || c->stopping) return;
-  if (!ac_crawl_quiet(c)) return;
-  if (c->producers == 0) {
+  if (c->fr->finished(c)) {
     c->finished = 1;
     wake_everyone(c);
-  } else if (c->quiet_ev != NULL) {
+  } else if (ac_crawl_quiet(c) && c->quiet_ev != NULL) {
     /* A producer waiting for answers that will never come. */
     ac_event_set(c->quiet_ev);
   }
@@ -58,16 +57,20 @@ typedef struct producer {
   ac_crawl_producer_fn fn;
   void *arg;
   ac_task_t *task;
+  ac__creq_t *parent; /* the request whose callback started it, or NULL */
 } producer_t;
 
 static int producer_main(void *arg, void **result) {
   producer_t *p = arg;
   ac_crawl_t *c = p->crawl;
-  int rc;
+  int rc, flushed;
   (void)result;
   p->task = ac_task_current();
   rc = p->fn(c, p->arg);
   if (rc < 0 && rc != AC_ECANCELED) c->start_error = rc;
+  if (!c->hard && (flushed = c->fr->flush(c)) < 0 && flushed != AC_ECANCELED && rc >= 0)
+    c->start_error = flushed;
+  if (p->parent != NULL) ac__creq_producer_ended(c, p->parent);
   ac__list_remove(&p->link);
   ac__free(p);
   c->producers--;
@@ -87,18 +90,20 @@ int ac_crawl_produce(ac_crawl_t *c, ac_crawl_producer_fn fn, void *arg) {
   p->crawl = c;
   p->fn = fn;
   p->arg = arg;
+  {
+    /* Started by a callback: its request is not done before the producer
+     * is, so a shared frontier's lease on it covers what it follows. */
+    ac__consumer_t *me = ac__crawl_consumer(c);
+    if (me != NULL && me->req != NULL) p->parent = me->req;
+  }
   if ((rc = ac_task_spawn(c->loop, producer_main, p, &to, NULL)) != 0) {
     ac__free(p);
     return rc;
   }
   ac__list_insert_tail(&c->producer_list, &p->link);
   c->producers++;
+  if (p->parent != NULL) p->parent->producers++;
   return 0;
-}
-
-static int start_fn(ac_crawl_t *c, void *arg) {
-  (void)arg;
-  return c->spider.start(c, c->spider.data);
 }
 
 static void cancel_producers(ac_crawl_t *c) {
@@ -125,7 +130,12 @@ void ac_crawl_opts_init(ac_crawl_opts_t *o) {
   o->retry_cap = 4096;
   o->progress = AC_PROGRESS_AUTO;
   o->summary = 1;
+  o->lease_ms = 30000;
+  o->max_reclaims = 3;
+  o->redis_timeout_ms = 5000;
 }
+
+int ac_crawl_shared(const ac_crawl_t *c) { return c->fr != &ac__frontier_mem; }
 
 int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts_t *opts,
                  ac_crawl_t **out) {
@@ -143,13 +153,22 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
   }
   if (opts->concurrency == 0 || opts->frontier_cap == 0 || opts->retry_cap == 0 ||
       opts->retries < 0 || !(opts->rate == 0 || (opts->rate >= 0.001 && opts->rate <= 1e6)) ||
-      (opts->nstores > 0 && opts->stores == NULL) || (opts->resume && opts->state_path == NULL))
+      (opts->nstores > 0 && opts->stores == NULL) || (opts->resume && opts->state_path == NULL) ||
+      (opts->frontier != NULL &&
+       (opts->state_path != NULL || opts->resume || opts->lease_ms < 3 ||
+        (opts->crawl_name == NULL && (spider->name == NULL || *spider->name == '\0')))))
     return AC_EINVAL;
   c = ac__calloc(1, sizeof(*c));
   if (c == NULL) return AC_ENOMEM;
   c->loop = loop;
+  c->fr = &ac__frontier_mem;
   c->spider = *spider;
   c->opts = *opts;
+  /* Limits the user set hold for every worker of a shared crawl; the
+   * default window is each worker's own. */
+  c->gate_shared = opts->frontier != NULL &&
+                   (opts->per_host > 0 || opts->rate > 0 || opts->retry_after_host);
+  c->gate_per_host = opts->per_host;
   if (c->opts.per_host == 0 || c->opts.per_host > c->opts.concurrency)
     c->opts.per_host = c->opts.concurrency;
   c->out = opts->progress_stream != NULL ? opts->progress_stream : stderr;
@@ -157,6 +176,8 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
   if (c->opts.progress == AC_PROGRESS_AUTO)
     c->opts.progress = c->tty ? AC_PROGRESS_LINE : AC_PROGRESS_LOG;
   c->rng = (uint64_t)ac_now_us() | 1;
+  c->kill_on = getenv("ACRAWL_TEST_KILL_ON");
+  if (c->kill_on != NULL && *c->kill_on == '\0') c->kill_on = NULL;
   ac__heap_init(&c->ready, ac__creq_ready_less);
   ac__heap_init(&c->delayed, ac__creq_delayed_less);
   ac__list_init(&c->done_list);
@@ -177,6 +198,12 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
   c->store_refused = ac__calloc(opts->nstores + 1, sizeof(*c->store_refused));
   if (c->consumers == NULL || c->store_ok == NULL || c->store_refused == NULL) goto fail;
   c->nconsumers = opts->concurrency;
+  if (opts->frontier != NULL) {
+    c->fr = &ac__frontier_redis;
+    if ((rc = ac__frontier_redis_init(c, opts->crawl_name != NULL ? opts->crawl_name : spider->name,
+                                      opts->crawl_fingerprint)) != 0)
+      goto fail;
+  }
   if ((rc = ac_sem_new(loop, 0, &c->avail)) != 0 ||
       (rc = ac_sem_new(loop, opts->frontier_cap, &c->space)) != 0 ||
       (rc = ac_sem_new(loop, opts->retry_cap, &c->retry_space)) != 0 ||
@@ -209,6 +236,7 @@ static void free_heap(struct ac__heap *h) {
 void ac_crawl_free(ac_crawl_t *c) {
   struct ac__list *l;
   if (c == NULL) return;
+  if (c->fr != NULL) c->fr->free(c);
   free_heap(&c->ready);
   free_heap(&c->delayed);
   while ((l = ac__list_head(&c->done_list)) != NULL) {
@@ -265,6 +293,7 @@ static void finish_task(ac_task_t **t, int cancel) {
  * fetch those requests again. */
 static int closing_main(void *arg, void **result) {
   ac_crawl_t *c = arg;
+  int rc;
   (void)result;
   c->closing_phase = 1; /* a hard stop cancels this task's flush waits */
   for (size_t i = 0; i < c->opts.nstores && !c->hard; i++) (void)ac_store_flush(c->opts.stores[i]);
@@ -272,6 +301,10 @@ static int closing_main(void *arg, void **result) {
   c->marker_stop = 1;
   ac_event_set(c->marker_wake);
   finish_task(&c->marker_task, c->hard);
+  if ((rc = c->fr->close(c)) != 0 && !c->hard) {
+    c->state_error = 1;
+    if (c->state_why == NULL) c->state_why = ac__strdup(ac_strerror(rc));
+  }
   /* From here a cancellation must not reach ac_store_close: it would turn
    * the close into an abort finishing on its own, whose last acks would
    * come after the crawl is freed. A hard stop aborts the state from
@@ -283,7 +316,7 @@ static int closing_main(void *arg, void **result) {
     if (c->hard) {
       ac_store_abort(c->state);
     } else {
-      int rc = ac_store_close(c->state);
+      rc = ac_store_close(c->state);
       if (rc != 0 && !c->hard) {
         c->state_error = 1;
         if (c->state_why == NULL) c->state_why = ac__strdup(ac_strerror(rc));
@@ -312,10 +345,7 @@ int ac_crawl_run(ac_crawl_t *c) {
   c->t0_ms = ac_loop_now(c->loop);
   c->started_us = ac_now_us();
 
-  if (c->state_path != NULL) {
-    if (c->opts.resume && (rc = ac__state_load(c)) != 0) goto out;
-    if ((rc = ac__state_open(c)) != 0) goto out;
-  }
+  if ((rc = c->fr->open(c)) != 0) goto out;
   for (size_t i = 0; i < c->nconsumers; i++) {
     c->consumers[i].crawl = c;
     snprintf(name, sizeof(name), "crawl-%zu", i);
@@ -323,14 +353,12 @@ int ac_crawl_run(ac_crawl_t *c) {
       goto stop_now;
     c->consumers_alive++;
   }
-  if ((rc = spawn(c, ac__crawl_pump_main, c, "crawl-retries", &c->pump_task)) != 0 ||
-      (rc = spawn(c, ac__crawl_marker_main, c, "crawl-marks", &c->marker_task)) != 0)
+  if ((rc = spawn(c, ac__crawl_marker_main, c, "crawl-marks", &c->marker_task)) != 0)
     goto stop_now;
   if (c->opts.progress != AC_PROGRESS_QUIET &&
       (rc = spawn(c, ac__crawl_progress_task, c, "crawl-progress", &c->progress_task)) != 0)
     goto stop_now;
-  if (c->opts.resume && (rc = ac_crawl_produce(c, ac__state_loader, NULL)) != 0) goto stop_now;
-  if ((rc = ac_crawl_produce(c, start_fn, NULL)) != 0) goto stop_now;
+  if ((rc = c->fr->begin(c)) != 0) goto stop_now;
 
   while (!c->finished && !c->stopping && c->consumers_alive > 0) {
     ac_event_clear(c->done_ev);
@@ -349,8 +377,7 @@ wind_down:
   }
   for (size_t i = 0; i < c->nconsumers; i++) finish_task(&c->consumers[i].task, c->hard);
   if (!c->stopping) c->stopping = c->finished ? 0 : 1;
-  ac_event_set(c->pump_wake);
-  finish_task(&c->pump_task, 1);
+  c->fr->end(c);
   c->closing = 1;
   if (spawn(c, closing_main, c, "crawl-close", &c->closing_task) == 0)
     finish_task(&c->closing_task, 0);
@@ -361,9 +388,11 @@ wind_down:
   c->st.elapsed_s = (double)(ac_now_us() - c->started_us) / 1e6;
   if (c->opts.progress != AC_PROGRESS_QUIET) ac__crawl_progress_line(c, 1);
   if (c->opts.summary) ac__crawl_print_summary(c);
-  if (c->state_error && c->state_why != NULL)
+  if (c->state_error && c->state_why != NULL && c->state_path != NULL)
     fprintf(c->out, "the crawl state %s could not be written (%s): --resume may fetch again "
             "what this run did\n", c->state_path, c->state_why);
+  else if (c->state_error && c->state_why != NULL)
+    fprintf(c->out, "%s\n", c->state_why);
   if (rc == 0) {
     if (c->state_error) rc = AC_ESTORE;
     else if (c->stopping) rc = AC_ECANCELED;

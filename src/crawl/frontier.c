@@ -1,8 +1,9 @@
 /*
- * The frontier: requests from follow to a consumer. The ready heap
- * (priority, then FIFO), the delayed heap of retries (due time) and the pump
- * that moves retries back when due; dedup through the seen set, the crawl
- * state's pending mark, and backpressure on the frontier's room (see
+ * The frontier's part every backend shares: a followed request checked,
+ * parsed and keyed, then handed to the backend (frontier_mem.c keeps the
+ * crawl in this process, frontier_redis.c in Redis for many workers); the
+ * request as the engine holds it; and the local ready heap (priority, then
+ * FIFO) that consumers take from, with backpressure on its room (see
  * include/acrawl/crawl.h and docs/internals/crawl.md).
  */
 #include <stdint.h>
@@ -32,6 +33,9 @@ int ac__creq_delayed_less(const struct ac__heap_node *a, const struct ac__heap_n
 void ac__creq_free(ac__creq_t *r) {
   if (r == NULL) return;
   ac__free(r->refusal);
+  ac__free(r->why);
+  ac__free(r->lease_id);
+  ac__shared_children_free(r->children);
   ac__free(r->key);
   ac__free(r->fetch);
   ac__free(r->meta);
@@ -166,7 +170,7 @@ static const char *put_str(char **at, const char *s) {
 
 /* Takes ownership of u's strings. The method, body, content type and
  * headers go in the trailing bytes of the request's allocation. */
-static ac__creq_t *creq_new(ac_crawl_t *c, ac__crawl_url_t *u, const ac_crawl_request_t *req) {
+ac__creq_t *ac__creq_new(ac_crawl_t *c, ac__crawl_url_t *u, const ac_crawl_request_t *req) {
   const char *method = request_method(req), *ctype = request_ctype(req);
   int get = strcmp(method, "GET") == 0;
   size_t extra = req->nheaders * sizeof(ac_http_kv_t);
@@ -208,6 +212,7 @@ static ac__creq_t *creq_new(ac_crawl_t *c, ac__crawl_url_t *u, const ac_crawl_re
   ac__free(u->host);
   memset(u, 0, sizeof(*u));
   ac__list_init(&r->link);
+  ac__list_init(&r->held);
   r->seq = c->seq++;
   r->pub.url = r->fetch;
   r->pub.callback = req->callback;
@@ -229,7 +234,7 @@ ac__consumer_t *ac__crawl_consumer(ac_crawl_t *c) {
 
 /* ------------------------------------------------------------ frontier */
 
-static void push_ready(ac_crawl_t *c, ac__creq_t *r) {
+void ac__crawl_push_ready(ac_crawl_t *c, ac__creq_t *r) {
   ac__heap_insert(&c->ready, &r->node);
   c->nready++;
   ac_sem_release(c->avail);
@@ -243,12 +248,13 @@ ac__creq_t *ac__crawl_pop_ready(ac_crawl_t *c) {
   c->nready--;
   r = ac__container_of(n, ac__creq_t, node);
   if (!r->overflow) ac_sem_release(c->space);
+  if (c->feed_wake != NULL && c->nready <= c->feed_low) ac_event_set(c->feed_wake);
   return r;
 }
 
-/* Put a new request in the frontier, waiting for room (see crawl.h for the
- * one exception). Returns 1, or an error (r is freed then). */
-static int admit(ac_crawl_t *c, ac__creq_t *r) {
+/* Put a new request in the local ready heap, waiting for room (see crawl.h
+ * for the one exception). Returns 1, or an error (r is freed then). */
+int ac__crawl_admit(ac_crawl_t *c, ac__creq_t *r) {
   ac__consumer_t *me = ac__crawl_consumer(c);
   int rc;
   if (c->stopping) goto recorded_only;
@@ -276,7 +282,7 @@ static int admit(ac_crawl_t *c, ac__creq_t *r) {
       goto recorded_only;
     }
   }
-  push_ready(c, r);
+  ac__crawl_push_ready(c, r);
   return 1;
 recorded_only:
   /* Stopping: the request is in the state (when there is one) and a resumed
@@ -285,8 +291,7 @@ recorded_only:
   return 1;
 }
 
-/* The request parsed and keyed: 0 and *u, or an error. */
-static int request_url(const ac_crawl_request_t *req, ac__crawl_url_t *u) {
+int ac__crawl_request_url(const ac_crawl_request_t *req, ac__crawl_url_t *u) {
   int rc;
   if ((rc = ac__crawl_url_parse(req->url, u)) != 0) return rc;
   if ((rc = request_key(req, u)) != 0) ac__crawl_url_free(u);
@@ -295,31 +300,12 @@ static int request_url(const ac_crawl_request_t *req, ac__crawl_url_t *u) {
 
 int ac_crawl_follow_request(ac_crawl_t *c, const ac_crawl_request_t *req, ac_follow_how_t how) {
   ac__crawl_url_t u;
-  ac__creq_t *r;
   int rc;
   if (c == NULL || !request_valid(c, req)) return AC_EINVAL;
   if (how != AC_FOLLOW_NEW && how != AC_FOLLOW_AGAIN && how != AC_FOLLOW_REFETCH) return AC_EINVAL;
   if (c->hard) return AC_ECANCELED;
-  if ((rc = request_url(req, &u)) != 0) return rc;
-  if (how == AC_FOLLOW_NEW) {
-    rc = ac__seen_add(&c->seen, u.key);
-    if (rc <= 0) {
-      if (rc == 0) c->st.duplicates++;
-      ac__crawl_url_free(&u);
-      return rc;
-    }
-  }
-  r = creq_new(c, &u, req);
-  if (r == NULL) {
-    ac__crawl_url_free(&u);
-    return AC_ENOMEM;
-  }
-  r->again = how == AC_FOLLOW_AGAIN; /* a refetch is recorded like a new request */
-  if (c->state != NULL && !r->again && (rc = ac__state_mark(c, r, 'p')) != 0) {
-    ac__creq_free(r);
-    return rc;
-  }
-  return admit(c, r);
+  if ((rc = ac__crawl_request_url(req, &u)) != 0) return rc;
+  return c->fr->add(c, &u, req, how);
 }
 
 static int follow_url(ac_crawl_t *c, const char *url, int callback, int priority, const char *meta,
@@ -346,51 +332,4 @@ int ac_crawl_follow_again(ac_crawl_t *c, const char *url, int callback, int prio
 int ac_crawl_refetch(ac_crawl_t *c, const char *url, int callback, int priority,
                      const char *meta) {
   return follow_url(c, url, callback, priority, meta, AC_FOLLOW_REFETCH);
-}
-
-int ac__crawl_requeue(ac_crawl_t *c, const ac_crawl_request_t *req) {
-  ac__crawl_url_t u;
-  ac__creq_t *r;
-  int rc;
-  if (!request_valid(c, req)) return AC_EINVAL;
-  if ((rc = request_url(req, &u)) != 0) return rc;
-  r = creq_new(c, &u, req);
-  if (r == NULL) {
-    ac__crawl_url_free(&u);
-    return AC_ENOMEM;
-  }
-  return admit(c, r);
-}
-
-/* Moves retries whose time has come back to the ready heap. */
-int ac__crawl_pump_main(void *arg, void **result) {
-  ac_crawl_t *c = arg;
-  (void)result;
-  for (;;) {
-    uint64_t now = ac_loop_now(c->loop);
-    struct ac__heap_node *n;
-    int rc;
-    while ((n = ac__heap_min(&c->delayed)) != NULL &&
-           ac__container_of(n, ac__creq_t, node)->due_ms <= now) {
-      ac__creq_t *r = ac__container_of(n, ac__creq_t, node);
-      ac__heap_remove(&c->delayed, n);
-      c->ndelayed--;
-      ac_sem_release(c->retry_space);
-      r->overflow = 1; /* it holds retry room, not frontier room */
-      push_ready(c, r);
-    }
-    if (c->finished || c->stopping) return 0;
-    ac_event_clear(c->pump_wake);
-    if (n == NULL) {
-      rc = ac_event_wait(c->pump_wake);
-    } else {
-      ac_timeout_t t;
-      if ((rc = ac_timeout_enter(&t, ac__container_of(n, ac__creq_t, node)->due_ms - now)) != 0)
-        return rc;
-      rc = ac_event_wait(c->pump_wake);
-      (void)ac_timeout_leave(&t);
-      if (rc == AC_ETIMEDOUT) rc = 0;
-    }
-    if (rc != 0) return rc == AC_ECANCELED ? 0 : rc;
-  }
 }

@@ -68,7 +68,7 @@ void ac__hosts_free(ac__hosts_t *hs) {
   memset(hs, 0, sizeof(*hs));
 }
 
-int ac__host_acquire(struct ac_crawl *c, ac__host_t *h) {
+static int local_acquire(struct ac_crawl *c, ac__host_t *h) {
   for (;;) {
     uint64_t now = ac_loop_now(c->loop);
     int rc;
@@ -100,9 +100,22 @@ int ac__host_acquire(struct ac_crawl *c, ac__host_t *h) {
   }
 }
 
+/* This process's gate, then the frontier's (the whole crawl's, when many
+ * workers share it). */
+int ac__host_acquire(struct ac_crawl *c, ac__host_t *h) {
+  int rc = local_acquire(c, h);
+  if (rc != 0) return rc;
+  if ((rc = c->fr->gate_enter(c, h)) != 0) {
+    h->active--;
+    if (h->waiting > 0) ac_event_set(h->freed);
+  }
+  return rc;
+}
+
 void ac__host_release(struct ac_crawl *c, ac__host_t *h, int outcome, uint64_t latency_ms) {
   uint64_t now = ac_loop_now(c->loop);
   (void)latency_ms;
+  c->fr->gate_leave(c, h);
   h->active--;
   if (c->opts.throttle) {
     if (outcome == 1) {
@@ -121,5 +134,6 @@ void ac__host_release(struct ac_crawl *c, ac__host_t *h, int outcome, uint64_t l
 void ac__host_pause(struct ac_crawl *c, ac__host_t *h, uint64_t ms) {
   uint64_t until = ac_loop_now(c->loop) + ms;
   if (until > h->paused_until_ms) h->paused_until_ms = until;
+  c->fr->gate_pause(c, h, ms);
   c->st.retry_after_waits++;
 }

@@ -89,6 +89,66 @@ typedef struct ac__latency {
 void ac__latency_add(ac__latency_t *l, uint64_t us);
 double ac__latency_quantile_ms(const ac__latency_t *l, double q);
 
+/* ------------------------------------------------------ frontier backends */
+
+struct ac_crawl;
+struct ac__creq;
+
+/*
+ * Where the crawl's requests live between follow and their end: in this
+ * process (ac__frontier_mem, frontier_mem.c) or in Redis, shared by many
+ * workers (frontier_redis.c). Either way consumers take requests from the
+ * local ready heap; the backend decides what goes in it, what a follow, a
+ * retry and an outcome do, and when the crawl is over.
+ */
+typedef struct ac__frontier_ops {
+  const char *name;
+  /* AWAITS, before anything runs: what the frontier keeps is opened (the
+   * crawl state; the Redis connection and the crawl's keys). 0 or an error
+   * that ends the run. */
+  int (*open)(struct ac_crawl *c);
+  /* After the consumers are spawned: the backend's own tasks and the
+   * producers (the spider's start, the state's loader). 0 or an error. */
+  int (*begin)(struct ac_crawl *c);
+  /* A follow, parsed and keyed: takes u's strings. 1 added, 0 a duplicate
+   * (or nothing known yet: see crawl.h), or an error. May AWAIT room. */
+  int (*add)(struct ac_crawl *c, ac__crawl_url_t *u, const ac_crawl_request_t *req,
+             ac_follow_how_t how);
+  /* Try r again after delay_ms (r.attempt already counts the next try).
+   * Takes r and returns 1, or 0 without taking it (stopping). */
+  int (*retry)(struct ac_crawl *c, struct ac__creq *r, uint64_t delay_ms);
+  /* How r ended: 'd' done (its items durable), 'f' failed for good (its
+   * failure recorded), 'a' abandoned by a stop. Does not take r. */
+  void (*settle)(struct ac_crawl *c, struct ac__creq *r, char how);
+  /* Nothing is left to do anywhere: the crawl is over. */
+  int (*finished)(const struct ac_crawl *c);
+  /* The consumers have ended: stop the backend's tasks. */
+  void (*end)(struct ac_crawl *c);
+  /* AWAITS, on the closing task once the item stores are flushed: make the
+   * outcomes durable. 0 or an error (the run returns AC_ESTORE). */
+  int (*close)(struct ac_crawl *c);
+  void (*free)(struct ac_crawl *c);
+  /* AWAITS: a producer has returned; what it followed must be in the
+   * frontier before the request that started it is done. 0 or an error. */
+  int (*flush)(struct ac_crawl *c);
+  /* The host gate beyond this process (hosts.c calls them): AWAITS a slot
+   * of the host for the whole crawl once the local gate let a consumer
+   * through (0 or the await's error); gives it back; pauses the host for
+   * every worker (Retry-After with retry_after_host). */
+  int (*gate_enter)(struct ac_crawl *c, struct ac__host *h);
+  void (*gate_leave)(struct ac_crawl *c, struct ac__host *h);
+  void (*gate_pause)(struct ac_crawl *c, struct ac__host *h, uint64_t ms);
+} ac__frontier_ops_t;
+
+extern const ac__frontier_ops_t ac__frontier_mem;
+extern const ac__frontier_ops_t ac__frontier_redis;
+/* frontier_redis.c: the crawl's Redis side, before ac_crawl_run: name
+ * makes its keys, fingerprint (NULL: name) what its workers must agree on.
+ * 0, AC_ENOMEM. */
+int ac__frontier_redis_init(struct ac_crawl *c, const char *name, const char *fingerprint);
+/* A request's follows waiting for its done (frontier_redis.c). */
+void ac__shared_children_free(void *children);
+
 /* ---------------------------------------------------------- the engine */
 
 /* A request inside the engine, from follow until done or failed. */
@@ -122,6 +182,16 @@ typedef struct ac__creq {
   int last_cause;
   int last_code;
   int last_status;
+  char *why;             /* its failure's message, once it failed for good */
+  size_t producers;      /* producers its callback started that still run */
+  /* A shared frontier's (frontier_redis.c): on the worker's list of the
+   * requests it holds; its id and lease token ("ID\0TOKEN", one
+   * allocation); the follows its callback made, sent with its done. */
+  struct ac__list held;
+  char *lease_id;
+  const char *lease_token;
+  void *children;
+  size_t nchildren;
   struct ac_crawl *crawl;
 } ac__creq_t;
 
@@ -131,6 +201,7 @@ typedef struct ac__consumer {
   ac__creq_t *req;      /* the request it handles now */
   int blocked_on_space; /* waiting in follow for frontier room */
   int in_gate;          /* waiting for its host (not yet sending) */
+  struct ac__host *gate_host; /* a shared frontier's host slot it holds, or NULL */
   char *fail_reason;    /* set by its callback (ac_crawl_fail_reason) */
 } ac__consumer_t;
 
@@ -157,6 +228,10 @@ struct ac_crawl {
   struct ac__heap delayed;
   size_t nready, ndelayed;
   uint64_t seq;
+  const ac__frontier_ops_t *fr; /* the backend */
+  void *fr_data;                /* its own state (frontier_redis.c) */
+  ac_event_t *feed_wake; /* a shared frontier's feeder: set when nready falls to feed_low */
+  size_t feed_low;
   ac_sem_t *avail;       /* one permit per ready request (and wake-ups at the end) */
   ac_sem_t *space;       /* frontier_cap permits */
   ac_sem_t *retry_space; /* retry_cap permits */
@@ -208,6 +283,9 @@ struct ac_crawl {
   size_t nfailures;
   char *fail_reason; /* set outside any consumer (a producer) */
   ac_event_t *quiet_ev; /* ac_crawl_notify_quiet */
+  const char *kill_on;  /* a test hook: a fetch of a URL holding it kills the process */
+  int gate_shared;      /* per_host, rate or retry_after_host hold for every worker */
+  size_t gate_per_host; /* the per_host the user set (0: none), for every worker */
   int tty;
 };
 
@@ -226,28 +304,46 @@ int ac__state_load(struct ac_crawl *c);   /* AWAITS: done keys into seen, the ex
 int ac__state_loader(ac_crawl_t *c, void *arg); /* producer: pending requests back into the frontier */
 int ac__state_mark(struct ac_crawl *c, const ac__creq_t *r, char status);
 int ac__state_expected(struct ac_crawl *c, uint64_t expected);
+/* A request as the state and the shared frontier keep it: the JSON object
+ * {"u","c","p","m"[,"x"][,"b","t"][,"h"]} without its closing brace, so
+ * that the state can add its status. And back: 1 and *req (borrowing d's
+ * strings; *kv to free, the headers), 0 for a record without a URL, or
+ * AC_ENOMEM. */
+struct ac__dynbuf;
+void ac__request_record(struct ac__dynbuf *b, const ac__creq_t *r);
+struct cJSON;
+int ac__request_from_record(const struct cJSON *d, ac_crawl_request_t *req, ac_http_kv_t **kv);
 
-/* frontier.c: the heaps' orders, a request's end, a pop (one per permit of
- * avail), the consumer the current task is (NULL outside consumers) and the
- * retry pump's task. */
+/* frontier.c: the heaps' orders, a request made and freed, the local ready
+ * heap (a push releases a permit of avail; a pop takes one), admission
+ * with backpressure (1, or an error: r freed), a followed request parsed
+ * and keyed, and the consumer the current task is (NULL outside
+ * consumers). */
 int ac__creq_ready_less(const struct ac__heap_node *a, const struct ac__heap_node *b);
 int ac__creq_delayed_less(const struct ac__heap_node *a, const struct ac__heap_node *b);
+/* Takes u's strings (u is emptied); NULL on ENOMEM (u untouched). */
+ac__creq_t *ac__creq_new(struct ac_crawl *c, ac__crawl_url_t *u, const ac_crawl_request_t *req);
 void ac__creq_free(ac__creq_t *r);
+void ac__crawl_push_ready(struct ac_crawl *c, ac__creq_t *r);
 ac__creq_t *ac__crawl_pop_ready(struct ac_crawl *c);
+int ac__crawl_admit(struct ac_crawl *c, ac__creq_t *r);
+int ac__crawl_request_url(const ac_crawl_request_t *req, ac__crawl_url_t *u);
 ac__consumer_t *ac__crawl_consumer(struct ac_crawl *c);
-int ac__crawl_pump_main(void *arg, void **result);
 
-/* outcome.c: the consumer and marker tasks. */
+/* outcome.c: the consumer and marker tasks, and a producer of r's callback
+ * has ended (r is done once its producers and its acks are). */
 int ac__crawl_consumer_main(void *arg, void **result);
 int ac__crawl_marker_main(void *arg, void **result);
+void ac__creq_producer_ended(struct ac_crawl *c, ac__creq_t *r);
 
 /* engine.c: end the crawl when nothing is left to do (or tell a producer
  * waiting for answers that none will come). */
 void ac__crawl_check_finished(struct ac_crawl *c);
 
-/* frontier.c, for state.c: put a request back in the frontier (it is already
- * in the state and in seen), req.url its fetch URL. AWAITS for room. 1, or
- * an error. */
+/* frontier_mem.c, for state.c: put a request back in the frontier (it is
+ * already in the state and in seen), req.url its fetch URL. AWAITS for
+ * room. 1, or an error. And the retry pump's task. */
 int ac__crawl_requeue(struct ac_crawl *c, const ac_crawl_request_t *req);
+int ac__crawl_pump_main(void *arg, void **result);
 
 #endif /* ACRAWL_CRAWL_INTERNAL_H */

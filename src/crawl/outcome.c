@@ -5,10 +5,12 @@
  * include/acrawl/crawl.h and docs/internals/crawl.md).
  */
 #define _GNU_SOURCE /* strptime, timegm */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 #include "crawl/internal.h"
@@ -38,30 +40,18 @@ static void record_failure(ac_crawl_t *c, ac__creq_t *r, int cause, int code, in
     f->attempts = r->pub.attempt;
     c->nfailures++;
   }
+  if (r->why == NULL) r->why = ac__strdup(why != NULL ? why : ""); /* for a shared frontier */
   if (c->opts.progress != AC_PROGRESS_QUIET && c->opts.verbose)
     fprintf(c->out, "%sfailed: %s (%s, %d attempt%s)\n", c->tty ? "\r\033[K" : "", r->fetch,
             why != NULL ? why : "", r->pub.attempt, r->pub.attempt == 1 ? "" : "s");
 }
 
-/* Record how a request ended in the crawl state, if it has one. A mark that
- * cannot even be queued is a state error like a write that fails later. */
-static void state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
-  int rc;
-  /* A hard stop writes no more marks: a put could wait on a stalled state
-   * forever, and an unmarked request is only fetched again on resume. */
-  if (c->state == NULL || r->again || c->hard) return;
-  rc = ac__state_mark(c, r, status);
-  if (rc != 0 && !c->hard && !c->state_error) {
-    c->state_error = 1;
-    c->state_why = ac__strdup(ac_strerror(rc));
-  }
-}
-
 /* The request is over for this run without being done or failed (the
- * crawl stops): the state still says pending. */
-static void abandon(ac__creq_t *r) {
+ * crawl stops): the frontier keeps it for a later run. */
+static void abandon(ac_crawl_t *c, ac__creq_t *r) {
+  c->fr->settle(c, r, 'a');
   r->finished = 1;
-  if (r->acks_pending == 0) ac__creq_free(r);
+  if (r->acks_pending == 0 && r->producers == 0) ac__creq_free(r);
 }
 
 /* How many stores were given items of r: with collections, only those of
@@ -83,11 +73,11 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
                  ? " (the other stores kept it)"
                  : "");
     record_failure(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, why);
-    state_mark(c, r, 'f');
+    c->fr->settle(c, r, 'f');
   } else {
     c->items_stored += r->nitems;
     c->st.pages_done++;
-    state_mark(c, r, 'd');
+    c->fr->settle(c, r, 'd');
   }
   ac__creq_free(r);
 }
@@ -95,9 +85,9 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
 static void fail(ac_crawl_t *c, ac__creq_t *r, int cause, int code, int status,
                  const char *why) {
   record_failure(c, r, cause, code, status, why);
-  state_mark(c, r, 'f');
+  c->fr->settle(c, r, 'f');
   r->finished = 1;
-  if (r->acks_pending == 0) ac__creq_free(r);
+  if (r->acks_pending == 0 && r->producers == 0) ac__creq_free(r);
 }
 
 static void on_item_ack(ac_store_t *store, int status, void *userdata) {
@@ -124,7 +114,17 @@ static void on_item_ack(ac_store_t *store, int status, void *userdata) {
       r->refusal = ac__strdup(why); /* NULL on ENOMEM: mark_done says less */
     }
   }
-  if (--r->acks_pending > 0) return;
+  if (--r->acks_pending > 0 || r->producers > 0) return;
+  if (r->finished) {
+    ac__creq_free(r);
+  } else if (r->parsed) {
+    ac__list_insert_tail(&c->done_list, &r->link);
+    ac_event_set(c->marker_wake);
+  }
+}
+
+void ac__creq_producer_ended(ac_crawl_t *c, ac__creq_t *r) {
+  if (--r->producers > 0 || r->acks_pending > 0) return;
   if (r->finished) {
     ac__creq_free(r);
   } else if (r->parsed) {
@@ -302,7 +302,7 @@ static uint64_t backoff_ms(ac_crawl_t *c, int attempt) {
   return cap == 0 ? 0 : rng_next(c) % (cap + 1);
 }
 
-/* Returns 1 if the request was put in the retry heap. */
+/* Returns 1 if the frontier took the request for a retry. */
 static int schedule_retry(ac_crawl_t *c, ac__creq_t *r, int cause, uint64_t ra_ms) {
   uint64_t delay;
   if (ra_ms > 0) {
@@ -312,22 +312,17 @@ static int schedule_retry(ac_crawl_t *c, ac__creq_t *r, int cause, uint64_t ra_m
   } else {
     delay = backoff_ms(c, r->pub.attempt);
   }
-  if (ac_sem_acquire(c->retry_space) != 0) return 0;
-  if (c->stopping) {
-    ac_sem_release(c->retry_space);
+  r->pub.attempt++;
+  r->nitems = 0; /* items_stored counts the attempt that completes */
+  if (c->stopping || !c->fr->retry(c, r, delay)) {
+    r->pub.attempt--;
     return 0;
   }
-  c->st.retries++;
-  c->st.retries_by_cause[cause]++;
-  r->nitems = 0; /* items_stored counts the attempt that completes */
   if (c->opts.verbose && c->opts.progress != AC_PROGRESS_QUIET)
     fprintf(c->out, "%sretry %d of %s in %llu ms (%s)\n", c->tty ? "\r\033[K" : "",
-            r->pub.attempt, r->fetch, (unsigned long long)delay, ac_crawl_cause_name(cause));
-  r->pub.attempt++;
-  r->due_ms = ac_loop_now(c->loop) + delay;
-  ac__heap_insert(&c->delayed, &r->node);
-  c->ndelayed++;
-  ac_event_set(c->pump_wake);
+            r->pub.attempt - 1, r->fetch, (unsigned long long)delay, ac_crawl_cause_name(cause));
+  c->st.retries++;
+  c->st.retries_by_cause[cause]++;
   return 1;
 }
 
@@ -340,12 +335,16 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
   int rc, status = 0, cause, retryable, code;
   uint64_t t0, lat_us, ra = 0;
 
+  /* A test hook (ACRAWL_TEST_KILL_ON, read at ac_crawl_new): the worker
+   * dies on this URL as on a page that crashes it, for the shared
+   * frontier's poison test. */
+  if (c->kill_on != NULL && strstr(r->fetch, c->kill_on) != NULL) (void)kill(getpid(), SIGKILL);
   me->in_gate = 1;
   rc = ac__host_acquire(c, r->host);
   me->in_gate = 0;
   if (rc != 0 || c->stopping) {
     if (rc == 0) ac__host_release(c, r->host, -1, 0);
-    abandon(r);
+    abandon(c, r);
     return;
   }
   ac_request_opts_init(&o);
@@ -374,7 +373,7 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
   c->st.in_flight--;
   if (rc == AC_ECANCELED) {
     ac__host_release(c, r->host, -1, 0);
-    abandon(r);
+    abandon(c, r);
     return;
   }
   if (rc == 0) {
@@ -391,11 +390,11 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
       ac_response_free(resp);
       if (rc == 0) {
         r->parsed = 1;
-        if (r->acks_pending == 0) mark_done(c, r);
+        if (r->acks_pending == 0 && r->producers == 0) mark_done(c, r);
         return;
       }
       if (rc == AC_ECANCELED) {
-        abandon(r);
+        abandon(c, r);
         return;
       }
       retryable = rc == AC_EPARSE;
@@ -433,11 +432,13 @@ static void handle(ac_crawl_t *c, ac__consumer_t *me, ac__creq_t *r) {
   r->last_cause = cause;
   r->last_code = code;
   r->last_status = status;
-  if (retryable && r->pub.attempt <= c->opts.retries && !c->stopping) {
+  /* A request whose callback started a producer is that producer's
+   * parent until it ends: not sent again meanwhile. */
+  if (retryable && r->pub.attempt <= c->opts.retries && !c->stopping && r->producers == 0) {
     if (schedule_retry(c, r, cause, ra)) return;
   }
   if (retryable && c->stopping) {
-    abandon(r); /* not failed: a resumed crawl tries again */
+    abandon(c, r); /* not failed: a resumed crawl tries again */
     return;
   }
   fail(c, r, cause, code, status, why);

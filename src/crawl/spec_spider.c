@@ -288,11 +288,16 @@ static int64_t lead_of(ac_crawl_t *c) { return (int64_t)(2 * ac_crawl_concurrenc
 
 static int producer(ac_crawl_t *c, void *arg) {
   planned_t *pl = arg;
+  /* With a shared frontier the answers go to every worker: this one sees
+   * neither the end nor the lead. It follows the plan (the total's pages)
+   * under the shared queue's cap, and each page checks its own emptiness
+   * against its own total (listing_moved). */
+  int shared = ac_crawl_shared(c);
   int rc = 0;
   while (pl->next <= pl->last) {
     int64_t k = pl->next;
-    if (pl->end >= 0 && k > pl->end) break;
-    if (k > pl->answered + lead_of(c)) {
+    if (!shared && pl->end >= 0 && k > pl->end) break;
+    if (!shared && k > pl->answered + lead_of(c)) {
       if (ac_crawl_quiet(c)) {
         ac_crawl_note(c, "%s: the listing stops before page %lld: the %lld pages before it "
                          "failed", pl->sp->spec->res[pl->res].name, (long long)k + 1,
@@ -334,6 +339,34 @@ static int count_of(const ac__json_span_t *s, int64_t *out) {
   return 0;
 }
 
+/* The pages and items a page's total makes (items -1 with a total of
+ * pages). 0, AC_EPROTO (no number there: said), AC_ENOMEM. */
+static int total_of(ac_crawl_t *c, const ac__spec_res_t *r, const char *body, size_t len,
+                    int64_t *pages, int64_t *items) {
+  const ac__spec_pager_t *pg = &r->pager;
+  const char *ptr = pg->total != NULL ? pg->total : pg->total_pages;
+  ac__json_span_t s;
+  int64_t n, size = page_size(pg);
+  int rc = ac__json_pointer_get(body, len, ptr, &s);
+  if (rc == AC_ENOMEM) return rc;
+  if (rc != 0 || count_of(&s, &n) != 0) {
+    char why[300];
+    snprintf(why, sizeof(why), "%s: the page has no number at %s (the paginator's %s)", r->name,
+             ptr, pg->total != NULL ? "total" : "total_pages");
+    ac_crawl_fail_reason(c, why);
+    return AC_EPROTO;
+  }
+  *items = -1;
+  if (pg->total != NULL) {
+    *items = pg->type == AC__PG_OFFSET ? n - pg->start : n;
+    if (*items < 0) *items = 0;
+    *pages = (*items + size - 1) / size;
+  } else {
+    *pages = n;
+  }
+  return 0;
+}
+
 /* Plans the listing from its first page: the total, if the paginator
  * points at one, else until the first empty page (or max_pages). */
 static int plan(ac_crawl_t *c, planned_t *pl, const char *body, size_t len) {
@@ -342,24 +375,8 @@ static int plan(ac_crawl_t *c, planned_t *pl, const char *body, size_t len) {
   const char *ptr = pg->total != NULL ? pg->total : pg->total_pages;
   int64_t pages = MAX_PLANNED_PAGES, items = -1, size = page_size(pg);
   if (ptr != NULL) {
-    ac__json_span_t s;
-    int64_t n;
-    int rc = ac__json_pointer_get(body, len, ptr, &s);
-    if (rc == AC_ENOMEM) return rc;
-    if (rc != 0 || count_of(&s, &n) != 0) {
-      char why[300];
-      snprintf(why, sizeof(why), "%s: the first page has no number at %s (the paginator's %s)",
-               r->name, ptr, pg->total != NULL ? "total" : "total_pages");
-      ac_crawl_fail_reason(c, why);
-      return AC_EPROTO;
-    }
-    if (pg->total != NULL) {
-      items = pg->type == AC__PG_OFFSET ? n - pg->start : n;
-      if (items < 0) items = 0;
-      pages = (items + size - 1) / size;
-    } else {
-      pages = n;
-    }
+    int rc = total_of(c, r, body, len, &pages, &items);
+    if (rc != 0) return rc;
     if (pg->max_pages == 0 && pages > MAX_PLANNED_PAGES) {
       ac_crawl_note(c, "%s: the site's total makes %lld pages: planning at most %d (the listing "
                        "also ends at its first empty page; max_pages reaches further)",
@@ -780,6 +797,20 @@ static int on_response(ac_crawl_t *c, const ac_crawl_req_t *req, ac_response_t *
     int64_t size = page_size(&r->pager);
     int no_total = r->pager.total == NULL && r->pager.total_pages == NULL;
     int short_page = no_total && size > 0 && recs.n > 0 && (int64_t)recs.n < size;
+    if (recs.n == 0 && !no_total && m.k > 0 && ac_crawl_shared(c)) {
+      /* Another worker may hold the pages after it: the page's own total
+       * says whether it may be empty. Else a transient answer: retried. */
+      int64_t pages, items;
+      if ((rc = total_of(c, r, body, len, &pages, &items)) != 0) goto out;
+      if (m.k < pages && (r->pager.max_pages == 0 || m.k < r->pager.max_pages)) {
+        char why[200];
+        snprintf(why, sizeof(why), "%s: page %lld is empty, but its total makes %lld pages",
+                 r->name, (long long)m.k + 1, (long long)pages);
+        ac_crawl_fail_reason(c, why);
+        rc = AC_EPARSE;
+        goto out;
+      }
+    }
     if ((rc = listing_moved(c, pl, m.k, recs.n, short_page)) != 0) goto out;
     if (m.k == 0 && (rc = plan(c, pl, body, len)) != 0) goto out;
   } else if ((rc = chain_next(c, sp, res, &m, resp, body, len, recs.n)) < 0) {
@@ -806,6 +837,18 @@ static int spec_start(ac_crawl_t *c, void *data) {
     if (!is_planned(r)) {
       rc = follow_page(c, sp, (int)i, 0, NULL, NULL, NULL, AC_FOLLOW_NEW);
       continue;
+    }
+    if (ac_crawl_shared(c) && r->pager.total == NULL && r->pager.total_pages == NULL &&
+        r->pager.max_pages == 0) {
+      /* Its end is the first empty page, which only the worker that reads
+       * it would see: the other workers would list on without end. */
+      char why[300];
+      snprintf(why, sizeof(why), "%s: a listing without a total (its paginator has neither total "
+                                 "nor total_pages) needs max_pages to be crawled by many workers",
+               r->name);
+      ac_crawl_fail_reason(c, why);
+      ac_crawl_note(c, "%s", why);
+      return AC_EINVAL;
     }
     if (pl->moved == NULL && (rc = ac_event_new(loop, &pl->moved)) != 0) return rc;
     /* Done (or queued) in the run being resumed: read again for the total. */

@@ -150,6 +150,44 @@ static void on_state_ack(ac_store_t *store, int status, void *userdata) {
   }
 }
 
+void ac__request_record(struct ac__dynbuf *b, const ac__creq_t *r) {
+  (void)ac__dynbuf_adds(b, "{\"u\":");
+  put_json_string(b, r->fetch);
+  /* Not ac__dynbuf_addf: a record is written for every request followed,
+   * and formatting two numbers through vsnprintf cost as much as the rest
+   * of it. */
+  (void)ac__dynbuf_adds(b, ",\"c\":");
+  put_int(b, r->pub.callback);
+  (void)ac__dynbuf_adds(b, ",\"p\":");
+  put_int(b, r->pub.priority);
+  (void)ac__dynbuf_adds(b, ",\"m\":");
+  put_json_string(b, r->meta);
+  /* What a GET by URL does not have, only when the request has it: a plain
+   * request's record stays what it always was. */
+  if (r->method != NULL) {
+    (void)ac__dynbuf_adds(b, ",\"x\":");
+    put_json_string(b, r->method);
+  }
+  if (r->body != NULL) {
+    (void)ac__dynbuf_adds(b, ",\"b\":");
+    put_json_string(b, r->body);
+    (void)ac__dynbuf_adds(b, ",\"t\":");
+    put_json_string(b, r->ctype);
+  }
+  if (r->nheaders > 0) {
+    (void)ac__dynbuf_adds(b, ",\"h\":[");
+    for (size_t i = 0; i < r->nheaders; i++) {
+      (void)ac__dynbuf_adds(b, i > 0 ? ",[" : "[");
+      put_json_string(b, r->headers[i].key);
+      (void)ac__dynbuf_addc(b, ',');
+      if (r->headers[i].value != NULL) put_json_string(b, r->headers[i].value);
+      else (void)ac__dynbuf_adds(b, "null");
+      (void)ac__dynbuf_addc(b, ']');
+    }
+    (void)ac__dynbuf_addc(b, ']');
+  }
+}
+
 int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
   struct ac__dynbuf b;
   int rc;
@@ -157,41 +195,7 @@ int ac__state_mark(ac_crawl_t *c, const ac__creq_t *r, char status) {
   if (status == 'd')
     return ac_store_put(c->state, r->key, "{\"s\":\"d\"}", 9, on_state_ack, c);
   ac__dynbuf_init(&b, SIZE_MAX / 2);
-  (void)ac__dynbuf_adds(&b, "{\"u\":");
-  put_json_string(&b, r->fetch);
-  /* Not ac__dynbuf_addf: a mark is written for every request followed,
-   * and formatting two numbers through vsnprintf cost as much as the rest
-   * of the mark. */
-  (void)ac__dynbuf_adds(&b, ",\"c\":");
-  put_int(&b, r->pub.callback);
-  (void)ac__dynbuf_adds(&b, ",\"p\":");
-  put_int(&b, r->pub.priority);
-  (void)ac__dynbuf_adds(&b, ",\"m\":");
-  put_json_string(&b, r->meta);
-  /* What a GET by URL does not have, only when the request has it: a plain
-   * request's record stays what it always was. */
-  if (r->method != NULL) {
-    (void)ac__dynbuf_adds(&b, ",\"x\":");
-    put_json_string(&b, r->method);
-  }
-  if (r->body != NULL) {
-    (void)ac__dynbuf_adds(&b, ",\"b\":");
-    put_json_string(&b, r->body);
-    (void)ac__dynbuf_adds(&b, ",\"t\":");
-    put_json_string(&b, r->ctype);
-  }
-  if (r->nheaders > 0) {
-    (void)ac__dynbuf_adds(&b, ",\"h\":[");
-    for (size_t i = 0; i < r->nheaders; i++) {
-      (void)ac__dynbuf_adds(&b, i > 0 ? ",[" : "[");
-      put_json_string(&b, r->headers[i].key);
-      (void)ac__dynbuf_addc(&b, ',');
-      if (r->headers[i].value != NULL) put_json_string(&b, r->headers[i].value);
-      else (void)ac__dynbuf_adds(&b, "null");
-      (void)ac__dynbuf_addc(&b, ']');
-    }
-    (void)ac__dynbuf_addc(&b, ']');
-  }
+  ac__request_record(&b, r);
   /* Last, for record_status. */
   (void)ac__dynbuf_adds(&b, ",\"s\":\"");
   (void)ac__dynbuf_addc(&b, status);
@@ -293,10 +297,7 @@ int ac__state_load(ac_crawl_t *c) {
   return 0;
 }
 
-/* A pending or failed record back into the frontier, as it was followed.
- * A record this file did not write (no URL) is skipped; records written
- * before requests had methods have no "x", "b", "t" or "h": plain GETs. */
-static int requeue_record(ac_crawl_t *c, const cJSON *d) {
+int ac__request_from_record(const cJSON *d, ac_crawl_request_t *req, ac_http_kv_t **kv) {
   const cJSON *u = cJSON_GetObjectItemCaseSensitive(d, "u");
   const cJSON *cb = cJSON_GetObjectItemCaseSensitive(d, "c");
   const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "p");
@@ -305,30 +306,39 @@ static int requeue_record(ac_crawl_t *c, const cJSON *d) {
   const cJSON *b = cJSON_GetObjectItemCaseSensitive(d, "b");
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "t");
   const cJSON *h = cJSON_GetObjectItemCaseSensitive(d, "h"), *e;
-  ac_crawl_request_t req;
-  ac_http_kv_t *kv = NULL;
-  int rc;
+  *kv = NULL;
   if (!cJSON_IsString(u) || !cJSON_IsNumber(cb) || !cJSON_IsNumber(p)) return 0;
-  memset(&req, 0, sizeof(req));
-  req.url = u->valuestring;
-  req.callback = cb->valueint;
-  req.priority = p->valueint;
-  req.meta = cJSON_IsString(m) ? m->valuestring : "";
-  req.method = cJSON_IsString(x) ? x->valuestring : NULL;
-  req.body = cJSON_IsString(b) ? b->valuestring : NULL;
-  req.content_type = cJSON_IsString(t) ? t->valuestring : NULL;
+  memset(req, 0, sizeof(*req));
+  req->url = u->valuestring;
+  req->callback = cb->valueint;
+  req->priority = p->valueint;
+  req->meta = cJSON_IsString(m) ? m->valuestring : "";
+  req->method = cJSON_IsString(x) ? x->valuestring : NULL;
+  req->body = cJSON_IsString(b) ? b->valuestring : NULL;
+  req->content_type = cJSON_IsString(t) ? t->valuestring : NULL;
   if (cJSON_IsArray(h) && cJSON_GetArraySize(h) > 0) {
-    kv = ac__calloc((size_t)cJSON_GetArraySize(h), sizeof(*kv));
-    if (kv == NULL) return AC_ENOMEM;
+    *kv = ac__calloc((size_t)cJSON_GetArraySize(h), sizeof(**kv));
+    if (*kv == NULL) return AC_ENOMEM;
     cJSON_ArrayForEach(e, h) {
       const cJSON *name = cJSON_GetArrayItem(e, 0), *value = cJSON_GetArrayItem(e, 1);
       if (!cJSON_IsString(name) || !(cJSON_IsString(value) || cJSON_IsNull(value))) continue;
-      kv[req.nheaders].key = name->valuestring;
-      kv[req.nheaders].value = cJSON_IsString(value) ? value->valuestring : NULL;
-      req.nheaders++;
+      (*kv)[req->nheaders].key = name->valuestring;
+      (*kv)[req->nheaders].value = cJSON_IsString(value) ? value->valuestring : NULL;
+      req->nheaders++;
     }
-    req.headers = kv;
+    req->headers = *kv;
   }
+  return 1;
+}
+
+/* A pending or failed record back into the frontier, as it was followed.
+ * A record this file did not write (no URL) is skipped; records written
+ * before requests had methods have no "x", "b", "t" or "h": plain GETs. */
+static int requeue_record(ac_crawl_t *c, const cJSON *d) {
+  ac_crawl_request_t req;
+  ac_http_kv_t *kv;
+  int rc = ac__request_from_record(d, &req, &kv);
+  if (rc <= 0) return rc;
   rc = ac__crawl_requeue(c, &req);
   ac__free(kv);
   return rc;

@@ -1,0 +1,337 @@
+-- The shared frontier of a crawl in Redis (frontier_redis.c): every step that
+-- must be atomic across workers is one call of this script, so no two workers
+-- ever see a request half moved. KEYS[1] is the crawl's key prefix,
+-- "acrawl:{NAME}:"; ARGV[1] names the step. Times are Redis's own clock (TIME),
+-- never a worker's, so leases hold between machines whose clocks differ.
+--
+-- Keys under the prefix (docs/distributed.md says the same for users):
+--   meta      hash: state (seeding | seeded | complete), seeder, seed_until,
+--             fp (the spec's fingerprint), created
+--   n         hash of counters: id, token, seen, done, failed, retries,
+--             reclaimed, extra (late acks refused), dups
+--   q         zset, the queue: member the request's id, score -priority;
+--             ids are zero-padded, so equal priorities pop in order (FIFO)
+--   d         zset, retries waiting: score the time they are due
+--   l         zset, leases: score the time they expire
+--   lt        hash: id -> the fencing token of its lease
+--   r         hash: id -> "priority|record" (the request as JSON)
+--   a         hash: id -> attempts made (after a retry only)
+--   k         hash: id -> times its lease expired (after one only)
+--   f         hash: id -> the failure as JSON
+--   w         zset: worker -> when it was last heard of
+--   wi        hash: worker -> what it says of itself (JSON)
+--   s:XXXX    set of 64-bit fingerprints, bucket XXXX of the dedup set
+--   h:HOST    hash: next (the earliest start the host's rate allows),
+--             pause (Retry-After: nothing starts there before it)
+--   hs:HOST   zset: the host's slots in use -> when their lease expires
+local P = KEYS[1]
+local cmd = ARGV[1]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function gone()
+  return redis.error_reply('ACRAWL_GONE the crawl\'s keys are gone from Redis')
+end
+
+local function enqueue(prio, record)
+  local id = string.format('%012d', redis.call('HINCRBY', P .. 'n', 'id', 1))
+  redis.call('HSET', P .. 'r', id, prio .. '|' .. record)
+  redis.call('ZADD', P .. 'q', -prio, id)
+  redis.call('HINCRBY', P .. 'n', 'seen', 1)
+end
+
+-- Follows at ARGV[i..]: n of (bucket, fingerprint, priority, record); an
+-- empty bucket skips dedup (a page read again on purpose). Returns the
+-- index past them; each one's 1 (new) or 0 (seen) goes into out.
+local function add_at(i, n, out)
+  for _ = 1, n do
+    local bucket, fp, prio, record = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
+    local new = 1
+    if bucket ~= '' then new = redis.call('SADD', P .. bucket, fp) end
+    if new == 1 then enqueue(prio, record) else redis.call('HINCRBY', P .. 'n', 'dups', 1) end
+    if out then out[#out + 1] = new end
+    i = i + 4
+  end
+  return i
+end
+
+-- A request back in the queue with its own priority.
+local function requeue(id)
+  local rec = redis.call('HGET', P .. 'r', id)
+  if not rec then return end
+  redis.call('ZADD', P .. 'q', -tonumber(string.match(rec, '^(-?%d+)|')), id)
+end
+
+local function unlease(id)
+  redis.call('ZREM', P .. 'l', id)
+  redis.call('HDEL', P .. 'lt', id)
+end
+
+local function forget(id)
+  redis.call('HDEL', P .. 'r', id)
+  redis.call('HDEL', P .. 'a', id)
+  redis.call('HDEL', P .. 'k', id)
+end
+
+local function holds(id, token)
+  return redis.call('HGET', P .. 'lt', id) == token
+end
+
+local function counts()
+  return redis.call('ZCARD', P .. 'q'), redis.call('ZCARD', P .. 'd'), redis.call('ZCARD', P .. 'l')
+end
+
+if cmd == 'join' then
+  -- join WORKER FINGERPRINT LEASE_MS -> {state}; "seed": this worker seeds.
+  local worker, fp, lease = ARGV[2], ARGV[3], tonumber(ARGV[4])
+  local now = now_ms()
+  local meta = P .. 'meta'
+  redis.call('ZADD', P .. 'w', now, worker)
+  if redis.call('EXISTS', meta) == 0 then
+    redis.call('HSET', meta, 'state', 'seeding', 'seeder', worker, 'seed_until', now + lease,
+               'fp', fp, 'created', now)
+    return {'seed'}
+  end
+  if redis.call('HGET', meta, 'fp') ~= fp then
+    return redis.error_reply('ACRAWL_SPEC the crawl in Redis was started with another spec')
+  end
+  local state = redis.call('HGET', meta, 'state')
+  if state == 'seeding' and tonumber(redis.call('HGET', meta, 'seed_until')) < now then
+    -- The seeder died before its start returned: this worker runs it again
+    -- (what it had followed is seen, so nothing is doubled).
+    redis.call('HSET', meta, 'seeder', worker, 'seed_until', now + lease)
+    return {'seed'}
+  end
+  return {state}
+end
+
+if redis.call('EXISTS', P .. 'meta') == 0 then return gone() end
+
+if cmd == 'seeded' then
+  -- seeded WORKER -> state: the start has returned and its follows are in.
+  local meta = P .. 'meta'
+  if redis.call('HGET', meta, 'seeder') == ARGV[2] and
+     redis.call('HGET', meta, 'state') == 'seeding' then
+    redis.call('HSET', meta, 'state', 'seeded')
+  end
+  return redis.call('HGET', meta, 'state')
+end
+
+if cmd == 'add' then
+  -- add N (BUCKET FP PRIORITY RECORD)... -> {queued, new1, ..., newN}
+  local out = {0}
+  add_at(3, tonumber(ARGV[2]), out)
+  out[1] = redis.call('ZCARD', P .. 'q')
+  return out
+end
+
+if cmd == 'take' then
+  -- take WORKER N LEASE_MS MAX_RECLAIMS ->
+  --   {state, queued, delayed, leased, next_due_ms, (id, token, attempts, record)...}
+  local worker, n, lease, max_reclaims = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]),
+                                         tonumber(ARGV[5])
+  local now = now_ms()
+  redis.call('ZADD', P .. 'w', now, worker)
+  -- Leases that expired: their worker died or stalled. Back in the queue, or
+  -- with the failures once a request has outlived too many workers.
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'l', '-inf', now, 'LIMIT', 0, 64)) do
+    unlease(id)
+    redis.call('HINCRBY', P .. 'n', 'reclaimed', 1)
+    local k = redis.call('HINCRBY', P .. 'k', id, 1)
+    if k > max_reclaims then
+      local rec = redis.call('HGET', P .. 'r', id) or '0|{}'
+      local ok, req = pcall(cjson.decode, string.match(rec, '^-?%d+|(.*)$'))
+      local url = ok and type(req) == 'table' and req.u or '?'
+      redis.call('HSET', P .. 'f', id, cjson.encode({
+        u = url, cause = 'other', code = 0, status = 0,
+        attempts = tonumber(redis.call('HGET', P .. 'a', id) or '0') + k,
+        why = 'its lease expired ' .. k .. ' times: every worker that took it died or ' ..
+              'stalled (a page that kills the worker?)'}))
+      forget(id)
+      redis.call('HINCRBY', P .. 'n', 'failed', 1)
+    else
+      requeue(id)
+    end
+  end
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'd', '-inf', now, 'LIMIT', 0, 256)) do
+    redis.call('ZREM', P .. 'd', id)
+    requeue(id)
+  end
+  local out = {'', 0, 0, 0, -1}
+  local got = {}
+  if n > 0 then got = redis.call('ZPOPMIN', P .. 'q', n) end
+  for i = 1, #got, 2 do
+    local id = got[i]
+    local token = tostring(redis.call('HINCRBY', P .. 'n', 'token', 1))
+    local rec = redis.call('HGET', P .. 'r', id)
+    if rec then
+      redis.call('ZADD', P .. 'l', now + lease, id)
+      redis.call('HSET', P .. 'lt', id, token)
+      out[#out + 1] = id
+      out[#out + 1] = token
+      out[#out + 1] = redis.call('HGET', P .. 'a', id) or '0'
+      out[#out + 1] = string.match(rec, '^-?%d+|(.*)$')
+    end
+  end
+  local q, d, l = counts()
+  local state = redis.call('HGET', P .. 'meta', 'state')
+  if state == 'seeding' and tonumber(redis.call('HGET', P .. 'meta', 'seed_until')) < now then
+    -- The seeder died before its start returned: this worker seeds again.
+    redis.call('HSET', P .. 'meta', 'seeder', worker, 'seed_until', now + lease)
+    state = 'seed'
+  end
+  if state == 'seeded' and q + d + l == 0 then
+    redis.call('HSET', P .. 'meta', 'state', 'complete')
+    state = 'complete'
+  end
+  out[1], out[2], out[3], out[4] = state, q, d, l
+  local first = redis.call('ZRANGE', P .. 'd', 0, 0, 'WITHSCORES')
+  if #first > 0 then out[5] = math.max(0, tonumber(first[2]) - now) end
+  return out
+end
+
+if cmd == 'settle' then
+  -- settle N OP... -> {status1, ..., statusN}: 1 done, 0 refused (the lease
+  -- was taken over: a late answer, counted in "extra"). The ops:
+  --   d ID TOKEN NCHILD (BUCKET FP PRIORITY RECORD)...  done, with its follows
+  --   r ID TOKEN DELAY_MS ATTEMPTS                      retry after the delay
+  --   f ID TOKEN FAILURE_JSON                           failed for good
+  --   b ID TOKEN                                        back, never fetched
+  --   h HOST SLOT                                       a host's slot given back
+  --   p HOST MS                                         the host pauses (Retry-After)
+  local n = tonumber(ARGV[2])
+  local i = 3
+  local out = {}
+  local now = now_ms()
+  for _ = 1, n do
+    local op, id, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local ok = true
+    if op ~= 'h' and op ~= 'p' then ok = holds(id, token) end
+    if op == 'h' then
+      -- h HOST SLOT: a host's slot given back
+      redis.call('ZREM', P .. 'hs:' .. id, token)
+      i = i + 3
+    elseif op == 'p' then
+      -- p HOST MS: Retry-After for the whole host
+      local hk = P .. 'h:' .. id
+      local until_ms = now + tonumber(token)
+      if tonumber(redis.call('HGET', hk, 'pause') or '0') < until_ms then
+        redis.call('HSET', hk, 'pause', until_ms)
+      end
+      i = i + 3
+    elseif op == 'd' then
+      local nchild = tonumber(ARGV[i + 3])
+      if ok then
+        unlease(id)
+        forget(id)
+        redis.call('HINCRBY', P .. 'n', 'done', 1)
+        i = add_at(i + 4, nchild, nil)
+      else
+        i = i + 4 + 4 * nchild
+      end
+    elseif op == 'r' then
+      if ok then
+        unlease(id)
+        redis.call('ZADD', P .. 'd', now + tonumber(ARGV[i + 3]), id)
+        redis.call('HSET', P .. 'a', id, ARGV[i + 4])
+        redis.call('HINCRBY', P .. 'n', 'retries', 1)
+      end
+      i = i + 5
+    elseif op == 'f' then
+      if ok then
+        unlease(id)
+        forget(id)
+        redis.call('HSET', P .. 'f', id, ARGV[i + 3])
+        redis.call('HINCRBY', P .. 'n', 'failed', 1)
+      end
+      i = i + 4
+    elseif op == 'b' then
+      if ok then
+        unlease(id)
+        requeue(id)
+      end
+      i = i + 3
+    else
+      return redis.error_reply('ACRAWL_BAD unknown settle op ' .. tostring(op))
+    end
+    if not ok then redis.call('HINCRBY', P .. 'n', 'extra', 1) end
+    out[#out + 1] = ok and 1 or 0
+  end
+  return out
+end
+
+if cmd == 'renew' then
+  -- renew WORKER LEASE_MS INFO N (ID TOKEN)... NSLOTS (HOST SLOT)...
+  --   -> the ids whose lease is lost
+  local worker, lease = ARGV[2], tonumber(ARGV[3])
+  local now = now_ms()
+  redis.call('ZADD', P .. 'w', now, worker)
+  redis.call('HSET', P .. 'wi', worker, ARGV[4])
+  local meta = P .. 'meta'
+  if redis.call('HGET', meta, 'seeder') == worker and
+     redis.call('HGET', meta, 'state') == 'seeding' then
+    redis.call('HSET', meta, 'seed_until', now + lease)
+  end
+  local lost = {}
+  local i = 6
+  for _ = 1, tonumber(ARGV[5]) do
+    local id, token = ARGV[i], ARGV[i + 1]
+    if holds(id, token) then
+      redis.call('ZADD', P .. 'l', 'XX', now + lease, id)
+    else
+      lost[#lost + 1] = id
+    end
+    i = i + 2
+  end
+  -- then NSLOTS (HOST SLOT)...: the host slots this worker holds
+  for _ = 1, tonumber(ARGV[i] or '0') do
+    redis.call('ZADD', P .. 'hs:' .. ARGV[i + 1], 'XX', now + lease, ARGV[i + 2])
+    i = i + 2
+  end
+  return lost
+end
+
+if cmd == 'host' then
+  -- host HOST SLOT PER_HOST INTERVAL_MS LEASE_MS -> {code, ms}: 0 the slot
+  -- is this worker's, start in ms (the host's rate reserves start times
+  -- INTERVAL_MS apart for the whole crawl); 1 every slot is taken (ask
+  -- again); 2 the host pauses for ms more (Retry-After). A slot is leased
+  -- like a request, so a dead worker's slots come back.
+  local host, slot = ARGV[2], ARGV[3]
+  local per_host, interval, lease = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+  local hk, sk = P .. 'h:' .. host, P .. 'hs:' .. host
+  local now = now_ms()
+  redis.call('ZREMRANGEBYSCORE', sk, '-inf', now)
+  local pause = tonumber(redis.call('HGET', hk, 'pause') or '0')
+  if pause > now then return {2, pause - now} end
+  if per_host > 0 and redis.call('ZCARD', sk) >= per_host and
+     not redis.call('ZSCORE', sk, slot) then
+    return {1, 0}
+  end
+  local wait = 0
+  if interval > 0 then
+    local start = math.max(now, tonumber(redis.call('HGET', hk, 'next') or '0'))
+    redis.call('HSET', hk, 'next', start + interval)
+    wait = start - now
+  end
+  redis.call('ZADD', sk, now + wait + lease, slot)
+  return {0, wait}
+end
+
+if cmd == 'status' then
+  -- status RECENT_MS -> {name, value, ...}
+  local now = now_ms()
+  local q, d, l = counts()
+  local out = {'state', redis.call('HGET', P .. 'meta', 'state'), 'queued', q, 'delayed', d,
+               'leased', l,
+               'workers', redis.call('ZCOUNT', P .. 'w', now - tonumber(ARGV[2]), '+inf'),
+               'now', now, 'created', redis.call('HGET', P .. 'meta', 'created')}
+  local n = redis.call('HGETALL', P .. 'n')
+  for j = 1, #n do out[#out + 1] = n[j] end
+  return out
+end
+
+return redis.error_reply('ACRAWL_BAD unknown command ' .. tostring(cmd))
