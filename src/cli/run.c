@@ -25,6 +25,54 @@ int ac__cli_run_check(ac__cli_run_t *r) {
     return -1;
   }
   if (r->timeout_s > 0) r->crawl.timeout_ms = (uint64_t)(r->timeout_s * 1000);
+  if (r->crawl.frontier == NULL) {
+    const char *what = r->crawl.crawl_name != NULL ? "--crawl"
+                       : r->lease_s > 0            ? "--lease"
+                       : r->status                 ? "--status"
+                                                   : NULL;
+    if (what != NULL) {
+      fprintf(stderr, "acrawl %s: %s needs --frontier (a shared crawl)\n", r->cmd, what);
+      return -1;
+    }
+    return 0;
+  }
+  if (r->state != NULL || r->crawl.resume) {
+    fprintf(stderr, "acrawl %s: %s: a shared crawl is kept in Redis (start its workers again to "
+                    "go on), not in a state file\n", r->cmd, r->state != NULL ? "--state" : "--resume");
+    return -1;
+  }
+  if (strncmp(r->crawl.frontier, "redis://", 8) != 0) {
+    fprintf(stderr, "acrawl %s: --frontier %s: a redis:// URI is expected\n", r->cmd,
+            r->crawl.frontier);
+    return -1;
+  }
+  if (r->lease_s > 0) r->crawl.lease_ms = (uint64_t)(r->lease_s * 1000);
+  return 0;
+}
+
+/* --status: the shared crawl's counts, twice a second apart for its rate. */
+static int print_status(ac__cli_run_t *r, const char *name) {
+  ac_crawl_status_t s, s2;
+  char why[512];
+  int rc = ac_crawl_status(ac_task_loop(ac_task_current()), r->crawl.frontier, name, &s, why,
+                           sizeof(why));
+  if (rc == 0 && (rc = ac_sleep(1000)) == 0)
+    rc = ac_crawl_status(ac_task_loop(ac_task_current()), r->crawl.frontier, name, &s2, why,
+                         sizeof(why));
+  if (rc != 0) {
+    fprintf(stderr, "acrawl %s: --status: %s\n", r->cmd, why[0] != '\0' ? why : ac_strerror(rc));
+    return rc == AC_ENOENT ? AC__EXIT_INCOMPLETE : AC__EXIT_FATAL;
+  }
+  printf("crawl %s: %s\n"
+         "  queued %llu, delayed %llu, leased %llu, done %llu, failed %llu (seen %llu)\n"
+         "  retries %llu, leases taken over %llu, late answers refused %llu\n"
+         "  workers %llu (heard from in the last 10 s), %llu requests done in the last second\n",
+         name, s2.state, (unsigned long long)s2.queued, (unsigned long long)s2.delayed,
+         (unsigned long long)s2.leased, (unsigned long long)s2.done,
+         (unsigned long long)s2.failed, (unsigned long long)s2.seen,
+         (unsigned long long)s2.retries, (unsigned long long)s2.reclaimed,
+         (unsigned long long)s2.extra, (unsigned long long)s2.workers,
+         (unsigned long long)(s2.done - (s.done < s2.done ? s.done : s2.done)));
   return 0;
 }
 
@@ -204,10 +252,16 @@ static int run_main(void *arg, void **result) {
   run_store_t *plan = NULL;
   ac_store_opts_t so;
   char *state = NULL;
+  char fingerprint[1024];
   int rc;
   size_t opened = 0, nplan = 0;
   (void)result;
 
+  if (r->status) {
+    r->exit_code = print_status(r, r->crawl.crawl_name != NULL ? r->crawl.crawl_name
+                                                               : t->spider->name);
+    goto out;
+  }
   if ((r->exit_code = plan_stores(r, &plan, &nplan)) != 0) goto out;
   stores = calloc(nplan, sizeof(*stores));
   store_colls = calloc(nplan, sizeof(*store_colls));
@@ -230,8 +284,10 @@ static int run_main(void *arg, void **result) {
       goto out;
     }
   }
-  state = r->state != NULL ? strdup(r->state) : default_state(r);
-  if (state == NULL) {
+  state = r->crawl.frontier != NULL ? NULL
+          : r->state != NULL        ? strdup(r->state)
+                                    : default_state(r);
+  if (state == NULL && r->crawl.frontier == NULL) {
     r->exit_code = AC__EXIT_FATAL;
     goto out;
   }
@@ -248,6 +304,12 @@ static int run_main(void *arg, void **result) {
     /* Stopped while the stores were opening: nothing to crawl or save. */
     r->exit_code = 128 + r->last_signal;
     goto out;
+  }
+  if (r->crawl.frontier != NULL && r->crawl.crawl_fingerprint == NULL) {
+    /* Workers of one crawl crawl one site with one spider. */
+    snprintf(fingerprint, sizeof(fingerprint), "%s %s", t->spider->name,
+             r->site != NULL ? r->site : "");
+    r->crawl.crawl_fingerprint = fingerprint;
   }
   rc = ac_crawl_new(loop, t->spider, &r->crawl, &r->c);
   if (rc != 0) {

@@ -37,6 +37,8 @@ typedef struct ac__cli_run {
   const char *state;
   const char *stats;
   int quiet;
+  double lease_s;            /* --lease, 0: not given */
+  int status;                /* --status: print the shared crawl's counts */
   /* Set by the command before ac__cli_run. */
   const char *cmd;           /* "books": messages start "acrawl books: " */
   const char *site;          /* the site's URL, for "cannot crawl SITE: ..." */
@@ -91,6 +93,17 @@ typedef struct ac__cli_run {
    AC__CLI_RUN_AT(T, m.crawl.decompress), .help = "do not ask for gzip (saves CPU on a fast link)"}, \
   {.name = "user-agent", .type = AC__OPT_STR, .flags = AC__OPT_EMPTY,                           \
    AC__CLI_RUN_AT(T, m.crawl.user_agent), .arg = "UA", .help = "the User-Agent header"},        \
+  {.name = "frontier", .type = AC__OPT_STR, AC__CLI_RUN_AT(T, m.crawl.frontier), .arg = "URI", \
+   .help = "share the crawl with other workers through Redis:\n"                                 \
+           "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (docs/distributed.md)"},                    \
+  {.name = "crawl", .type = AC__OPT_STR, AC__CLI_RUN_AT(T, m.crawl.crawl_name), .arg = "NAME",  \
+   .help = "the shared crawl's name (default: the spec's name)"},                               \
+  {.name = "lease", .type = AC__OPT_DOUBLE, AC__CLI_RUN_AT(T, m.lease_s), .dmin = 0.1,          \
+   .dmax = 86400, .arg = "S",                                                                   \
+   .help = "seconds a worker holds a request before others may take\n"                          \
+           "it over, renewed while it works (default 30)"},                                     \
+  {.name = "status", .type = AC__OPT_FLAG, AC__CLI_RUN_AT(T, m.status),                         \
+   .help = "print the shared crawl's counts and exit (with --frontier)"},                       \
   {.name = "stats", .type = AC__OPT_STR, AC__CLI_RUN_AT(T, m.stats), .arg = "FILE",             \
    .help = "write the summary as JSON"},                                                        \
   {.name = "quiet", .short_name = 'q', .type = AC__OPT_FLAG, AC__CLI_RUN_AT(T, m.quiet),        \
@@ -102,7 +115,8 @@ typedef struct ac__cli_run {
 #define AC__CLI_RUN_EXIT_HELP                                                          \
   "Exit status: 0 complete, 1 nothing could be crawled (the error says why),\n"       \
   "2 bad usage, 3 incomplete (failed pages listed), 4 the crawl state could not\n"   \
-  "be written (--resume may fetch again), 130/143 stopped by a signal.\n"
+  "be written (--resume may fetch again) or a shared crawl's keys are gone from\n"   \
+  "Redis, 130/143 stopped by a signal.\n"
 
 /* Fills the defaults (before parsing the command line). */
 void ac__cli_run_init(ac__cli_run_t *r);
