@@ -40,6 +40,10 @@ static void rsrv_spawn(struct rsrv *s, const char *const *extra) {
   argv[n++] = "";
   argv[n++] = "--appendonly";
   argv[n++] = s->aof ? "yes" : "no";
+  /* everysec may hold a write back while a slow fsync runs (a busy
+   * machine): a SIGKILL then loses it. Every write, synced. */
+  argv[n++] = "--appendfsync";
+  argv[n++] = "always";
   argv[n++] = "--dir";
   argv[n++] = s->dir;
   argv[n++] = "--daemonize";
