@@ -655,6 +655,8 @@ static int send_ops(ac_crawl_t *c) {
   }
   sh->sending -= n;
   ac_event_set(sh->settled);
+  /* Done requests bring their follows: there may be work to take now. */
+  ac_event_set(sh->feed_wake);
   ac__crawl_check_finished(c);
   return rc;
 }
