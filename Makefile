@@ -1,5 +1,6 @@
 # Thin wrapper over CMake so that the usual words work:
-#   make deps    install the Debian packages the build and `make books` need (root)
+#   make deps    install the Debian packages the build, `make books` and a
+#                shared crawl (redis-server) need (root)
 #   make test-deps  those and what the tests need (nginx, httpbin, valgrind, node, ...)
 #   make bench-deps those and what the benchmarks' peers need (wrk, aiohttp, Scrapy)
 #   make         build (build/); CMAKE_FLAGS apply to an already configured tree too

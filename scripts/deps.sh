@@ -1,20 +1,21 @@
 #!/bin/sh
 # Installs the Debian packages acrawl needs, by purpose:
-#   scripts/deps.sh build   the build and `make books` (the default)
+#   scripts/deps.sh build   the build and `make books` (the default), and
+#                           redis-server for a crawl shared by workers
 #   scripts/deps.sh test    those, and what the tests run against: nginx,
-#                           httpbin, redis-server, valgrind, qemu for the aarch64 switch,
+#                           httpbin, valgrind, qemu for the aarch64 switch,
 #                           clang for the fuzzers, node for the MongoDB stand-in
 #   scripts/deps.sh bench   the build's, and the benchmarks' peers: wrk,
-#                           Python's aiohttp, uvloop and Scrapy, redis-server
+#                           Python's aiohttp, uvloop and Scrapy
 set -eu
 what=${1:-build}
 BUILD="build-essential cmake pkg-config git libuv1-dev zlib1g-dev libbrotli-dev libdeflate-dev
   libcjson-dev libhttp-parser-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libpsl-dev
-  libmongoc-dev libbson-dev libhiredis-dev"
+  libmongoc-dev libbson-dev libhiredis-dev redis-server"
 TEST="valgrind qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross python3 nginx-light
   python3-httpbin gunicorn curl openssl clang libclang-rt-dev nodejs npm python3-pymongo
-  python3-jsonschema redis-server"
-BENCH="nginx-light wrk curl python3 python3-aiohttp python3-uvloop python3-scrapy time redis-server"
+  python3-jsonschema"
+BENCH="nginx-light wrk curl python3 python3-aiohttp python3-uvloop python3-scrapy time"
 case $what in
   build) PACKAGES=$BUILD ;;
   test) PACKAGES="$BUILD $TEST" ;;
