@@ -70,7 +70,7 @@ static int producer_main(void *arg, void **result) {
   if (rc < 0 && rc != AC_ECANCELED) c->start_error = rc;
   if (!c->hard && (flushed = c->fr->flush(c)) < 0 && flushed != AC_ECANCELED && rc >= 0)
     c->start_error = flushed;
-  if (p->parent != NULL) ac__creq_producer_ended(c, p->parent);
+  if (p->parent != NULL) ac__creq_producer_ended(c, p->parent, rc >= 0 && !c->stopping);
   ac__list_remove(&p->link);
   ac__free(p);
   c->producers--;

@@ -152,6 +152,8 @@ typedef struct shared {
   uint64_t crawl_failed; /* the crawl's failures, read at the end */
   uint64_t late;         /* outcomes refused: the lease had been taken over */
   uint64_t lost;         /* leases found lost at a renewal */
+  uint64_t taken;        /* requests taken */
+  uint64_t steps;        /* calls of the script */
 } shared_t;
 
 static shared_t *sh_of(const ac_crawl_t *c) { return c->fr_data; }
@@ -215,6 +217,7 @@ static int step(ac_crawl_t *c, const args_t *a, redisReply **reply) {
     lens[4 + i] = a->len[i];
   }
   rc = ac__redis_call(sh->redis, reply, (int)(a->n + 4), argv, lens);
+  sh->steps++;
   ac__free(argv);
   ac__free(lens);
   if (rc != 0) {
@@ -529,6 +532,7 @@ static int take_one(ac_crawl_t *c, const redisReply *id, const redisReply *token
     return rc < 0 ? rc : 0;
   }
   r->overflow = 1; /* it holds no room of the local frontier */
+  sh->taken++;
   ac__list_insert_tail(&sh->held, &r->held);
   sh->nheld++;
   ac__crawl_push_ready(c, r);
@@ -1140,4 +1144,25 @@ int ac_crawl_status(ac_loop_t *loop, const char *frontier, const char *name,
   if (rep != NULL) freeReplyObject(rep);
   ac__redis_free(redis);
   return rc;
+}
+
+/* --------------------------------------------------------------- stats */
+
+void ac__frontier_redis_stats_json(const ac_crawl_t *c, cJSON *o) {
+  const shared_t *sh = sh_of(c);
+  cJSON *j;
+  ac__redis_stats_t rs;
+  if (sh == NULL || (j = cJSON_AddObjectToObject(o, "shared")) == NULL) return;
+  memset(&rs, 0, sizeof(rs));
+  if (sh->redis != NULL) ac__redis_stats(sh->redis, &rs);
+  cJSON_AddStringToObject(j, "worker", sh->worker);
+  cJSON_AddNumberToObject(j, "taken", (double)sh->taken);
+  cJSON_AddNumberToObject(j, "late_refused", (double)sh->late);
+  cJSON_AddNumberToObject(j, "leases_lost", (double)sh->lost);
+  cJSON_AddNumberToObject(j, "crawl_failed", (double)sh->crawl_failed);
+  cJSON_AddNumberToObject(j, "script_calls", (double)sh->steps);
+  cJSON_AddNumberToObject(j, "redis_commands", (double)rs.commands);
+  cJSON_AddNumberToObject(j, "redis_round_trips", (double)rs.round_trips);
+  cJSON_AddNumberToObject(j, "redis_reconnects", (double)rs.reconnects);
+  cJSON_AddNumberToObject(j, "redis_timeouts", (double)rs.timeouts);
 }

@@ -146,6 +146,9 @@ extern const ac__frontier_ops_t ac__frontier_redis;
  * makes its keys, fingerprint (NULL: name) what its workers must agree on.
  * 0, AC_ENOMEM. */
 int ac__frontier_redis_init(struct ac_crawl *c, const char *name, const char *fingerprint);
+/* stats.c: what a worker of a shared crawl did, as "shared" in --stats. */
+struct cJSON;
+void ac__frontier_redis_stats_json(const struct ac_crawl *c, struct cJSON *o);
 /* A request's follows waiting for its done (frontier_redis.c). */
 void ac__shared_children_free(void *children);
 
@@ -184,6 +187,7 @@ typedef struct ac__creq {
   int last_status;
   char *why;             /* its failure's message, once it failed for good */
   size_t producers;      /* producers its callback started that still run */
+  int orphaned;          /* one of them stopped short: r is not done */
   /* A shared frontier's (frontier_redis.c): on the worker's list of the
    * requests it holds; its id and lease token ("ID\0TOKEN", one
    * allocation); the follows its callback made, sent with its done. */
@@ -331,10 +335,11 @@ int ac__crawl_request_url(const ac_crawl_request_t *req, ac__crawl_url_t *u);
 ac__consumer_t *ac__crawl_consumer(struct ac_crawl *c);
 
 /* outcome.c: the consumer and marker tasks, and a producer of r's callback
- * has ended (r is done once its producers and its acks are). */
+ * has ended, completed or not (r is done once its producers and its acks
+ * are, if every producer completed; else abandoned). */
 int ac__crawl_consumer_main(void *arg, void **result);
 int ac__crawl_marker_main(void *arg, void **result);
-void ac__creq_producer_ended(struct ac_crawl *c, ac__creq_t *r);
+void ac__creq_producer_ended(struct ac_crawl *c, ac__creq_t *r, int completed);
 
 /* engine.c: end the crawl when nothing is left to do (or tell a producer
  * waiting for answers that none will come). */

@@ -123,10 +123,16 @@ static void on_item_ack(ac_store_t *store, int status, void *userdata) {
   }
 }
 
-void ac__creq_producer_ended(ac_crawl_t *c, ac__creq_t *r) {
+void ac__creq_producer_ended(ac_crawl_t *c, ac__creq_t *r, int completed) {
+  if (!completed) r->orphaned = 1;
   if (--r->producers > 0 || r->acks_pending > 0) return;
   if (r->finished) {
     ac__creq_free(r);
+  } else if (r->orphaned) {
+    /* Its producer stopped short (a stop, an error): done, it would take
+     * the rest of the producer's follows with it. Left for a later run,
+     * or another worker, which plans again. */
+    abandon(c, r);
   } else if (r->parsed) {
     ac__list_insert_tail(&c->done_list, &r->link);
     ac_event_set(c->marker_wake);

@@ -202,6 +202,7 @@ int ac_crawl_write_stats(const ac_crawl_t *c, const char *path) {
     cJSON_AddNumberToObject(one, "refused", (double)c->store_refused[i]);
     cJSON_AddItemToArray(stores, one);
   }
+  if (ac_crawl_shared(c)) ac__frontier_redis_stats_json(c, o);
   cJSON_AddNumberToObject(o, "failures", (double)s.failures);
   fails = cJSON_AddArrayToObject(o, "failed");
   for (size_t i = 0; fails != NULL && i < c->nfailures; i++) {
