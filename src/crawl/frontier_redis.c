@@ -608,6 +608,12 @@ static int feeder_main(void *arg, void **result) {
       idle = idle * 2 > IDLE_MAX_MS ? IDLE_MAX_MS : idle * 2;
     }
   }
+  if (!sh->complete && !c->stopping && !c->finished) {
+    /* Out of memory, or a request this worker cannot make: it stops, and
+     * what it holds goes back to the others. */
+    if (c->start_error == 0) c->start_error = AC_ENOMEM;
+    ac_crawl_stop(c, 0);
+  }
   return 0;
 }
 
@@ -672,7 +678,10 @@ static int settler_main(void *arg, void **result) {
   for (;;) {
     if (!ac__list_empty(&sh->ops)) {
       int rc = send_ops(c);
-      if (rc == AC_ESTORE || rc == AC_ECANCELED || rc == AC_ENOMEM || c->hard) break;
+      if (rc == AC_ESTORE || rc == AC_ECANCELED || c->hard) break;
+      /* Out of memory: the batch is lost (its leases expire and others do
+       * it again); the next one may fit. */
+      if (rc == AC_ENOMEM && ac_sleep(TROUBLE_MIN_MS) != 0) break;
       continue;
     }
     ac_event_clear(sh->settle_wake);
@@ -990,7 +999,8 @@ static int sh_close(ac_crawl_t *c) {
   shared_t *sh = sh_of(c);
   if (sh->redis == NULL) return 0;
   /* The outcomes first: until they are in, the leases are this worker's. */
-  while (!c->hard && !sh->gone && (sh->nops > 0 || sh->sending > 0)) {
+  while (!c->hard && !sh->gone && (sh->nops > 0 || sh->sending > 0) && sh->settler != NULL &&
+         !ac_task_is_finished(sh->settler)) {
     ac_event_set(sh->settle_wake);
     ac_event_clear(sh->settled);
     if (ac_event_wait(sh->settled) != 0) break;
