@@ -215,7 +215,11 @@ AC_EXTERN void ac_crawl_free(ac_crawl_t *crawl);
  *   AC_EFAILED    finished, but some requests failed for good (see the
  *                 failures) or the start function failed;
  *   AC_ECANCELED  stopped by ac_crawl_stop (resume continues it);
- *   AC_ESTORE     the crawl state could not be opened or written.
+ *   AC_ESTORE     the crawl state could not be opened or written; with a
+ *                 shared frontier, Redis could not be joined (unreachable,
+ *                 AUTH refused, a crawl of another spec under the name) or
+ *                 the crawl's keys vanished from it. Said on the progress
+ *                 stream.
  */
 AC_EXTERN int ac_crawl_run(ac_crawl_t *crawl);
 

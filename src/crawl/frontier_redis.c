@@ -869,9 +869,11 @@ static int sh_open(ac_crawl_t *c) {
   ro.nscripts = 1;
   ro.client_name = "acrawl";
   why[0] = '\0';
+  /* Every failure here is said, and returned as the crawl state's
+   * (AC_ESTORE): the frontier is where the crawl is kept. */
   if ((rc = ac__redis_open(c->loop, &ro, &sh->redis, why, sizeof(why))) != 0) {
     fprintf(c->out, "%s\n", why[0] != '\0' ? why : ac_strerror(rc));
-    return rc;
+    return rc == AC_ENOMEM || rc == AC_ECANCELED ? rc : AC_ESTORE;
   }
   check_settings(c);
   if (gethostname(host, sizeof(host)) != 0) snprintf(host, sizeof(host), "?");
@@ -888,14 +890,14 @@ static int sh_open(ac_crawl_t *c) {
     fprintf(c->out, "redis: cannot join the crawl: %s\n", ac__redis_last_error(sh->redis)[0]
                                                              ? ac__redis_last_error(sh->redis)
                                                              : ac_strerror(rc));
-    return rc;
+    return rc == AC_ENOMEM || rc == AC_ECANCELED ? rc : AC_ESTORE;
   }
   if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) {
     const char *e = reply_error(rep);
     if (strncmp(e, "ACRAWL_SPEC ", 12) == 0) e += 12;
     fprintf(c->out, "redis: cannot join the crawl %s: %s\n", sh->prefix, e);
     freeReplyObject(rep);
-    return AC_EINVAL;
+    return AC_ESTORE;
   }
   sh->seeding = strcmp(rep->element[0]->str, "seed") == 0;
   if (strcmp(rep->element[0]->str, "complete") == 0) {
