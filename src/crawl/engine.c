@@ -274,7 +274,7 @@ static int spawn(ac_crawl_t *c, ac_task_fn fn, void *arg, const char *name, ac_t
   return ac_task_spawn(c->loop, fn, arg, &to, out);
 }
 
-static void finish_task(ac_task_t **t, int cancel) {
+void ac__crawl_finish_task(ac_task_t **t, int cancel) {
   if (*t == NULL) return;
   if (cancel) (void)ac_task_cancel(*t);
   /* The awaiting task may be cancelled (a hard stop while closing): the
@@ -300,7 +300,7 @@ static int closing_main(void *arg, void **result) {
   c->closing_phase = 2; /* a hard stop cancels the marker */
   c->marker_stop = 1;
   ac_event_set(c->marker_wake);
-  finish_task(&c->marker_task, c->hard);
+  ac__crawl_finish_task(&c->marker_task, c->hard);
   if ((rc = c->fr->close(c)) != 0 && !c->hard) {
     c->state_error = 1;
     if (c->state_why == NULL) c->state_why = ac__strdup(ac_strerror(rc));
@@ -375,16 +375,16 @@ wind_down:
     ac_event_clear(c->done_ev);
     (void)ac_event_wait(c->done_ev);
   }
-  for (size_t i = 0; i < c->nconsumers; i++) finish_task(&c->consumers[i].task, c->hard);
+  for (size_t i = 0; i < c->nconsumers; i++) ac__crawl_finish_task(&c->consumers[i].task, c->hard);
   if (!c->stopping) c->stopping = c->finished ? 0 : 1;
   c->fr->end(c);
   c->closing = 1;
   if (spawn(c, closing_main, c, "crawl-close", &c->closing_task) == 0)
-    finish_task(&c->closing_task, 0);
+    ac__crawl_finish_task(&c->closing_task, 0);
   else
     (void)closing_main(c, NULL); /* no task (ENOMEM): the same, without a hard stop */
-  finish_task(&c->abort_task, 0);
-  finish_task(&c->progress_task, 1);
+  ac__crawl_finish_task(&c->abort_task, 0);
+  ac__crawl_finish_task(&c->progress_task, 1);
   c->st.elapsed_s = (double)(ac_now_us() - c->started_us) / 1e6;
   if (c->opts.progress != AC_PROGRESS_QUIET) ac__crawl_progress_line(c, 1);
   if (c->opts.summary) ac__crawl_print_summary(c);

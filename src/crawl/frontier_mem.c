@@ -96,18 +96,11 @@ static void mem_settle(ac_crawl_t *c, ac__creq_t *r, char how) {
   }
 }
 
-static int mem_finished(const ac_crawl_t *c) {
-  return ac_crawl_quiet(c) && c->producers == 0;
-}
+static int mem_finished(const ac_crawl_t *c) { return ac_crawl_quiet(c) && c->producers == 0; }
 
 static void mem_end(ac_crawl_t *c) {
   ac_event_set(c->pump_wake);
-  if (c->pump_task != NULL) {
-    (void)ac_task_cancel(c->pump_task);
-    while (!ac_task_is_finished(c->pump_task)) (void)ac_task_await(c->pump_task, NULL);
-    ac_task_release(c->pump_task);
-    c->pump_task = NULL;
-  }
+  ac__crawl_finish_task(&c->pump_task, 1);
 }
 
 static int mem_close(ac_crawl_t *c) {

@@ -24,7 +24,6 @@
  * with backoff and try again; a crawl whose keys are gone stops the worker
  * with an error, never "complete".
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,21 +131,21 @@ typedef struct op {
 
 typedef struct shared {
   ac__redis_t *redis;
-  char *prefix;      /* "acrawl:{NAME}:" */
-  char worker[128];  /* host:pid:random, unique per run */
-  char fp[17];       /* what is crawled: workers of another spec are refused */
-  int seeding;       /* this worker runs the start */
-  int complete;      /* Redis said: nothing queued, delayed or leased */
-  int gone;          /* the crawl's keys vanished */
-  int trouble;       /* Redis answers not: waiting */
-  size_t prefetch;   /* requests the feeder keeps ready */
-  args_t batch;      /* producers' follows not yet sent */
+  char *prefix;     /* "acrawl:{NAME}:" */
+  char worker[128]; /* host:pid:random, unique per run */
+  char fp[17];      /* what is crawled: workers of another spec are refused */
+  int seeding;      /* this worker runs the start */
+  int complete;     /* Redis said: nothing queued, delayed or leased */
+  int gone;         /* the crawl's keys vanished */
+  int trouble;      /* Redis answers not: waiting */
+  size_t prefetch;  /* requests the feeder keeps ready */
+  args_t batch;     /* producers' follows not yet sent */
   size_t nbatch;
   struct ac__list held; /* requests leased by this worker, in its hands */
   size_t nheld;
-  struct ac__list ops;  /* outcomes not yet sent */
+  struct ac__list ops; /* outcomes not yet sent */
   size_t nops;
-  size_t sending;       /* outcomes being sent */
+  size_t sending; /* outcomes being sent */
   ac_task_t *feeder, *settler, *renewer;
   ac_event_t *feed_wake, *settle_wake, *settled;
   uint64_t crawl_failed; /* the crawl's failures, read at the end */
@@ -163,17 +162,6 @@ static const char *reply_error(const redisReply *r) {
   return r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL ? r->str : "";
 }
 
-static void say(ac_crawl_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(ac_crawl_t *c, const char *fmt, ...) {
-  va_list ap;
-  if (c->opts.progress == AC_PROGRESS_QUIET) return;
-  if (c->tty) fputs("\r\033[K", c->out);
-  va_start(ap, fmt);
-  vfprintf(c->out, fmt, ap);
-  va_end(ap);
-  fputc('\n', c->out);
-}
-
 /* The crawl's keys are gone (flushed, evicted, deleted): stop now. What
  * this worker holds cannot be acked anywhere. */
 static void keys_gone(ac_crawl_t *c) {
@@ -183,8 +171,10 @@ static void keys_gone(ac_crawl_t *c) {
   c->state_error = 1;
   if (c->state_why == NULL) {
     char why[512];
-    snprintf(why, sizeof(why), "the crawl's keys (%s*) are gone from Redis: flushed, evicted "
-                               "or deleted while it ran", sh->prefix);
+    snprintf(why, sizeof(why),
+             "the crawl's keys (%s*) are gone from Redis: flushed, evicted "
+             "or deleted while it ran",
+             sh->prefix);
     c->state_why = ac__strdup(why);
   }
   ac_crawl_stop(c, 1);
@@ -223,15 +213,15 @@ static int step(ac_crawl_t *c, const args_t *a, redisReply **reply) {
   if (rc != 0) {
     if (!sh->trouble && rc != AC_ECANCELED) {
       sh->trouble = 1;
-      say(c, "redis: %s: waiting for it (the crawl goes on when it answers)",
-          ac__redis_last_error(sh->redis)[0] != '\0' ? ac__redis_last_error(sh->redis)
-                                                      : ac_strerror(rc));
+      ac_crawl_note(c, "redis: %s: waiting for it (the crawl goes on when it answers)",
+                    ac__redis_last_error(sh->redis)[0] != '\0' ? ac__redis_last_error(sh->redis)
+                                                               : ac_strerror(rc));
     }
     return rc;
   }
   if (sh->trouble) {
     sh->trouble = 0;
-    say(c, "redis: answering again");
+    ac_crawl_note(c, "redis: answering again");
   }
   if (strncmp(reply_error(*reply), "ACRAWL_GONE", 11) == 0) {
     freeReplyObject(*reply);
@@ -527,8 +517,8 @@ static int take_one(ac_crawl_t *c, const redisReply *id, const redisReply *token
   if (r == NULL) {
     /* A record this worker cannot read (another version wrote it): it
      * stays leased and comes back; its expiries end it in the failures. */
-    if (rc == 0) fprintf(c->out, "redis: request %s has a record this worker cannot read\n",
-                         id->str);
+    if (rc == 0)
+      fprintf(c->out, "redis: request %s has a record this worker cannot read\n", id->str);
     return rc < 0 ? rc : 0;
   }
   r->overflow = 1; /* it holds no room of the local frontier */
@@ -576,8 +566,8 @@ static int feeder_main(void *arg, void **result) {
       size_t got = (rep->elements - 5) / 4;
       long long next_due = rep->element[4]->integer;
       for (size_t i = 0; i < got && rc == 0; i++)
-        rc = take_one(c, rep->element[5 + 4 * i], rep->element[6 + 4 * i],
-                      rep->element[7 + 4 * i], rep->element[8 + 4 * i]);
+        rc = take_one(c, rep->element[5 + 4 * i], rep->element[6 + 4 * i], rep->element[7 + 4 * i],
+                      rep->element[8 + 4 * i]);
       if (got == 0 && strcmp(state, "complete") == 0) sh->complete = 1;
       if (strcmp(state, "seed") == 0 && !sh->seeding) {
         /* The seeder died before its start returned: this worker seeds. */
@@ -844,11 +834,17 @@ static void check_settings(ac_crawl_t *c) {
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[1]->str != NULL) {
       const char *v = rep->element[1]->str;
       if (i == 0 && strcmp(v, "noeviction") != 0)
-        say(c, "redis: warning: maxmemory-policy is %s: under memory pressure Redis may evict the "
-               "crawl's keys (set it to noeviction)", v);
+        ac_crawl_note(
+            c,
+            "redis: warning: maxmemory-policy is %s: under memory pressure Redis may evict the "
+            "crawl's keys (set it to noeviction)",
+            v);
       if (i == 1 && strcmp(v, "yes") != 0)
-        say(c, "redis: warning: appendonly is %s: a restart of Redis can lose the last minutes of "
-               "the crawl (appendonly yes)", v);
+        ac_crawl_note(
+            c,
+            "redis: warning: appendonly is %s: a restart of Redis can lose the last minutes of "
+            "the crawl (appendonly yes)",
+            v);
     }
     freeReplyObject(rep);
   }
@@ -887,9 +883,8 @@ static int sh_open(ac_crawl_t *c) {
   rc = step(c, &a, &rep);
   args_free(&a);
   if (rc != 0) {
-    fprintf(c->out, "redis: cannot join the crawl: %s\n", ac__redis_last_error(sh->redis)[0]
-                                                             ? ac__redis_last_error(sh->redis)
-                                                             : ac_strerror(rc));
+    fprintf(c->out, "redis: cannot join the crawl: %s\n",
+            ac__redis_last_error(sh->redis)[0] ? ac__redis_last_error(sh->redis) : ac_strerror(rc));
     return rc == AC_ENOMEM || rc == AC_ECANCELED ? rc : AC_ESTORE;
   }
   if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1) {
@@ -902,8 +897,10 @@ static int sh_open(ac_crawl_t *c) {
   sh->seeding = strcmp(rep->element[0]->str, "seed") == 0;
   if (strcmp(rep->element[0]->str, "complete") == 0) {
     sh->complete = 1;
-    say(c, "redis: the crawl %.*s is complete already: nothing to do (another --crawl name "
-           "starts another crawl)", (int)(strlen(sh->prefix) - 10), sh->prefix + 8);
+    ac_crawl_note(c,
+                  "redis: the crawl %.*s is complete already: nothing to do (another --crawl name "
+                  "starts another crawl)",
+                  (int)(strlen(sh->prefix) - 10), sh->prefix + 8);
   }
   freeReplyObject(rep);
   return 0;
@@ -951,17 +948,9 @@ static int sh_begin(ac_crawl_t *c) {
   return 0;
 }
 
-static void finish(ac_task_t **t, int cancel) {
-  if (*t == NULL) return;
-  if (cancel) (void)ac_task_cancel(*t);
-  while (!ac_task_is_finished(*t)) (void)ac_task_await(*t, NULL);
-  ac_task_release(*t);
-  *t = NULL;
-}
-
 static void sh_end(ac_crawl_t *c) {
   shared_t *sh = sh_of(c);
-  finish(&sh->feeder, 1);
+  ac__crawl_finish_task(&sh->feeder, 1);
   /* Requests taken but never started go back to the queue. */
   while (c->nready > 0) {
     ac__creq_t *r = ac__crawl_pop_ready(c);
@@ -986,8 +975,10 @@ static void read_counts(ac_crawl_t *c) {
     parse_status(rep, &st);
     sh->crawl_failed = st.failed;
     if (c->opts.summary)
-      say(c, "crawl %.*s: %s; done %llu, failed %llu, queued %llu, delayed %llu, leased %llu "
-             "(seen %llu); this worker's answers refused as late: %llu",
+      ac_crawl_note(
+          c,
+          "crawl %.*s: %s; done %llu, failed %llu, queued %llu, delayed %llu, leased %llu "
+          "(seen %llu); this worker's answers refused as late: %llu",
           (int)(strlen(sh->prefix) - 10), sh->prefix + 8, st.state, (unsigned long long)st.done,
           (unsigned long long)st.failed, (unsigned long long)st.queued,
           (unsigned long long)st.delayed, (unsigned long long)st.leased,
@@ -1007,8 +998,8 @@ static int sh_close(ac_crawl_t *c) {
     ac_event_clear(sh->settled);
     if (ac_event_wait(sh->settled) != 0) break;
   }
-  finish(&sh->settler, 1);
-  finish(&sh->renewer, 1);
+  ac__crawl_finish_task(&sh->settler, 1);
+  ac__crawl_finish_task(&sh->renewer, 1);
   if (!c->hard && !sh->gone) read_counts(c);
   if (sh->crawl_failed > 0 && c->st.failures == 0) c->start_error = AC_EFAILED;
   return 0;
@@ -1117,8 +1108,8 @@ static void parse_status(const redisReply *rep, ac_crawl_status_t *out) {
   }
 }
 
-int ac_crawl_status(ac_loop_t *loop, const char *frontier, const char *name,
-                    ac_crawl_status_t *out, char *why, size_t cap) {
+int ac_crawl_status(ac_loop_t *loop, const char *frontier, const char *name, ac_crawl_status_t *out,
+                    char *why, size_t cap) {
   static const char *const scripts[] = {ac__frontier_redis_lua};
   ac__redis_opts_t ro;
   ac__redis_t *redis = NULL;

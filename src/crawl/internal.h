@@ -342,8 +342,10 @@ int ac__crawl_marker_main(void *arg, void **result);
 void ac__creq_producer_ended(struct ac_crawl *c, ac__creq_t *r, int completed);
 
 /* engine.c: end the crawl when nothing is left to do (or tell a producer
- * waiting for answers that none will come). */
+ * waiting for answers that none will come); and wait for a task of the
+ * crawl to end (cancelled first if asked), then release it. */
 void ac__crawl_check_finished(struct ac_crawl *c);
+void ac__crawl_finish_task(ac_task_t **t, int cancel);
 
 /* frontier_mem.c, for state.c: put a request back in the frontier (it is
  * already in the state and in seen), req.url its fetch URL. AWAITS for
