@@ -11,9 +11,10 @@
  *            workers; when there is nothing to take and nothing queued,
  *            delayed or leased anywhere, the crawl is complete;
  *   settler  sends outcomes in batches: done (with the request's follows,
- *            in the same step: a request's children are in the frontier
- *            exactly when it is done), retry (the delayed set, so a retry
- *            survives its worker), failed, back (a stop gives it back);
+ *            in the same step, so no request is done before its children
+ *            are in the frontier; a callback's follows past a batch go
+ *            ahead), retry (the delayed set, so a retry survives its
+ *            worker), failed, back (a stop gives it back);
  *   renewer  renews the leases of every request this worker holds, so a
  *            lease expires only when its worker died or stalled.
  *
@@ -41,6 +42,8 @@
 
 /* Follows of a producer sent together. */
 #define ADD_BATCH 256
+/* Follows of one callback kept for its done; more are sent ahead. */
+#define CHILD_BATCH 1024
 /* Outcomes sent in one step. */
 #define SETTLE_BATCH 128
 /* Waiting for work: from the first to the last poll interval. */
@@ -278,20 +281,20 @@ static int follow_args(ac_crawl_t *c, ac__crawl_url_t *u, const ac_crawl_request
   return rc;
 }
 
-/* Sends the producers' follows, waiting while Redis is away, then while the
- * shared queue is over its cap (backpressure for the whole crawl). */
-static int flush_batch(ac_crawl_t *c) {
-  shared_t *sh = sh_of(c);
+/* Sends n follows (emptying the batch), waiting while Redis is away, then,
+ * for a producer's (room set), while the shared queue is over its cap:
+ * backpressure for the whole crawl. */
+static int send_follows(ac_crawl_t *c, args_t *batch, size_t *n, int room) {
   uint64_t wait = 0;
   args_t a = {0};
   redisReply *rep = NULL;
   int rc;
-  if (sh->nbatch == 0) return 0;
+  if (*n == 0) return 0;
   args_addz(&a, "add");
-  args_addi(&a, (long long)sh->nbatch);
-  args_move(&a, &sh->batch);
-  args_free(&sh->batch);
-  sh->nbatch = 0;
+  args_addi(&a, (long long)*n);
+  args_move(&a, batch);
+  args_free(batch);
+  *n = 0;
   for (;;) {
     rc = step(c, &a, &rep);
     if (rc == 0 || rc == AC_ESTORE || rc == AC_ENOMEM || rc == AC_ECANCELED || c->hard) break;
@@ -307,7 +310,7 @@ static int flush_batch(ac_crawl_t *c) {
     /* The whole crawl's queue is the frontier: a producer waits while it is
      * over the cap, as it would for room in this process. */
     wait = IDLE_MIN_MS;
-    while ((size_t)queued > c->opts.frontier_cap && !c->stopping) {
+    while (room && (size_t)queued > c->opts.frontier_cap && !c->stopping) {
       args_t s = {0};
       redisReply *st = NULL;
       if ((rc = ac_sleep(wait)) != 0) return rc;
@@ -328,6 +331,11 @@ static int flush_batch(ac_crawl_t *c) {
   return AC_EPROTO;
 }
 
+static int flush_batch(ac_crawl_t *c) {
+  shared_t *sh = sh_of(c);
+  return send_follows(c, &sh->batch, &sh->nbatch, 1);
+}
+
 /* --------------------------------------------------------- the ops */
 
 static int sh_add(ac_crawl_t *c, ac__crawl_url_t *u, const ac_crawl_request_t *req,
@@ -343,7 +351,10 @@ static int sh_add(ac_crawl_t *c, ac__crawl_url_t *u, const ac_crawl_request_t *r
       return AC_ENOMEM;
     }
     if ((rc = follow_args(c, u, req, how, r->children)) != 0) return rc;
-    r->nchildren++;
+    /* Past a batch, they go ahead of the done: memory stays bounded, and
+     * if the request is fetched again its follows are only seen again. */
+    if (++r->nchildren >= CHILD_BATCH)
+      return (rc = send_follows(c, r->children, &r->nchildren, 0)) != 0 ? rc : 1;
     return 1;
   }
   if (c->stopping) {
