@@ -114,6 +114,16 @@ AC_EXTERN int ac_spec_spider_new(const ac_spec_t *spec, const ac_spec_spider_opt
                                  ac_spider_t *out);
 AC_EXTERN void ac_spec_spider_free(ac_spider_t *spider);
 
+/**
+ * Whether many workers sharing a frontier (ac_crawl_opts_t.frontier) can
+ * crawl the spec: 0, or AC_EINVAL with err filled. A root listing whose
+ * offset or page paginator has neither total nor total_pages ends at its
+ * first empty page, which only the worker that reads it would see: it
+ * needs max_pages. (The spider refuses to start such a listing on a
+ * shared crawl too; this says so before anything runs.)
+ */
+AC_EXTERN int ac_spec_check_shared(const ac_spec_t *spec, ac_spec_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif

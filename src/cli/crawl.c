@@ -65,6 +65,7 @@ static const struct ac__opts crawl_spec = {
 int ac__cli_crawl(int argc, char **argv) {
   crawl_cfg_t cfg;
   ac_spec_t *spec = NULL;
+  const char *path;
   ac_spec_error_t err;
   ac_spider_t spider;
   ac_spec_spider_opts_t so;
@@ -98,10 +99,16 @@ int ac__cli_crawl(int argc, char **argv) {
   /* The spec's defaults, then the command line again over them. */
   ac__cli_run_init(&cfg.run);
   cfg.run.cmd = "crawl";
+  path = cfg.spec;
   cfg.spec = NULL;
   ac_spec_crawl_defaults(spec, &cfg.run.crawl);
   if (ac__opts_parse(&crawl_spec, &cfg, argc, argv) != AC__OPTS_OK ||
       ac__cli_run_check(&cfg.run) != 0) {
+    ac_spec_free(spec);
+    return AC__EXIT_USAGE;
+  }
+  if (cfg.run.crawl.frontier != NULL && ac_spec_check_shared(spec, &err) != 0) {
+    fprintf(stderr, "acrawl crawl: %s: %s (--frontier)\n", path, err.message);
     ac_spec_free(spec);
     return AC__EXIT_USAGE;
   }

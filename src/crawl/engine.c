@@ -395,13 +395,19 @@ wind_down:
     fprintf(c->out, "%s\n", c->state_why);
   if (rc == 0) {
     if (c->state_error) rc = AC_ESTORE;
-    else if (c->stopping) rc = AC_ECANCELED;
+    else if (c->stopping && !c->stopped_on_error) rc = AC_ECANCELED;
     else if (c->st.failures > 0 || c->start_error != 0) rc = AC_EFAILED;
   }
 out:
   c->running = 0;
   c->closing = 0;
   return rc;
+}
+
+void ac__crawl_stop_on_error(ac_crawl_t *c, int err) {
+  if (c->start_error == 0) c->start_error = err;
+  if (!c->stopping) c->stopped_on_error = 1;
+  ac_crawl_stop(c, 0);
 }
 
 void ac_crawl_stop(ac_crawl_t *c, int hard) {

@@ -612,8 +612,7 @@ static int feeder_main(void *arg, void **result) {
   if (!sh->complete && !c->stopping && !c->finished) {
     /* Out of memory, or a request this worker cannot make: it stops, and
      * what it holds goes back to the others. */
-    if (c->start_error == 0) c->start_error = AC_ENOMEM;
-    ac_crawl_stop(c, 0);
+    ac__crawl_stop_on_error(c, AC_ENOMEM);
   }
   return 0;
 }
@@ -929,9 +928,14 @@ static int seed_fn(ac_crawl_t *c, void *arg) {
   (void)arg;
   started = c->spider.start(c, c->spider.data);
   if (started == AC_ECANCELED) return started;
-  /* What a failed start followed is in: the crawl goes on with it (this
-   * worker's run ends incomplete), rather than seeded again and again. */
   if ((rc = flush_batch(c)) != 0) return rc;
+  if (started < 0) {
+    /* Not seeded: the crawl cannot be complete without its whole start.
+     * This worker stops (the start's error is its exit status); the seed
+     * lease expires and another worker runs the start again. */
+    ac__crawl_stop_on_error(c, started);
+    return started;
+  }
   args_addz(&a, "seeded");
   args_addz(&a, sh->worker);
   for (;;) {
@@ -941,7 +945,7 @@ static int seed_fn(ac_crawl_t *c, void *arg) {
   }
   args_free(&a);
   if (rep != NULL) freeReplyObject(rep);
-  return rc != 0 ? rc : started < 0 ? started : 0;
+  return rc;
 }
 
 static int sh_begin(ac_crawl_t *c) {

@@ -265,6 +265,7 @@ struct ac_crawl {
   int state_error;
   char *state_why; /* the first state write error, for the user */
   int start_error;
+  int stopped_on_error; /* ac__crawl_stop_on_error stopped it, not a caller */
   ac_event_t *done_ev;
 
   /* The crawl state (resume): a SQLite store of requests by key. */
@@ -346,6 +347,9 @@ void ac__creq_producer_ended(struct ac_crawl *c, ac__creq_t *r, int completed);
  * crawl to end (cancelled first if asked), then release it. */
 void ac__crawl_check_finished(struct ac_crawl *c);
 void ac__crawl_finish_task(ac_task_t **t, int cancel);
+/* The crawl cannot go on (err): a graceful stop whose run returns
+ * AC_EFAILED, not AC_ECANCELED (unless a stop was asked for already). */
+void ac__crawl_stop_on_error(struct ac_crawl *c, int err);
 
 /* frontier_mem.c, for state.c: put a request back in the frontier (it is
  * already in the state and in seen), req.url its fetch URL. AWAITS for

@@ -72,6 +72,30 @@ static int is_planned(const ac__spec_res_t *r) {
   return r->parent < 0 && (r->pager.type == AC__PG_OFFSET || r->pager.type == AC__PG_PAGE);
 }
 
+/* A planned listing without a total ends at its first empty page, which
+ * only the worker that reads it sees: the other workers of a shared crawl
+ * would list on without end. */
+#define UNSHAREABLE                                                                          \
+  "a listing without a total (its paginator has neither total nor total_pages) needs "    \
+  "max_pages to be crawled by many workers"
+static int shareable(const ac__spec_res_t *r) {
+  return !is_planned(r) || r->pager.total != NULL || r->pager.total_pages != NULL ||
+         r->pager.max_pages > 0;
+}
+
+int ac_spec_check_shared(const ac_spec_t *spec, ac_spec_error_t *err) {
+  if (spec == NULL) return AC_EINVAL;
+  for (size_t i = 0; i < spec->nres; i++) {
+    if (shareable(&spec->res[i])) continue;
+    if (err != NULL) {
+      snprintf(err->pointer, sizeof(err->pointer), "resources/%zu/paginator", i);
+      snprintf(err->message, sizeof(err->message), "%s: %s", err->pointer, UNSHAREABLE);
+    }
+    return AC_EINVAL;
+  }
+  return 0;
+}
+
 /* Items per page as the paginator asks for them; 0 when it does not say. */
 static int64_t page_size(const ac__spec_pager_t *pg) {
   return pg->type == AC__PG_OFFSET ? pg->limit : pg->type == AC__PG_PAGE ? pg->size : 0;
@@ -838,14 +862,9 @@ static int spec_start(ac_crawl_t *c, void *data) {
       rc = follow_page(c, sp, (int)i, 0, NULL, NULL, NULL, AC_FOLLOW_NEW);
       continue;
     }
-    if (ac_crawl_shared(c) && r->pager.total == NULL && r->pager.total_pages == NULL &&
-        r->pager.max_pages == 0) {
-      /* Its end is the first empty page, which only the worker that reads
-       * it would see: the other workers would list on without end. */
+    if (ac_crawl_shared(c) && !shareable(r)) {
       char why[300];
-      snprintf(why, sizeof(why), "%s: a listing without a total (its paginator has neither total "
-                                 "nor total_pages) needs max_pages to be crawled by many workers",
-               r->name);
+      snprintf(why, sizeof(why), "%s: %s", r->name, UNSHAREABLE);
       ac_crawl_fail_reason(c, why);
       ac_crawl_note(c, "%s", why);
       return AC_EINVAL;

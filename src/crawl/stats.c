@@ -110,7 +110,9 @@ void ac__crawl_print_summary(ac_crawl_t *c) {
   FILE *o = c->out;
   ac_crawl_stats(c, &s);
   fprintf(o, "%s: %s in %.2f s\n", c->spider.name != NULL ? c->spider.name : "crawl",
-          c->stopping ? "stopped" : s.failures > 0 || c->start_error ? "incomplete" : "complete",
+          c->stopping && !c->stopped_on_error  ? "stopped"
+          : s.failures > 0 || c->start_error ? "incomplete"
+                                             : "complete",
           s.elapsed_s);
   fprintf(o, "  requests %llu (%.0f/s), responses %llu, bytes %llu\n",
           (unsigned long long)s.requests, s.elapsed_s > 0 ? (double)s.requests / s.elapsed_s : 0,
@@ -165,7 +167,7 @@ int ac_crawl_write_stats(const ac_crawl_t *c, const char *path) {
   ac_crawl_stats(c, &s);
   cJSON_AddStringToObject(o, "spider", c->spider.name != NULL ? c->spider.name : "");
   cJSON_AddStringToObject(o, "outcome",
-                          c->stopping ? "stopped"
+                          c->stopping && !c->stopped_on_error ? "stopped"
                           : s.failures > 0 || c->start_error ? "incomplete"
                                                              : "complete");
   cJSON_AddNumberToObject(o, "elapsed_s", s.elapsed_s);
