@@ -416,3 +416,45 @@ TEST_IMPL(spec_several_collections) {
   ASSERT_STR_EQ(ac_spec_collection_key_field(s, "books"), "id");
   ac_spec_free(s);
 }
+
+/* Many workers can share a spec unless a root listing ends only at its
+ * first empty page (no total, no max_pages). */
+TEST_IMPL(spec_check_shared) {
+  static const struct {
+    const char *list;
+    int ok;
+  } cases[] = {
+      {"{\"name\":\"list\",\"path\":\"/l\",\"paginator\":{\"type\":\"offset\",\"limit\":18,"
+       "\"total\":\"/count\"},\"records\":\"/results\",\"emit\":false}", 1},
+      {"{\"name\":\"list\",\"path\":\"/l\",\"paginator\":{\"type\":\"page\",\"size\":18,"
+       "\"total_pages\":\"/pages\"},\"records\":\"/results\",\"emit\":false}", 1},
+      {"{\"name\":\"list\",\"path\":\"/l\",\"paginator\":{\"type\":\"page\",\"size\":18,"
+       "\"max_pages\":40},\"records\":\"/results\",\"emit\":false}", 1},
+      {"{\"name\":\"list\",\"path\":\"/l\",\"paginator\":{\"type\":\"cursor\","
+       "\"param\":\"c\",\"from\":\"/next\"},\"records\":\"/results\",\"emit\":false}", 1},
+      {"{\"name\":\"list\",\"path\":\"/l\",\"paginator\":{\"type\":\"page\",\"size\":18},"
+       "\"records\":\"/results\",\"emit\":false}", 0},
+      {"{\"name\":\"list\",\"path\":\"/l\",\"paginator\":{\"type\":\"offset\",\"limit\":18},"
+       "\"records\":\"/results\",\"emit\":false}", 0},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char text[2048], msg[1024];
+    ac_spec_t *s = NULL;
+    ac_spec_error_t err;
+    snprintf(text, sizeof(text), "{\"name\":\"t\",\"base_url\":\"http://h.test\",\"resources\":"
+                                 "[%s," BOOKS_DETAIL "]}", cases[i].list);
+    if (load(text, &s, msg, sizeof(msg)) != 0) AC__FAIL("case %zu does not load: %s", i, msg);
+    memset(&err, 0, sizeof(err));
+    if (cases[i].ok) {
+      ASSERT_OK(ac_spec_check_shared(s, &err));
+    } else {
+      ASSERT_EQ(ac_spec_check_shared(s, &err), AC_EINVAL);
+      ASSERT_STR_EQ(err.pointer, "resources/0/paginator");
+      ASSERT(strstr(err.message, "resources/0/paginator: a listing without a total") ==
+             err.message);
+      ASSERT(strstr(err.message, "max_pages") != NULL);
+    }
+    ac_spec_free(s);
+  }
+  ASSERT_EQ(ac_spec_check_shared(NULL, NULL), AC_EINVAL);
+}
