@@ -11,6 +11,9 @@
 #   make bench   build and run the benchmarks (prints figures and commands)
 #   make bench-crawl  the whole book site crawled by acrawl and its peers
 #                (bench/crawl.sh: nginx, wrk, Python aiohttp/uvloop/Scrapy)
+#   make bench-shared  the crawl shared through Redis: its cost to one worker,
+#                four workers on a slow site, its dedup set's memory
+#                (bench/shared.sh; BENCH_RUNS runs each, default 7)
 #   make fuzz    build the libFuzzer targets with clang (build-fuzz/) and run
 #                each for FUZZ_TIME seconds (default 30) through ctest -L fuzz
 #   make install install into PREFIX (default /usr/local), whatever the tree
@@ -26,7 +29,7 @@ CMAKE_FLAGS ?=
 CTEST_FLAGS ?=
 BOOKS_ARGS ?=
 
-.PHONY: all build test asan fuzz bench bench-crawl books deps test-deps bench-deps install clean
+.PHONY: all build test asan fuzz bench bench-crawl bench-shared books deps test-deps bench-deps install clean
 
 all: build
 
@@ -58,6 +61,9 @@ bench: build
 
 bench-crawl: build
 	./bench/crawl.sh $(BUILD)
+
+bench-shared: build
+	./bench/shared.sh $(BUILD)
 
 deps:
 	./scripts/deps.sh build
