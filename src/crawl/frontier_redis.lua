@@ -27,6 +27,10 @@
 local P = KEYS[1]
 local cmd = ARGV[1]
 
+-- Every step works on batches: one command with many members where Redis
+-- has one (HMGET, ZADD, HDEL...), so that a request costs a few members
+-- in a few commands, not commands of its own.
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -36,48 +40,89 @@ local function gone()
   return redis.error_reply('ACRAWL_GONE the crawl\'s keys are gone from Redis')
 end
 
-local function enqueue(prio, record)
-  local id = string.format('%012d', redis.call('HINCRBY', P .. 'n', 'id', 1))
-  redis.call('HSET', P .. 'r', id, prio .. '|' .. record)
-  redis.call('ZADD', P .. 'q', -prio, id)
-  redis.call('HINCRBY', P .. 'n', 'seen', 1)
+-- command key [opt] args...: in chunks (of pairs, for ZADD and HSET), as
+-- Lua's unpack has a limit of its own.
+local function many(command, key, args, opt)
+  local n = #args
+  local i = 1
+  while i <= n do
+    local j = math.min(n, i + 999)
+    if opt then
+      redis.call(command, key, opt, unpack(args, i, j))
+    else
+      redis.call(command, key, unpack(args, i, j))
+    end
+    i = j + 1
+  end
+end
+
+-- HMGET in chunks: the values in order.
+local function hmget(key, ids)
+  local out = {}
+  local n = #ids
+  local i = 1
+  while i <= n do
+    local j = math.min(n, i + 999)
+    local got = redis.call('HMGET', key, unpack(ids, i, j))
+    for k = 1, #got do out[#out + 1] = got[k] end
+    i = j + 1
+  end
+  return out
+end
+
+local function count(name, by)
+  if by ~= 0 then redis.call('HINCRBY', P .. 'n', name, by) end
+end
+
+local function prio_of(rec)
+  return tonumber(string.match(rec, '^(-?%d+)|'))
+end
+
+-- Requests into the queue, each with its own priority (records in order).
+local function requeue(ids)
+  if #ids == 0 then return end
+  local recs = hmget(P .. 'r', ids)
+  local z = {}
+  for i = 1, #ids do
+    if recs[i] then
+      z[#z + 1] = -prio_of(recs[i])
+      z[#z + 1] = ids[i]
+    end
+  end
+  if #z > 0 then many('ZADD', P .. 'q', z) end
 end
 
 -- Follows at ARGV[i..]: n of (bucket, fingerprint, priority, record); an
 -- empty bucket skips dedup (a page read again on purpose). Returns the
--- index past them; each one's 1 (new) or 0 (seen) goes into out.
+-- index past them; each one's 1 (new) or 0 (seen) goes into out if given.
 local function add_at(i, n, out)
+  local fresh = {}
   for _ = 1, n do
-    local bucket, fp, prio, record = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
+    local bucket = ARGV[i]
     local new = 1
-    if bucket ~= '' then new = redis.call('SADD', P .. bucket, fp) end
-    if new == 1 then enqueue(prio, record) else redis.call('HINCRBY', P .. 'n', 'dups', 1) end
+    if bucket ~= '' then new = redis.call('SADD', P .. bucket, ARGV[i + 1]) end
+    if new == 1 then fresh[#fresh + 1] = i end
     if out then out[#out + 1] = new end
     i = i + 4
   end
+  local k = #fresh
+  count('dups', n - k)
+  if k > 0 then
+    local last = redis.call('HINCRBY', P .. 'n', 'id', k)
+    local r, q = {}, {}
+    for j = 1, k do
+      local at = fresh[j]
+      local id = string.format('%012d', last - k + j)
+      r[#r + 1] = id
+      r[#r + 1] = ARGV[at + 2] .. '|' .. ARGV[at + 3]
+      q[#q + 1] = -tonumber(ARGV[at + 2])
+      q[#q + 1] = id
+    end
+    many('HSET', P .. 'r', r)
+    many('ZADD', P .. 'q', q)
+    count('seen', k)
+  end
   return i
-end
-
--- A request back in the queue with its own priority.
-local function requeue(id)
-  local rec = redis.call('HGET', P .. 'r', id)
-  if not rec then return end
-  redis.call('ZADD', P .. 'q', -tonumber(string.match(rec, '^(-?%d+)|')), id)
-end
-
-local function unlease(id)
-  redis.call('ZREM', P .. 'l', id)
-  redis.call('HDEL', P .. 'lt', id)
-end
-
-local function forget(id)
-  redis.call('HDEL', P .. 'r', id)
-  redis.call('HDEL', P .. 'a', id)
-  redis.call('HDEL', P .. 'k', id)
-end
-
-local function holds(id, token)
-  return redis.call('HGET', P .. 'lt', id) == token
 end
 
 local function counts()
@@ -137,43 +182,64 @@ if cmd == 'take' then
   redis.call('ZADD', P .. 'w', now, worker)
   -- Leases that expired: their worker died or stalled. Back in the queue, or
   -- with the failures once a request has outlived too many workers.
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'l', '-inf', now, 'LIMIT', 0, 64)) do
-    unlease(id)
-    redis.call('HINCRBY', P .. 'n', 'reclaimed', 1)
-    local k = redis.call('HINCRBY', P .. 'k', id, 1)
-    if k > max_reclaims then
-      local rec = redis.call('HGET', P .. 'r', id) or '0|{}'
-      local ok, req = pcall(cjson.decode, string.match(rec, '^-?%d+|(.*)$'))
-      local url = ok and type(req) == 'table' and req.u or '?'
-      redis.call('HSET', P .. 'f', id, cjson.encode({
-        u = url, cause = 'other', code = 0, status = 0,
-        attempts = tonumber(redis.call('HGET', P .. 'a', id) or '0') + k,
-        why = 'its lease expired ' .. k .. ' times: every worker that took it died or ' ..
-              'stalled (a page that kills the worker?)'}))
-      forget(id)
-      redis.call('HINCRBY', P .. 'n', 'failed', 1)
-    else
-      requeue(id)
+  local expired = redis.call('ZRANGEBYSCORE', P .. 'l', '-inf', now, 'LIMIT', 0, 64)
+  if #expired > 0 then
+    many('ZREM', P .. 'l', expired)
+    many('HDEL', P .. 'lt', expired)
+    count('reclaimed', #expired)
+    local back = {}
+    for _, id in ipairs(expired) do
+      local k = redis.call('HINCRBY', P .. 'k', id, 1)
+      if k > max_reclaims then
+        local rec = redis.call('HGET', P .. 'r', id) or '0|{}'
+        local ok, req = pcall(cjson.decode, string.match(rec, '^-?%d+|(.*)$'))
+        local url = ok and type(req) == 'table' and req.u or '?'
+        redis.call('HSET', P .. 'f', id, cjson.encode({
+          u = url, cause = 'other', code = 0, status = 0,
+          attempts = tonumber(redis.call('HGET', P .. 'a', id) or '0') + k,
+          why = 'its lease expired ' .. k .. ' times: every worker that took it died or ' ..
+                'stalled (a page that kills the worker?)'}))
+        redis.call('HDEL', P .. 'r', id)
+        redis.call('HDEL', P .. 'a', id)
+        redis.call('HDEL', P .. 'k', id)
+        count('failed', 1)
+      else
+        back[#back + 1] = id
+      end
     end
+    requeue(back)
   end
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'd', '-inf', now, 'LIMIT', 0, 256)) do
-    redis.call('ZREM', P .. 'd', id)
-    requeue(id)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'd', '-inf', now, 'LIMIT', 0, 256)
+  if #due > 0 then
+    many('ZREM', P .. 'd', due)
+    requeue(due)
   end
   local out = {'', 0, 0, 0, -1}
   local got = {}
   if n > 0 then got = redis.call('ZPOPMIN', P .. 'q', n) end
-  for i = 1, #got, 2 do
-    local id = got[i]
-    local token = tostring(redis.call('HINCRBY', P .. 'n', 'token', 1))
-    local rec = redis.call('HGET', P .. 'r', id)
-    if rec then
-      redis.call('ZADD', P .. 'l', now + lease, id)
-      redis.call('HSET', P .. 'lt', id, token)
-      out[#out + 1] = id
-      out[#out + 1] = token
-      out[#out + 1] = redis.call('HGET', P .. 'a', id) or '0'
-      out[#out + 1] = string.match(rec, '^-?%d+|(.*)$')
+  if #got > 0 then
+    local ids = {}
+    for i = 1, #got, 2 do ids[#ids + 1] = got[i] end
+    local last = redis.call('HINCRBY', P .. 'n', 'token', #ids)
+    local recs = hmget(P .. 'r', ids)
+    local atts = hmget(P .. 'a', ids)
+    local l, lt = {}, {}
+    for i = 1, #ids do
+      if recs[i] then
+        local token = tostring(last - #ids + i)
+        l[#l + 1] = now + lease
+        l[#l + 1] = ids[i]
+        lt[#lt + 1] = ids[i]
+        lt[#lt + 1] = token
+        out[#out + 1] = ids[i]
+        out[#out + 1] = token
+        out[#out + 1] = atts[i] or '0'
+        out[#out + 1] = string.match(recs[i], '^-?%d+|(.*)$')
+      end
+    end
+    if #l > 0 then
+      many('ZADD', P .. 'l', l)
+      many('HSET', P .. 'lt', lt)
     end
   end
   local q, d, l = counts()
@@ -203,63 +269,100 @@ if cmd == 'settle' then
   --   h HOST SLOT                                       a host's slot given back
   --   p HOST MS                                         the host pauses (Retry-After)
   local n = tonumber(ARGV[2])
-  local i = 3
-  local out = {}
   local now = now_ms()
-  for _ = 1, n do
-    local op, id, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    local ok = true
-    if op ~= 'h' and op ~= 'p' then ok = holds(id, token) end
-    if op == 'h' then
-      -- h HOST SLOT: a host's slot given back
-      redis.call('ZREM', P .. 'hs:' .. id, token)
+  -- First where each op is, and the tokens of every lease they name.
+  local at, ids = {}, {}
+  local i = 3
+  for j = 1, n do
+    local op = ARGV[i]
+    at[j] = i
+    if op == 'd' then
+      ids[#ids + 1] = ARGV[i + 1]
+      i = i + 4 + 4 * tonumber(ARGV[i + 3])
+    elseif op == 'r' then
+      ids[#ids + 1] = ARGV[i + 1]
+      i = i + 5
+    elseif op == 'f' then
+      ids[#ids + 1] = ARGV[i + 1]
+      i = i + 4
+    elseif op == 'b' then
+      ids[#ids + 1] = ARGV[i + 1]
       i = i + 3
+    elseif op == 'h' or op == 'p' then
+      i = i + 3
+    else
+      return redis.error_reply('ACRAWL_BAD unknown settle op ' .. tostring(op))
+    end
+  end
+  local tokens = {}
+  if #ids > 0 then
+    local got = hmget(P .. 'lt', ids)
+    for j = 1, #ids do tokens[ids[j]] = got[j] end
+  end
+  local out = {}
+  local unleased, forgotten, back, delayed, attempts, failures = {}, {}, {}, {}, {}, {}
+  local done, failed, retries, extra = 0, 0, 0, 0
+  for j = 1, n do
+    local k = at[j]
+    local op, id, token = ARGV[k], ARGV[k + 1], ARGV[k + 2]
+    local ok = true
+    if op == 'h' then
+      redis.call('ZREM', P .. 'hs:' .. id, token)
     elseif op == 'p' then
-      -- p HOST MS: Retry-After for the whole host
       local hk = P .. 'h:' .. id
       local until_ms = now + tonumber(token)
       if tonumber(redis.call('HGET', hk, 'pause') or '0') < until_ms then
         redis.call('HSET', hk, 'pause', until_ms)
       end
-      i = i + 3
-    elseif op == 'd' then
-      local nchild = tonumber(ARGV[i + 3])
-      if ok then
-        unlease(id)
-        forget(id)
-        redis.call('HINCRBY', P .. 'n', 'done', 1)
-        i = add_at(i + 4, nchild, nil)
-      else
-        i = i + 4 + 4 * nchild
-      end
-    elseif op == 'r' then
-      if ok then
-        unlease(id)
-        redis.call('ZADD', P .. 'd', now + tonumber(ARGV[i + 3]), id)
-        redis.call('HSET', P .. 'a', id, ARGV[i + 4])
-        redis.call('HINCRBY', P .. 'n', 'retries', 1)
-      end
-      i = i + 5
-    elseif op == 'f' then
-      if ok then
-        unlease(id)
-        forget(id)
-        redis.call('HSET', P .. 'f', id, ARGV[i + 3])
-        redis.call('HINCRBY', P .. 'n', 'failed', 1)
-      end
-      i = i + 4
-    elseif op == 'b' then
-      if ok then
-        unlease(id)
-        requeue(id)
-      end
-      i = i + 3
     else
-      return redis.error_reply('ACRAWL_BAD unknown settle op ' .. tostring(op))
+      -- One op per lease: a second one of the same batch finds it gone.
+      ok = tokens[id] == token
+      if ok then
+        tokens[id] = nil
+        unleased[#unleased + 1] = id
+        if op == 'd' then
+          forgotten[#forgotten + 1] = id
+          done = done + 1
+          add_at(k + 4, tonumber(ARGV[k + 3]), nil)
+        elseif op == 'r' then
+          delayed[#delayed + 1] = now + tonumber(ARGV[k + 3])
+          delayed[#delayed + 1] = id
+          attempts[#attempts + 1] = id
+          attempts[#attempts + 1] = ARGV[k + 4]
+          retries = retries + 1
+        elseif op == 'f' then
+          forgotten[#forgotten + 1] = id
+          failures[#failures + 1] = id
+          failures[#failures + 1] = ARGV[k + 3]
+          failed = failed + 1
+        else
+          back[#back + 1] = id
+        end
+      else
+        extra = extra + 1
+      end
     end
-    if not ok then redis.call('HINCRBY', P .. 'n', 'extra', 1) end
     out[#out + 1] = ok and 1 or 0
   end
+  if #unleased > 0 then
+    many('ZREM', P .. 'l', unleased)
+    many('HDEL', P .. 'lt', unleased)
+  end
+  if #forgotten > 0 then
+    many('HDEL', P .. 'r', forgotten)
+    many('HDEL', P .. 'a', forgotten)
+    many('HDEL', P .. 'k', forgotten)
+  end
+  if #delayed > 0 then
+    many('ZADD', P .. 'd', delayed)
+    many('HSET', P .. 'a', attempts)
+  end
+  if #failures > 0 then many('HSET', P .. 'f', failures) end
+  requeue(back)
+  count('done', done)
+  count('failed', failed)
+  count('retries', retries)
+  count('extra', extra)
   return out
 end
 
@@ -275,17 +378,21 @@ if cmd == 'renew' then
      redis.call('HGET', meta, 'state') == 'seeding' then
     redis.call('HSET', meta, 'seed_until', now + lease)
   end
-  local lost = {}
+  local lost, ids, l = {}, {}, {}
   local i = 6
-  for _ = 1, tonumber(ARGV[5]) do
-    local id, token = ARGV[i], ARGV[i + 1]
-    if holds(id, token) then
-      redis.call('ZADD', P .. 'l', 'XX', now + lease, id)
+  local nids = tonumber(ARGV[5])
+  for j = 1, nids do ids[j] = ARGV[i + 2 * (j - 1)] end
+  local tokens = hmget(P .. 'lt', ids)
+  for j = 1, nids do
+    if tokens[j] == ARGV[i + 2 * (j - 1) + 1] then
+      l[#l + 1] = now + lease
+      l[#l + 1] = ids[j]
     else
-      lost[#lost + 1] = id
+      lost[#lost + 1] = ids[j]
     end
-    i = i + 2
   end
+  if #l > 0 then many('ZADD', P .. 'l', l, 'XX') end
+  i = i + 2 * nids
   -- then NSLOTS (HOST SLOT)...: the host slots this worker holds
   for _ = 1, tonumber(ARGV[i] or '0') do
     redis.call('ZADD', P .. 'hs:' .. ARGV[i + 1], 'XX', now + lease, ARGV[i + 2])
