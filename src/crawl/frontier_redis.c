@@ -142,11 +142,16 @@ typedef struct shared {
   int gone;         /* the crawl's keys vanished */
   int trouble;      /* Redis answers not: waiting */
   size_t prefetch;  /* requests the feeder keeps ready */
+  size_t suspects_waiting; /* requests whose lease expired, for a worker alone */
+  size_t suspects_held;    /* one of them, held alone by this worker */
+  int recover; /* a take's answer was lost: its leases go back first */
+  uint64_t settle_batch; /* the number of the last batch of outcomes */
   args_t batch;     /* producers' follows not yet sent */
   size_t nbatch;
   struct ac__list held; /* requests leased by this worker, in its hands */
   size_t nheld;
   struct ac__list ops; /* outcomes not yet sent */
+  struct ac__list inflight; /* outcomes being sent (their leases are still held) */
   size_t nops;
   size_t sending; /* outcomes being sent */
   ac_task_t *feeder, *settler, *renewer;
@@ -412,6 +417,9 @@ static void unhold(ac_crawl_t *c, ac__creq_t *r, op_t *op) {
     ac__list_remove(&r->held);
     ac__list_init(&r->held);
     sh->nheld--;
+    if (r->suspect) sh->suspects_held--;
+    /* Drained, or a suspect's done: the feeder may take again. */
+    if (sh->nheld == 0 || r->suspect) ac_event_set(sh->feed_wake);
   }
   if (op == NULL) return;
   ac__list_insert_tail(&sh->ops, &op->link);
@@ -492,9 +500,58 @@ static int sh_finished(const ac_crawl_t *c) {
 
 static int seed_fn(ac_crawl_t *c, void *arg);
 
+/* The outcomes not acknowledged yet (waiting, or being sent) that hold a
+ * lease: their count, and, with a, their ids (and, with tokens, their
+ * tokens) added to it. */
+static size_t answered_ids(const shared_t *sh, args_t *a, int tokens) {
+  const struct ac__list *lists[] = {&sh->ops, &sh->inflight};
+  size_t n = 0;
+  for (size_t i = 0; i < 2; i++)
+    for (const struct ac__list *l = lists[i]->next; l != lists[i]; l = l->next) {
+      const op_t *op = ac__container_of(l, op_t, link);
+      if (op->id == NULL) continue;
+      n++;
+      if (a == NULL) continue;
+      args_addz(a, op->id);
+      if (tokens) args_addz(a, op->token);
+    }
+  return n;
+}
+
+static size_t answered(const shared_t *sh, args_t *a) { return answered_ids(sh, a, 0); }
+
+/* take's answer: a header, then 4 elements per request. */
+#define TAKE_HEAD 7
+
+/* Gives back the leases this worker holds in Redis without knowing of them
+ * (a take whose answer timed out or was lost): 0 or the step's error. */
+static int recover(ac_crawl_t *c) {
+  shared_t *sh = sh_of(c);
+  args_t a = {0};
+  redisReply *rep = NULL;
+  int rc;
+  /* Known: what it holds, and what it answered for but Redis has not
+   * acknowledged yet. */
+  args_addz(&a, "recover");
+  args_addz(&a, sh->worker);
+  args_addi(&a, (long long)(sh->nheld + answered(sh, NULL)));
+  for (struct ac__list *l = sh->held.next; l != &sh->held; l = l->next)
+    args_addz(&a, ac__container_of(l, ac__creq_t, held)->lease_id);
+  (void)answered(sh, &a);
+  rc = step(c, &a, &rep);
+  args_free(&a);
+  if (rc != 0) return rc;
+  if (rep->type == REDIS_REPLY_INTEGER && rep->integer > 0)
+    ac_crawl_note(c, "redis: %lld requests leased by a take whose answer was lost go back to "
+                     "the queue", rep->integer);
+  freeReplyObject(rep);
+  sh->recover = 0;
+  return 0;
+}
+
 /* A leased request from Redis into the ready heap. */
 static int take_one(ac_crawl_t *c, const redisReply *id, const redisReply *token,
-                    const redisReply *attempts, const redisReply *record) {
+                    const redisReply *attempts, const redisReply *record, int suspect) {
   shared_t *sh = sh_of(c);
   cJSON *d = cJSON_ParseWithLength(record->str, record->len);
   ac_crawl_request_t req;
@@ -533,6 +590,8 @@ static int take_one(ac_crawl_t *c, const redisReply *id, const redisReply *token
     return rc < 0 ? rc : 0;
   }
   r->overflow = 1; /* it holds no room of the local frontier */
+  r->suspect = suspect;
+  sh->suspects_held += (size_t)suspect;
   sh->taken++;
   ac__list_insert_tail(&sh->held, &r->held);
   sh->nheld++;
@@ -550,9 +609,17 @@ static int feeder_main(void *arg, void **result) {
     args_t a = {0};
     redisReply *rep = NULL;
     int rc;
-    if (c->nready > sh->prefetch / 2 || want == 0) {
+    /* A suspect is held alone until it is settled; while suspects wait,
+     * the worker drains what it holds so that it can take one alone. */
+    if (c->nready > sh->prefetch / 2 || want == 0 || sh->suspects_held > 0 ||
+        (sh->suspects_waiting > 0 && sh->nheld > 0)) {
       ac_event_clear(sh->feed_wake);
       if (ac_event_wait(sh->feed_wake) != 0) break;
+      continue;
+    }
+    if (sh->recover && (rc = recover(c)) != 0) {
+      if (rc == AC_ESTORE || rc == AC_ECANCELED || rc == AC_ENOMEM) break;
+      if (trouble_wait(c, &trouble) != 0) break;
       continue;
     }
     args_addz(&a, "take");
@@ -560,13 +627,18 @@ static int feeder_main(void *arg, void **result) {
     args_addi(&a, (long long)want);
     args_addi(&a, (long long)c->opts.lease_ms);
     args_addi(&a, c->opts.max_reclaims);
+    args_addi(&a, sh->nheld == 0);
     rc = step(c, &a, &rep);
     args_free(&a);
     if (rc == AC_ESTORE || rc == AC_ECANCELED || rc == AC_ENOMEM) break;
-    if (rc != 0 || rep->type != REDIS_REPLY_ARRAY || rep->elements < 5) {
+    if (rc != 0 || rep->type != REDIS_REPLY_ARRAY || rep->elements < TAKE_HEAD) {
       if (rc == 0) {
         fprintf(c->out, "redis: the crawl's script answered take with %s\n", reply_error(rep));
         freeReplyObject(rep);
+      } else {
+        /* The take may have run without this worker hearing of it: its
+         * leases are given back before the next one. */
+        sh->recover = 1;
       }
       if (trouble_wait(c, &trouble) != 0) break;
       continue;
@@ -574,11 +646,14 @@ static int feeder_main(void *arg, void **result) {
     trouble = 0;
     {
       const char *state = rep->element[0]->str != NULL ? rep->element[0]->str : "";
-      size_t got = (rep->elements - 5) / 4;
+      size_t got = (rep->elements - TAKE_HEAD) / 4;
       long long next_due = rep->element[4]->integer;
-      for (size_t i = 0; i < got && rc == 0; i++)
-        rc = take_one(c, rep->element[5 + 4 * i], rep->element[6 + 4 * i], rep->element[7 + 4 * i],
-                      rep->element[8 + 4 * i]);
+      int suspect = rep->element[6]->integer == 1;
+      sh->suspects_waiting = (size_t)rep->element[5]->integer;
+      for (size_t i = 0; i < got && rc == 0; i++) {
+        redisReply **e = rep->element + TAKE_HEAD + 4 * i;
+        rc = take_one(c, e[0], e[1], e[2], e[3], suspect);
+      }
       if (got == 0 && strcmp(state, "complete") == 0) sh->complete = 1;
       if (strcmp(state, "seed") == 0 && !sh->seeding) {
         /* The seeder died before its start returned: this worker seeds. */
@@ -621,24 +696,25 @@ static int feeder_main(void *arg, void **result) {
 
 static int send_ops(ac_crawl_t *c) {
   shared_t *sh = sh_of(c);
-  struct ac__list batch;
+  struct ac__list *batch = &sh->inflight;
   args_t a = {0};
   redisReply *rep = NULL;
   uint64_t wait = 0;
   size_t n = 0;
   int rc;
-  ac__list_init(&batch);
   while (n < SETTLE_BATCH && !ac__list_empty(&sh->ops)) {
     struct ac__list *l = ac__list_head(&sh->ops);
     ac__list_remove(l);
-    ac__list_insert_tail(&batch, l);
+    ac__list_insert_tail(batch, l);
     n++;
   }
   sh->nops -= n;
   sh->sending += n;
   args_addz(&a, "settle");
+  args_addz(&a, sh->worker);
+  args_addi(&a, (long long)++sh->settle_batch); /* one number for all its tries */
   args_addi(&a, (long long)n);
-  for (struct ac__list *l = batch.next; l != &batch; l = l->next)
+  for (struct ac__list *l = batch->next; l != batch; l = l->next)
     args_move(&a, &ac__container_of(l, op_t, link)->args);
   for (;;) {
     rc = step(c, &a, &rep);
@@ -658,8 +734,8 @@ static int send_ops(ac_crawl_t *c) {
     }
     freeReplyObject(rep);
   }
-  while (!ac__list_empty(&batch)) {
-    struct ac__list *l = ac__list_head(&batch);
+  while (!ac__list_empty(batch)) {
+    struct ac__list *l = ac__list_head(batch);
     ac__list_remove(l);
     op_free(ac__container_of(l, op_t, link));
   }
@@ -692,6 +768,14 @@ static int settler_main(void *arg, void **result) {
 
 /* ----------------------------------------------------------- the renewer */
 
+/* A slot's name is the acquisition's own: a release sent later (with the
+ * outcomes) must not take the slot the same consumer holds again by then. */
+static void slot_name(ac_crawl_t *c, const ac__consumer_t *me, char *out, size_t cap) {
+  snprintf(out, cap, "%s:%zu:%llu", sh_of(c)->worker, (size_t)(me - c->consumers),
+           (unsigned long long)me->gate_seq);
+}
+
+
 static int renew(ac_crawl_t *c) {
   shared_t *sh = sh_of(c);
   args_t a = {0};
@@ -702,9 +786,7 @@ static int renew(ac_crawl_t *c) {
   snprintf(info, sizeof(info), "{\"pid\":%ld,\"held\":%zu,\"done\":%llu,\"requests\":%llu}",
            (long)getpid(), sh->nheld, (unsigned long long)c->st.pages_done,
            (unsigned long long)c->st.requests);
-  for (struct ac__list *l = sh->held.next; l != &sh->held; l = l->next) n++;
-  for (struct ac__list *l = sh->ops.next; l != &sh->ops; l = l->next)
-    if (ac__container_of(l, op_t, link)->id != NULL) n++;
+  n = sh->nheld + answered(sh, NULL);
   args_addz(&a, "renew");
   args_addz(&a, sh->worker);
   args_addi(&a, (long long)c->opts.lease_ms);
@@ -715,12 +797,7 @@ static int renew(ac_crawl_t *c) {
     args_addz(&a, r->lease_id);
     args_addz(&a, r->lease_token);
   }
-  for (struct ac__list *l = sh->ops.next; l != &sh->ops; l = l->next) {
-    op_t *op = ac__container_of(l, op_t, link);
-    if (op->id == NULL) continue;
-    args_addz(&a, op->id);
-    args_addz(&a, op->token);
-  }
+  (void)answered_ids(sh, &a, 1);
   /* The host slots its consumers hold. */
   n = 0;
   for (size_t i = 0; i < c->nconsumers; i++) n += c->consumers[i].gate_host != NULL;
@@ -728,7 +805,7 @@ static int renew(ac_crawl_t *c) {
   for (size_t i = 0; i < c->nconsumers; i++) {
     char slot[160];
     if (c->consumers[i].gate_host == NULL) continue;
-    snprintf(slot, sizeof(slot), "%s:%zu", sh->worker, i);
+    slot_name(c, &c->consumers[i], slot, sizeof(slot));
     args_addz(&a, c->consumers[i].gate_host->name);
     args_addz(&a, slot);
   }
@@ -754,16 +831,13 @@ static int renewer_main(void *arg, void **result) {
 
 /* ---------------------------------------------------------- host gate */
 
-static void slot_name(ac_crawl_t *c, const ac__consumer_t *me, char *out, size_t cap) {
-  snprintf(out, cap, "%s:%zu", sh_of(c)->worker, (size_t)(me - c->consumers));
-}
-
 static int sh_gate_enter(ac_crawl_t *c, ac__host_t *h) {
   ac__consumer_t *me = ac__crawl_consumer(c);
   uint64_t poll = 2, trouble = 0;
   char slot[160];
   int rc;
   if (!c->gate_shared || me == NULL) return 0;
+  me->gate_seq++;
   slot_name(c, me, slot, sizeof(slot));
   for (;;) {
     args_t a = {0};
@@ -1006,13 +1080,26 @@ static void read_counts(ac_crawl_t *c) {
 static int sh_close(ac_crawl_t *c) {
   shared_t *sh = sh_of(c);
   if (sh->redis == NULL) return 0;
-  /* The outcomes first: until they are in, the leases are this worker's. */
-  while (!c->hard && !sh->gone && (sh->nops > 0 || sh->sending > 0) && sh->settler != NULL &&
-         !ac_task_is_finished(sh->settler)) {
-    ac_event_set(sh->settle_wake);
-    ac_event_clear(sh->settled);
-    if (ac_event_wait(sh->settled) != 0) break;
+  /* The outcomes first: until they are in, the leases are this worker's.
+   * Waited for as long as a lease lasts: past that, another worker has
+   * taken them over anyway, and a Redis that does not answer must not
+   * keep a stopping worker forever. */
+  ac_timeout_t t;
+  int expired = 0;
+  if (ac_timeout_enter(&t, c->opts.lease_ms) == 0) {
+    while (!c->hard && !sh->gone && (sh->nops > 0 || sh->sending > 0) && sh->settler != NULL &&
+           !ac_task_is_finished(sh->settler)) {
+      ac_event_set(sh->settle_wake);
+      ac_event_clear(sh->settled);
+      if (ac_event_wait(sh->settled) != 0) break;
+    }
+    expired = ac_timeout_leave(&t) == AC_ETIMEDOUT;
   }
+  if (expired || (!c->hard && !sh->gone && sh->nops + sh->sending > 0))
+    ac_crawl_note(c, "redis: %zu outcomes could not be sent (%s): their requests go to other "
+                     "workers when their leases expire", sh->nops + sh->sending,
+                  ac__redis_last_error(sh->redis)[0] != '\0' ? ac__redis_last_error(sh->redis)
+                                                              : "Redis does not answer");
   ac__crawl_finish_task(&sh->settler, 1);
   ac__crawl_finish_task(&sh->renewer, 1);
   if (!c->hard && !sh->gone) read_counts(c);
@@ -1066,6 +1153,7 @@ int ac__frontier_redis_init(ac_crawl_t *c, const char *name, const char *fingerp
   c->fr_data = sh;
   ac__list_init(&sh->held);
   ac__list_init(&sh->ops);
+  ac__list_init(&sh->inflight);
   n = strlen(name) + 16;
   if ((sh->prefix = ac__malloc(n)) == NULL) return AC_ENOMEM;
   /* The braces make every key of one crawl one hash slot (Redis Cluster). */

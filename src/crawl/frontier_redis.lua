@@ -12,8 +12,13 @@
 --   q         zset, the queue: member the request's id, score -priority;
 --             ids are zero-padded, so equal priorities pop in order (FIFO)
 --   d         zset, retries waiting: score the time they are due
+--   qs        zset, suspects: requests whose lease expired (their worker
+--             died or stalled), each given to a worker that holds nothing
+--             else, so a page that kills workers takes no other down with it
 --   l         zset, leases: score the time they expire
---   lt        hash: id -> the fencing token of its lease
+--   lt        hash: id -> "TOKEN WORKER": the fencing token of its lease and
+--             who holds it
+--   sb        hash: worker -> "BATCH:STATUSES", its last outcomes' answer
 --   r         hash: id -> "priority|record" (the request as JSON)
 --   a         hash: id -> attempts made (after a retry only)
 --   k         hash: id -> times its lease expired (after one only)
@@ -78,8 +83,9 @@ local function prio_of(rec)
   return tonumber(string.match(rec, '^(-?%d+)|'))
 end
 
--- Requests into the queue, each with its own priority (records in order).
-local function requeue(ids)
+-- Requests into a queue (q, or qs for suspects), each with its own
+-- priority.
+local function requeue(ids, queue)
   if #ids == 0 then return end
   local recs = hmget(P .. 'r', ids)
   local z = {}
@@ -89,7 +95,12 @@ local function requeue(ids)
       z[#z + 1] = ids[i]
     end
   end
-  if #z > 0 then many('ZADD', P .. 'q', z) end
+  if #z > 0 then many('ZADD', P .. (queue or 'q'), z) end
+end
+
+-- The token of a lease from lt's value ("TOKEN WORKER").
+local function token_of(v)
+  return v and string.match(v, '^%d+') or nil
 end
 
 -- Follows at ARGV[i..]: n of (bucket, fingerprint, priority, record); an
@@ -126,7 +137,8 @@ local function add_at(i, n, out)
 end
 
 local function counts()
-  return redis.call('ZCARD', P .. 'q'), redis.call('ZCARD', P .. 'd'), redis.call('ZCARD', P .. 'l')
+  return redis.call('ZCARD', P .. 'q') + redis.call('ZCARD', P .. 'qs'),
+         redis.call('ZCARD', P .. 'd'), redis.call('ZCARD', P .. 'l')
 end
 
 if cmd == 'join' then
@@ -174,10 +186,14 @@ if cmd == 'add' then
 end
 
 if cmd == 'take' then
-  -- take WORKER N LEASE_MS MAX_RECLAIMS ->
-  --   {state, queued, delayed, leased, next_due_ms, (id, token, attempts, record)...}
+  -- take WORKER N LEASE_MS MAX_RECLAIMS ALONE ->
+  --   {state, queued, delayed, leased, next_due_ms, suspects, suspect,
+  --    (id, token, attempts, record)...}
+  -- ALONE 1: the worker holds nothing, and gets a suspect if one waits (and
+  -- then only it: suspect 1). suspects: how many wait for such a worker.
   local worker, n, lease, max_reclaims = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]),
                                          tonumber(ARGV[5])
+  local alone = ARGV[6] == '1'
   local now = now_ms()
   redis.call('ZADD', P .. 'w', now, worker)
   -- Leases that expired: their worker died or stalled. Back in the queue, or
@@ -207,16 +223,21 @@ if cmd == 'take' then
         back[#back + 1] = id
       end
     end
-    requeue(back)
+    requeue(back, 'qs')
   end
   local due = redis.call('ZRANGEBYSCORE', P .. 'd', '-inf', now, 'LIMIT', 0, 256)
   if #due > 0 then
     many('ZREM', P .. 'd', due)
     requeue(due)
   end
-  local out = {'', 0, 0, 0, -1}
+  local out = {'', 0, 0, 0, -1, 0, 0}
   local got = {}
-  if n > 0 then got = redis.call('ZPOPMIN', P .. 'q', n) end
+  if alone and n > 0 then got = redis.call('ZPOPMIN', P .. 'qs', 1) end
+  if #got > 0 then
+    out[7] = 1
+  elseif n > 0 then
+    got = redis.call('ZPOPMIN', P .. 'q', n)
+  end
   if #got > 0 then
     local ids = {}
     for i = 1, #got, 2 do ids[#ids + 1] = got[i] end
@@ -230,7 +251,7 @@ if cmd == 'take' then
         l[#l + 1] = now + lease
         l[#l + 1] = ids[i]
         lt[#lt + 1] = ids[i]
-        lt[#lt + 1] = token
+        lt[#lt + 1] = token .. ' ' .. worker
         out[#out + 1] = ids[i]
         out[#out + 1] = token
         out[#out + 1] = atts[i] or '0'
@@ -254,25 +275,34 @@ if cmd == 'take' then
     state = 'complete'
   end
   out[1], out[2], out[3], out[4] = state, q, d, l
+  out[6] = redis.call('ZCARD', P .. 'qs')
   local first = redis.call('ZRANGE', P .. 'd', 0, 0, 'WITHSCORES')
   if #first > 0 then out[5] = math.max(0, tonumber(first[2]) - now) end
   return out
 end
 
 if cmd == 'settle' then
-  -- settle N OP... -> {status1, ..., statusN}: 1 done, 0 refused (the lease
-  -- was taken over: a late answer, counted in "extra"). The ops:
+  -- settle WORKER BATCH N OP... -> {status1, ..., statusN}: 1 done, 0
+  -- refused (the lease was taken over: a late answer, counted in "extra").
+  -- BATCH numbers the worker's batches: the same batch sent again (its
+  -- answer was lost) gets the answer it had, and changes nothing. The ops:
   --   d ID TOKEN NCHILD (BUCKET FP PRIORITY RECORD)...  done, with its follows
   --   r ID TOKEN DELAY_MS ATTEMPTS                      retry after the delay
   --   f ID TOKEN FAILURE_JSON                           failed for good
   --   b ID TOKEN                                        back, never fetched
   --   h HOST SLOT                                       a host's slot given back
   --   p HOST MS                                         the host pauses (Retry-After)
-  local n = tonumber(ARGV[2])
+  local worker, batch, n = ARGV[2], ARGV[3], tonumber(ARGV[4])
+  local last = redis.call('HGET', P .. 'sb', worker)
+  if last and string.sub(last, 1, #batch + 1) == batch .. ':' then
+    local again = {}
+    for j = #batch + 2, #last do again[#again + 1] = tonumber(string.sub(last, j, j)) end
+    return again
+  end
   local now = now_ms()
   -- First where each op is, and the tokens of every lease they name.
   local at, ids = {}, {}
-  local i = 3
+  local i = 5
   for j = 1, n do
     local op = ARGV[i]
     at[j] = i
@@ -297,7 +327,7 @@ if cmd == 'settle' then
   local tokens = {}
   if #ids > 0 then
     local got = hmget(P .. 'lt', ids)
-    for j = 1, #ids do tokens[ids[j]] = got[j] end
+    for j = 1, #ids do tokens[ids[j]] = token_of(got[j]) end
   end
   local out = {}
   local unleased, forgotten, back, delayed, attempts, failures = {}, {}, {}, {}, {}, {}
@@ -363,6 +393,7 @@ if cmd == 'settle' then
   count('failed', failed)
   count('retries', retries)
   count('extra', extra)
+  redis.call('HSET', P .. 'sb', worker, batch .. ':' .. table.concat(out))
   return out
 end
 
@@ -384,7 +415,7 @@ if cmd == 'renew' then
   for j = 1, nids do ids[j] = ARGV[i + 2 * (j - 1)] end
   local tokens = hmget(P .. 'lt', ids)
   for j = 1, nids do
-    if tokens[j] == ARGV[i + 2 * (j - 1) + 1] then
+    if token_of(tokens[j]) == ARGV[i + 2 * (j - 1) + 1] then
       l[#l + 1] = now + lease
       l[#l + 1] = ids[j]
     else
@@ -399,6 +430,28 @@ if cmd == 'renew' then
     i = i + 2
   end
   return lost
+end
+
+if cmd == 'recover' then
+  -- recover WORKER N ID... -> how many came back: the leases WORKER holds
+  -- but does not know of (a take whose answer it never got: a timeout, a
+  -- lost connection) go back to the queue, never fetched.
+  local worker = ARGV[2]
+  local known = {}
+  for j = 1, tonumber(ARGV[3]) do known[ARGV[3 + j]] = true end
+  local lt = redis.call('HGETALL', P .. 'lt')
+  local mine = {}
+  local suffix = ' ' .. worker
+  for j = 1, #lt, 2 do
+    local v = lt[j + 1]
+    if string.sub(v, -#suffix) == suffix and not known[lt[j]] then mine[#mine + 1] = lt[j] end
+  end
+  if #mine > 0 then
+    many('ZREM', P .. 'l', mine)
+    many('HDEL', P .. 'lt', mine)
+    requeue(mine)
+  end
+  return #mine
 end
 
 if cmd == 'host' then

@@ -196,6 +196,7 @@ typedef struct ac__creq {
   const char *lease_token;
   void *children;
   size_t nchildren;
+  int suspect; /* its lease expired before: held alone (frontier_redis.c) */
   struct ac_crawl *crawl;
 } ac__creq_t;
 
@@ -206,6 +207,7 @@ typedef struct ac__consumer {
   int blocked_on_space; /* waiting in follow for frontier room */
   int in_gate;          /* waiting for its host (not yet sending) */
   struct ac__host *gate_host; /* a shared frontier's host slot it holds, or NULL */
+  uint64_t gate_seq;          /* which acquisition: each slot has a name of its own */
   char *fail_reason;    /* set by its callback (ac_crawl_fail_reason) */
 } ac__consumer_t;
 

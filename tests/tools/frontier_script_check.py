@@ -141,11 +141,19 @@ def run(r, script):
               "%s: counts do not balance: %r" % (where, d))
         return d
 
+    batches = [0]
+
+    def settle(*ops, worker="w", batch=None):
+        if batch is None:
+            batches[0] += 1
+            batch = batches[0]
+        return step("settle", worker, batch, *ops)
+
     def rec(url, prio=0):
         return json.dumps({"u": url, "c": 0, "p": prio, "m": ""})
 
     # Nothing there yet: every step but join says the crawl is gone.
-    gone = step("take", "w1", 1, 1000, 3)
+    gone = step("take", "w1", 1, 1000, 3, 0)
     check(isinstance(gone, RedisError) and gone.startswith("ACRAWL_GONE"),
           "take before join: %r" % gone)
 
@@ -167,78 +175,128 @@ def run(r, script):
           "fingerprints are kept as an intset")
     balanced("after add")
 
+    # take's answer: a header of 7 (state, queued, delayed, leased, next due,
+    # suspects waiting, 1 if this is a suspect alone), then 4 per request.
+    H = 7
+
+    def take(worker, n, lease, alone=0):
+        return step("take", worker, n, lease, 3, alone)
+
     # Not complete while seeding, even when empty later.
-    t = step("take", "w1", 1, 60000, 3)
+    t = take("w1", 1, 60000)
     check(t[0] == "seeding", "state while seeding: %r" % t[0])
     # Priority first: the detail (5) before the list pages (0).
-    check(len(t) == 9 and t[5 + 3].find("detail/1") > 0, "highest priority first: %r" % t)
-    did, dtok = t[5], t[6]
-    check(t[7] == "0", "attempts made so far: 0")
+    check(len(t) == H + 4 and t[H + 3].find("detail/1") > 0, "highest priority first: %r" % t)
+    did, dtok = t[H], t[H + 1]
+    check(t[H + 2] == "0", "attempts made so far: 0")
+    check(r.call("HGET", P + "lt", did) == dtok + " w1", "the lease names its holder")
     balanced("after take")
 
     # Fencing: a wrong token is refused and counted; the right one is done.
-    check(step("settle", 1, "d", did, "999999", 0) == [0], "a stale token is refused")
+    check(settle(1, "d", did, "999999", 0) == [0], "a stale token is refused")
     check(counts().get("extra") == "1", "the refusal is counted in extra")
-    check(step("settle", 1, "d", did, dtok, 1, "s:0003", "33", 1, rec("http://h/detail/2", 1))
+    # The same batch again (its answer lost): the same answer, nothing done twice.
+    check(settle(1, "d", did, "999999", 0, batch=batches[0]) == [0], "a batch sent again")
+    check(counts().get("extra") == "1", "a batch sent again counts nothing")
+    check(settle(1, "d", did, dtok, 1, "s:0003", "33", 1, rec("http://h/detail/2", 1))
           == [1], "done with the right token")
     check(step("seeded", "w1") == "seeded", "the seeder marks the crawl seeded")
     d = balanced("after done")
     check(int(d["done"]) == 1 and int(d["queued"]) == 3, "done 1, queued 3: %r" % d)
 
     # FIFO within a priority: the child (priority 1) first, then the two list pages in order.
-    t = step("take", "w2", 3, 60000, 3)
-    urls = [json.loads(t[8 + 4 * i])["u"] for i in range(3)]
+    t = take("w2", 3, 60000)
+    urls = [json.loads(t[H + 3 + 4 * i])["u"] for i in range(3)]
     check(urls == ["http://h/detail/2", "http://h/list/1", "http://h/list/1"],
           "priority then FIFO: %r" % urls)
-    ids = [t[5 + 4 * i] for i in range(3)]
-    toks = [t[6 + 4 * i] for i in range(3)]
+    ids = [t[H + 4 * i] for i in range(3)]
+    toks = [t[H + 1 + 4 * i] for i in range(3)]
 
     # Renew: the leases held are extended; a stale one is reported lost.
     lost = step("renew", "w2", 60000, "{}", 2, ids[0], toks[0], ids[1], "1", 0)
     check(lost == [ids[1]], "renew reports the lease it does not hold: %r" % lost)
-    check(step("settle", 1, "d", ids[1], toks[1], 0) == [1], "the list page done")
+    check(settle(1, "d", ids[1], toks[1], 0) == [1], "the list page done")
+    check(settle(1, "d", ids[1], toks[1], 0, batch=batches[0]) == [1],
+          "its batch again answers as the first time")
+    check(int(counts()["done"]) == 2 and counts().get("extra") == "1",
+          "and is not done twice nor refused")
 
     # Retry: into the delayed set, not takeable before it is due.
-    check(step("settle", 1, "r", ids[0], toks[0], 300, 1) == [1], "retry accepted")
+    check(settle(1, "r", ids[0], toks[0], 300, 1) == [1], "retry accepted")
     d = balanced("after retry")
     check(int(d["delayed"]) == 1, "one delayed: %r" % d)
-    t = step("take", "w1", 5, 60000, 3)
-    check(len(t) == 5 and t[4] >= 0, "nothing to take before the retry is due: %r" % t)
+    t = take("w1", 5, 60000)
+    check(len(t) == H and t[4] >= 0, "nothing to take before the retry is due: %r" % t)
     time.sleep(0.4)
-    t = step("take", "w1", 5, 60000, 3)
-    check(len(t) == 9 and t[7] == "1", "the retry comes back with its attempt: %r" % t)
-    rid, rtok = t[5], t[6]
+    t = take("w1", 5, 60000)
+    check(len(t) == H + 4 and t[H + 2] == "1", "the retry comes back with its attempt: %r" % t)
+    rid, rtok = t[H], t[H + 1]
 
     # Fail for good: in the failures with its JSON.
     fj = json.dumps({"u": "http://h/detail/2", "cause": "4xx", "why": "HTTP 404"})
-    check(step("settle", 1, "f", rid, rtok, fj) == [1], "fail accepted")
+    check(settle(1, "f", rid, rtok, fj) == [1], "fail accepted")
     check(json.loads(r.call("HGET", P + "f", rid))["why"] == "HTTP 404", "failure kept")
     balanced("after fail")
 
-    # Leases expire: another worker takes the request back with a new token, and
-    # the first worker's answer is refused.
-    step("settle", 1, "b", ids[2], toks[2])          # given back, never fetched
-    t = step("take", "w1", 1, 50, 3)                 # a 50 ms lease
-    lid, ltok = t[5], t[6]
+    # A take whose answer was lost: the worker's leases it does not know of
+    # go back to the queue, the ones it knows stay.
+    settle(1, "b", ids[2], toks[2])          # given back, never fetched
+    step("add", 1, "s:0005", "55", 0, rec("http://h/list/2"))
+    t = take("w7", 2, 60000)
+    check(len(t) == H + 8, "two taken: %r" % t)
+    check(step("recover", "w7", 1, t[H]) == 1, "the unknown lease comes back")
+    check(step("recover", "w8", 0) == 0, "another worker's leases stay")
+    d = balanced("after recover")
+    check(int(d["leased"]) == 1 and int(d["queued"]) == 1, "one leased, one queued: %r" % d)
+    check(settle(1, "b", t[H], t[H + 1]) == [1], "the known one given back")
+
+    # Leases expire: the request waits as a suspect, for a worker that holds
+    # nothing else; it takes it alone, with a new token, and the first
+    # worker's answer is refused.
+    t = take("w1", 1, 50)                            # a 50 ms lease
+    lid, ltok = t[H], t[H + 1]
     time.sleep(0.1)
-    t = step("take", "w2", 1, 60000, 3)
-    check(len(t) == 9 and t[5] == lid and t[6] != ltok, "an expired lease is taken over")
-    check(step("settle", 1, "d", lid, ltok, 0) == [0], "the late answer is refused")
-    check(step("settle", 1, "d", lid, t[6], 0) == [1], "the new holder's answer counts")
+    t = take("w2", 5, 60000)                         # not alone: no suspect
+    check(t[5] == 1 and all(t[H + 4 * i] != lid for i in range((len(t) - H) // 4)),
+          "a suspect waits for a worker alone: %r" % t)
+    for i in range((len(t) - H) // 4):
+        settle(1, "b", t[H + 4 * i], t[H + 1 + 4 * i])
+    t = take("w2", 5, 60000, 1)
+    check(len(t) == H + 4 and t[H] == lid and t[H + 1] != ltok and t[6] == 1,
+          "an expired lease is taken over, alone: %r" % t)
+    check(settle(1, "d", lid, ltok, 0) == [0], "the late answer is refused")
+    check(settle(1, "d", lid, t[H + 1], 0) == [1], "the new holder's answer counts")
     d = balanced("after takeover")
     check(int(d["reclaimed"]) == 1, "one reclaim: %r" % d)
+    t = take("w2", 5, 60000)
+    for i in range((len(t) - H) // 4):
+        settle(1, "d", t[H + 4 * i], t[H + 1 + 4 * i], 0)
 
-    # Poison: a request whose lease keeps expiring ends in the failures.
-    step("add", 1, "s:0004", "44", 0, rec("http://h/poison"))
-    for k in range(4):
-        t = step("take", "w%d" % k, 1, 20, 3)
-        check(len(t) == 9, "poison taken, round %d" % k)
+    # Poison: a request whose lease keeps expiring ends in the failures, and
+    # the request leased beside it the first time is not taken down with it.
+    step("add", 2, "s:0004", "44", 0, rec("http://h/poison"), "s:0006", "66", 0,
+         rec("http://h/beside"))
+    t = take("w0", 2, 20, 1)
+    check(len(t) == H + 8, "poison and another taken together: %r" % t)
+    time.sleep(0.05)
+    beside_done = False
+    for k in range(1, 4):
+        t = take("w%d" % k, 5, 20, 1)
+        check(len(t) == H + 4 and t[6] == 1, "a suspect taken alone, round %d: %r" % (k, t))
+        if "beside" in t[H + 3] and not beside_done:
+            settle(1, "d", t[H], t[H + 1], 0)  # not the poison: done alone
+            beside_done = True
+            t = take("w%d" % k, 5, 20, 1)
         time.sleep(0.05)
-    t = step("take", "w9", 1, 20, 3)
+    t = take("w9", 1, 20, 1)
+    if len(t) > H and "beside" in t[H + 3]:
+        settle(1, "d", t[H], t[H + 1], 0)
+        t = take("w9", 1, 20, 1)
     fails = r.call("HGETALL", P + "f")
     poison = [json.loads(v) for v in fails[1::2] if "poison" in v]
     check(len(poison) == 1 and "expired 4 times" in poison[0]["why"],
           "poison in the failures after 4 expiries: %r" % fails)
+    check(not any("beside" in v for v in fails[1::2]), "the other one did not fail")
     d = balanced("after poison")
 
     # The end: seeded, nothing queued, delayed or leased.
@@ -249,13 +307,13 @@ def run(r, script):
     check(step("host", "h1", "a", 2, 0, 60000) == [0, 0], "slot a")
     check(step("host", "h1", "b", 2, 0, 60000) == [0, 0], "slot b")
     check(step("host", "h1", "c", 2, 0, 60000) == [1, 0], "full at 2")
-    check(step("settle", 1, "h", "h1", "a") == [1], "slot a given back")
+    check(settle(1, "h", "h1", "a") == [1], "slot a given back")
     check(step("host", "h1", "c", 2, 0, 60000) == [0, 0], "slot c after the release")
     w1 = step("host", "h2", "a", 0, 100, 60000)
     w2 = step("host", "h2", "b", 0, 100, 60000)
     check(w1[0] == 0 and w2[0] == 0 and 90 <= w2[1] - w1[1] <= 110,
           "rate: starts reserved 100 ms apart: %r %r" % (w1, w2))
-    step("settle", 1, "p", "h3", 500)
+    settle(1, "p", "h3", 500)
     p = step("host", "h3", "a", 0, 0, 60000)
     check(p[0] == 2 and 0 < p[1] <= 500, "a paused host: %r" % p)
     check(step("host", "h4", "a", 1, 0, 30) == [0, 0], "a slot leased 30 ms")
@@ -264,10 +322,10 @@ def run(r, script):
 
     # Keys that vanish: a crawl gone is an error, never "complete".
     r.call("FLUSHALL")
-    gone = step("take", "w1", 1, 1000, 3)
+    gone = step("take", "w1", 1, 1000, 3, 0)
     check(isinstance(gone, RedisError) and gone.startswith("ACRAWL_GONE"),
           "take after FLUSHALL: %r" % gone)
-    gone = step("settle", 1, "d", "000000000001", "1", 0)
+    gone = settle(1, "d", "000000000001", "1", 0)
     check(isinstance(gone, RedisError) and gone.startswith("ACRAWL_GONE"),
           "settle after FLUSHALL: %r" % gone)
 
