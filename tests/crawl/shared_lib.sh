@@ -99,3 +99,15 @@ check_complete() {
 
 # pages_done NAME: the pages this worker fetched and settled, from its summary.
 pages_done() { sed -n 's/^ *pages done \([0-9][0-9]*\).*/\1/p' "$T/$1.out" | tail -n 1; }
+
+# wait_worker_within SECONDS NAME: wait_worker, but fails the test when the
+# worker has not exited by then (a worker that hangs is the bug).
+wait_worker_within() {
+  eval "_p=\$WPID_$2"
+  _deadline=$(($(date +%s) + $1))
+  while _server_alive "$_p"; do
+    [ "$(date +%s)" -lt "$_deadline" ] || fail "worker $2 still runs after $1 s: $(tail -5 "$T/$2.out")"
+    sleep 0.1
+  done
+  wait_worker "$2"
+}
