@@ -12,7 +12,7 @@ for i in 1 2 3; do
 done
 now() { date +%s.%N; }
 deadline=$(($(date +%s) + 60))
-until status >/dev/null && [ "$(st state)" = complete ]; do
+until try_status && [ "$(st state)" = complete ]; do
   [ "$(date +%s)" -lt "$deadline" ] || fail "not complete in 60 s: $(cat "$T/status.txt")"
 done
 # --status sampled the state at its end: the workers' 3 s start now.

@@ -4,6 +4,25 @@
 # Redis holds them. Source it with ACRAWL set to the binary; it sources
 # lib.sh (a temp dir $T, the replica, compare, fail, cleanup at exit).
 . "$(dirname "$0")/lib.sh"
+# At exit the workers go first, while Redis is still up: a worker stopped
+# gracefully sends its outcomes before it exits, and waits for a Redis that
+# is gone (lib.sh's cleanup stops the servers first). TERM, then KILL those
+# still running 3 s later; then lib.sh's cleanup (_server_exit).
+_shared_exit() {
+  _rc=$?
+  set +e
+  for _p in $PIDS; do kill -TERM "$_p" 2>/dev/null; done
+  _deadline=$(($(date +%s) + 3))
+  for _p in $PIDS; do
+    while _server_alive "$_p" && [ "$(date +%s)" -le "$_deadline" ]; do sleep 0.05; done
+    kill -KILL "$_p" 2>/dev/null
+    wait "$_p" 2>/dev/null
+  done
+  PIDS=
+  (exit $_rc)
+  _server_exit
+}
+trap _shared_exit EXIT
 server_need redis-server "the shared frontier's tests run a real Redis"
 server_need redis-cli "the tests read and change the crawl's keys behind the workers"
 
@@ -68,9 +87,11 @@ done_over() { [ "$(counter done "${2:-}")" -gt "$1" ]; }
 
 # status ARGS...: `acrawl books --frontier F --status ARGS...` into
 # $T/status.txt (also printed, for the log); fails the test when it fails.
+# try_status ARGS...: the same, quiet, its exit status returned (a crawl not
+# seeded yet is exit 3, "no such crawl").
+try_status() { "$ACRAWL" books --frontier "$FRONTIER" --status "$@" >"$T/status.txt" 2>&1; }
 status() {
-  "$ACRAWL" books --frontier "$FRONTIER" --status "$@" >"$T/status.txt" 2>&1 ||
-    fail "--status: exit $?: $(cat "$T/status.txt")"
+  try_status "$@" || fail "--status: exit $?: $(cat "$T/status.txt")"
   cat "$T/status.txt"
 }
 
