@@ -34,6 +34,12 @@ run() {
   echo "$name: $(($(date +%s) - t0)) s"
   check_complete
   [ "$(st failed)" = 0 ] || fail "$name: failed $(st failed)"
+  # No worker died or stalled: a lease taken over, or an answer refused as
+  # late, would be Redis's trouble mistaken for a worker's (a take or a
+  # batch of answers whose reply was lost, sent again).
+  [ "$(st "leases taken over")" = 0 ] || fail "$name: $(st "leases taken over") leases taken over"
+  [ "$(st "late answers refused")" = 0 ] ||
+    fail "$name: $(st "late answers refused") late answers refused"
   compare "sqlite:$T/$name.db" || fail "$name: sqlite store"
 }
 
