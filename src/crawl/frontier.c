@@ -59,7 +59,7 @@ static int is_token(const char *s) {
 
 /* 1 if the engine can send the request, 0 if not (AC_EINVAL, see crawl.h).
  * A CR or LF in a field would end it and let the rest write the head. */
-static int request_valid(const ac_crawl_t *c, const ac_crawl_request_t *req) {
+int ac__crawl_request_valid(const ac_crawl_t *c, const ac_crawl_request_t *req) {
   if (req == NULL || req->url == NULL || req->callback < 0 ||
       (size_t)req->callback >= c->spider.ncallbacks)
     return 0;
@@ -303,7 +303,7 @@ int ac__crawl_request_url(const ac_crawl_request_t *req, ac__crawl_url_t *u) {
 int ac_crawl_follow_request(ac_crawl_t *c, const ac_crawl_request_t *req, ac_follow_how_t how) {
   ac__crawl_url_t u;
   int rc;
-  if (c == NULL || !request_valid(c, req)) return AC_EINVAL;
+  if (c == NULL || !ac__crawl_request_valid(c, req)) return AC_EINVAL;
   if (how != AC_FOLLOW_NEW && how != AC_FOLLOW_AGAIN && how != AC_FOLLOW_REFETCH) return AC_EINVAL;
   if (c->hard) return AC_ECANCELED;
   if ((rc = ac__crawl_request_url(req, &u)) != 0) return rc;

@@ -59,6 +59,7 @@ int ac__crawl_requeue(ac_crawl_t *c, const ac_crawl_request_t *req) {
   ac__crawl_url_t u;
   ac__creq_t *r;
   int rc;
+  if (!ac__crawl_request_valid(c, req)) return AC_EINVAL;
   if ((rc = ac__crawl_request_url(req, &u)) != 0) return rc;
   r = ac__creq_new(c, &u, req);
   if (r == NULL) {

@@ -559,6 +559,8 @@ static int take_one(ac_crawl_t *c, const redisReply *id, const redisReply *token
   ac__crawl_url_t u;
   ac__creq_t *r = NULL;
   int rc = d == NULL ? 0 : ac__request_from_record(d, &req, &kv);
+  /* A record of another spider (a callback out of range) is not sent. */
+  if (rc > 0 && !ac__crawl_request_valid(c, &req)) rc = 0;
   if (rc > 0 && (rc = ac__crawl_request_url(&req, &u)) == 0) {
     r = ac__creq_new(c, &u, &req);
     if (r == NULL) {

@@ -335,6 +335,9 @@ void ac__crawl_push_ready(struct ac_crawl *c, ac__creq_t *r);
 ac__creq_t *ac__crawl_pop_ready(struct ac_crawl *c);
 int ac__crawl_admit(struct ac_crawl *c, ac__creq_t *r);
 int ac__crawl_request_url(const ac_crawl_request_t *req, ac__crawl_url_t *u);
+/* 1 if the engine can send req (a callback in range, tokens, no CR or LF),
+ * else 0: also for requests read back from a state or Redis. */
+int ac__crawl_request_valid(const struct ac_crawl *c, const ac_crawl_request_t *req);
 ac__consumer_t *ac__crawl_consumer(struct ac_crawl *c);
 
 /* outcome.c: the consumer and marker tasks, and a producer of r's callback
