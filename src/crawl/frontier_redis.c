@@ -63,26 +63,11 @@ typedef struct args {
   int err;
 } args_t;
 
+static int args_grow(args_t *a, size_t n);
+
 static void args_add(args_t *a, const char *s, size_t len) {
   char *copy;
-  if (a->err) return;
-  if (a->n == a->cap) {
-    size_t cap = a->cap ? 2 * a->cap : 16;
-    char **v = ac__realloc(a->v, cap * sizeof(*v));
-    size_t *l;
-    if (v == NULL) {
-      a->err = AC_ENOMEM;
-      return;
-    }
-    a->v = v;
-    l = ac__realloc(a->len, cap * sizeof(*l));
-    if (l == NULL) {
-      a->err = AC_ENOMEM;
-      return;
-    }
-    a->len = l;
-    a->cap = cap;
-  }
+  if (args_grow(a, 1) != 0) return;
   copy = ac__malloc(len + 1);
   if (copy == NULL) {
     a->err = AC_ENOMEM;
@@ -102,20 +87,43 @@ static void args_addi(args_t *a, long long v) {
   args_add(a, t, (size_t)n);
 }
 
-/* Moves every argument of from to the end of a. */
-static void args_move(args_t *a, args_t *from) {
-  for (size_t i = 0; i < from->n; i++) {
-    args_add(a, from->v[i], from->len[i]);
-  }
-  if (from->err) a->err = from->err;
-}
-
 static void args_free(args_t *a) {
   for (size_t i = 0; i < a->n; i++) ac__free(a->v[i]);
   ac__free(a->v);
   ac__free(a->len);
   memset(a, 0, sizeof(*a));
 }
+
+/* Makes room for n more arguments. 0 or AC_ENOMEM (sticky in a->err). */
+static int args_grow(args_t *a, size_t n) {
+  size_t cap = a->cap ? a->cap : 16;
+  if (a->err) return a->err;
+  while (cap < a->n + n) cap *= 2;
+  if (cap != a->cap) {
+    char **v = ac__realloc(a->v, cap * sizeof(*v));
+    size_t *l;
+    if (v == NULL) return a->err = AC_ENOMEM;
+    a->v = v;
+    if ((l = ac__realloc(a->len, cap * sizeof(*l))) == NULL) return a->err = AC_ENOMEM;
+    a->len = l;
+    a->cap = cap;
+  }
+  return 0;
+}
+
+/* Moves every argument of from to the end of a (the strings change hands,
+ * not copied); from is left empty. */
+static void args_move(args_t *a, args_t *from) {
+  if (from->err) a->err = from->err;
+  if (from->n > 0 && args_grow(a, from->n) == 0) {
+    memcpy(a->v + a->n, from->v, from->n * sizeof(*from->v));
+    memcpy(a->len + a->n, from->len, from->n * sizeof(*from->len));
+    a->n += from->n;
+    from->n = 0; /* the strings are a's now */
+  }
+  args_free(from);
+}
+
 
 void ac__shared_children_free(void *children) {
   if (children == NULL) return;
@@ -298,7 +306,6 @@ static int send_follows(ac_crawl_t *c, args_t *batch, size_t *n, int room) {
   args_addz(&a, "add");
   args_addi(&a, (long long)*n);
   args_move(&a, batch);
-  args_free(batch);
   *n = 0;
   for (;;) {
     rc = step(c, &a, &rep);
