@@ -27,6 +27,8 @@
 #    strings); hashes are blake2b (8 bytes) and SHA1 of
 #    http://example.com/page/N, sent through redis-cli --pipe. Also the
 #    buckets' encodings and the largest bucket (set-max-intset-entries).
+#    Then MEMORY_QUEUED (100,000) book requests queued through the script's
+#    own "add" step (no dedup): what a queued request weighs with its record.
 # --per-host is not given: with --frontier it makes the per-host window one
 # for all workers, held in Redis (a step per request), which is not what
 # these measure. SECTIONS="cost scale memory" narrows a run. Tables
@@ -40,6 +42,7 @@ py=/usr/bin/python3
 sections=${SECTIONS:-cost scale memory}
 scale_pages=${SCALE_PAGES:-}
 nurls_mem=${MEMORY_URLS:-1000000}
+nqueue_mem=${MEMORY_QUEUED:-100000}
 
 dir=$(mktemp -d /tmp/ac_sharedbench.XXXXXX)
 chmod 755 "$dir"   # nginx's worker may run as nobody
@@ -300,6 +303,39 @@ PY
     server_stop mem
     rpid=
   done
+  # What a queued request weighs beside its record: book requests added
+  # through the crawl's own script (its "add" step, as a producer sends
+  # them), without dedup so that only the queue is measured.
+  start_redis mem
+  before=$(info_field memory used_memory)
+  "$py" - "$here/../src/crawl/frontier_redis.lua" "$nqueue_mem" "$dir/reclen" <<'PY' | rcli --pipe > "$dir/pipe.out"
+import json, sys
+script = open(sys.argv[1], "rb").read()
+n, out = int(sys.argv[2]), sys.stdout.buffer
+def cmd(*args):
+    args = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+    return b"".join([b"*%d\r\n" % len(args)] + [b"$%d\r\n%s\r\n" % (len(a), a) for a in args])
+prefix = b"acrawl:{queue}:"
+out.write(cmd(b"EVAL", script, 1, prefix, b"join", b"w", b"fp", 60000))
+lens = []
+for start in range(0, n, 1000):
+    args = []
+    for i in range(start, min(n, start + 1000)):
+        rec = json.dumps({"u": "http://127.0.0.1:8080/api/book/%d" % (1000000 + i), "c": 1,
+                          "p": 1, "m": '0,7:"%d"' % (1000000 + i)}, separators=(",", ":"))
+        lens.append(len(rec))
+        args += [b"", b"%d" % i, b"1", rec.encode()]
+    out.write(cmd(b"EVAL", script, 1, prefix, b"add", len(args) // 4, *args))
+open(sys.argv[3], "w").write("%.0f" % (sum(lens) / len(lens)))
+PY
+  grep -q 'errors: 0' "$dir/pipe.out" || { cat "$dir/pipe.out" >&2; exit 1; }
+  after=$(info_field memory used_memory)
+  members=$(rcli ZCARD 'acrawl:{queue}:q')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "acrawl queue" "$before" "$after" "$(rcli DBSIZE)" "$members" \
+    "queued requests, each with a record of $(cat "$dir/reclen") bytes (the request as JSON)" >> "$memrows"
+  echo "  memory queue: used_memory $before -> $after, $members queued" >&2
+  server_stop mem
+  rpid=
 fi
 
 # --- the tables -------------------------------------------------------------
@@ -350,12 +386,13 @@ table("scale", "scale: acrawl site --delay 100 (goal: 4 workers at most 0.3 x 1 
 mem = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])]
 if mem:
     n = int(sys.argv[3])
-    print(f"\n### memory: {n:,} URLs' fingerprints (goal: acrawl's at most 40 B/URL)\n")
-    print("| scheme | used_memory before | after | keys | members | bytes / URL | shape |")
+    print(f"\n### memory: {n:,} URLs' fingerprints (goal: acrawl's at most 40 B/URL), "
+          "and queued requests\n")
+    print("| scheme | used_memory before | after | keys | members | bytes / member | shape |")
     print("|---|---|---|---|---|---|---|")
     for scheme, before, after, keys, members, detail in mem:
         print(f"| {scheme} | {int(before):,} | {int(after):,} | {int(keys):,} | {int(members):,} | "
-              f"{(int(after) - int(before)) / n:.1f} | {detail} |")
+              f"{(int(after) - int(before)) / int(members):.1f} | {detail} |")
 PY
 echo
 echo "# commands (section | row | command; \$DB is a fresh SQLite file, \$STATS a JSON file, per run):"
@@ -364,4 +401,5 @@ echo "# cost: nginx -c CONF (1 worker) serving the mirror of acrawl site --gzip-
 echo "# scale: $build/acrawl site --gzip-ahead --port 0 --portfile F --delay 100"
 sed 's/^/# /' "$cmds"
 want memory && echo "# memory: python3 (SADD per URL) | redis-cli -p P --pipe, in a fresh redis-server per scheme"
+want memory && echo "# memory queue: python3 (EVAL frontier_redis.lua add, 1,000 requests a call) | redis-cli -p P --pipe"
 exit 0
