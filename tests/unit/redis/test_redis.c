@@ -88,6 +88,15 @@ static int in_task(body_fn fn, void *arg) {
   return ac_run(body_main, &b, NULL);
 }
 
+/* body(&server) in a task, against a redis-server of its own (aof: with
+ * its append-only file on; extra: more of its options, or NULL). */
+static void with_redis(int aof, const char *const *extra, body_fn body) {
+  struct rsrv s;
+  rsrv_start(&s, aof, extra);
+  ASSERT_OK(in_task(body, &s));
+  rsrv_stop(&s);
+}
+
 static ac_loop_t *this_loop(void) { return ac_task_loop(ac_task_current()); }
 
 static int open_uri(const char *uri, uint64_t timeout_ms, const char *const *scripts, size_t n,
@@ -255,12 +264,7 @@ static int roundtrip_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_roundtrip) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(roundtrip_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_roundtrip) { with_redis(0, NULL, roundtrip_body); }
 
 #define NPIPE 10000
 
@@ -316,12 +320,7 @@ static int pipeline_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_pipeline_10000) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(pipeline_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_pipeline_10000) { with_redis(0, NULL, pipeline_body); }
 
 static int binary_body(void *arg) {
   struct rsrv *s = arg;
@@ -354,12 +353,7 @@ static int binary_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_binary_values) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(binary_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_binary_values) { with_redis(0, NULL, binary_body); }
 
 /* ------------------------------------------------------------ AUTH, ACL, SELECT */
 
@@ -394,11 +388,8 @@ static int auth_body(void *arg) {
 }
 
 TEST_IMPL(redis_auth_password) {
-  struct rsrv s;
   const char *const extra[] = {"--requirepass", "s3cr@t", NULL};
-  rsrv_start(&s, 0, extra);
-  ASSERT_OK(in_task(auth_body, &s));
-  rsrv_stop(&s);
+  with_redis(0, extra, auth_body);
 }
 
 static int acl_body(void *arg) {
@@ -428,12 +419,7 @@ static int acl_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_acl_user) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(acl_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_acl_user) { with_redis(0, NULL, acl_body); }
 
 static int select_body(void *arg) {
   struct rsrv *s = arg;
@@ -460,12 +446,7 @@ static int select_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_select_db) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(select_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_select_db) { with_redis(0, NULL, select_body); }
 
 static int bad_script_body(void *arg) {
   struct rsrv *s = arg;
@@ -477,12 +458,7 @@ static int bad_script_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_bad_script) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(bad_script_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_bad_script) { with_redis(0, NULL, bad_script_body); }
 
 /* ------------------------------------------------------------ failures */
 
@@ -584,12 +560,7 @@ static int restart_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_restart_aof) {
-  struct rsrv s;
-  rsrv_start(&s, 1, NULL);
-  ASSERT_OK(in_task(restart_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_restart_aof) { with_redis(1, NULL, restart_body); }
 
 static int noscript_body(void *arg) {
   struct rsrv *s = arg;
@@ -620,12 +591,7 @@ static int noscript_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_noscript) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(noscript_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_noscript) { with_redis(0, NULL, noscript_body); }
 
 /* ------------------------------------------------------------ tasks */
 
@@ -788,12 +754,7 @@ static int concurrent_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_concurrent) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(concurrent_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_concurrent) { with_redis(0, NULL, concurrent_body); }
 
 /* Several tasks find the connection gone at once: one reconnects, the
  * others wait for its handshake, and all get their own replies. */
@@ -826,12 +787,7 @@ static int reconnect_many_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_reconnect_shared) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(reconnect_many_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_reconnect_shared) { with_redis(0, NULL, reconnect_many_body); }
 
 /* Not awaiting outside a task; a NULL client. */
 TEST_IMPL(redis_outside_task) {
@@ -934,9 +890,4 @@ static int lost_body(void *arg) {
   return 0;
 }
 
-TEST_IMPL(redis_lost_midcall) {
-  struct rsrv s;
-  rsrv_start(&s, 0, NULL);
-  ASSERT_OK(in_task(lost_body, &s));
-  rsrv_stop(&s);
-}
+TEST_IMPL(redis_lost_midcall) { with_redis(0, NULL, lost_body); }
