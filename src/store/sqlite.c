@@ -32,6 +32,20 @@
 /* A reader is not retried: it may wait longer (WAL readers seldom wait at all). */
 #define READ_BUSY_TIMEOUT_MS 5000
 
+/* Opening waits this long for another connection's lock: processes that
+ * open one file together (workers of a shared crawl) take turns making it
+ * WAL and its table, where a busy handler is not always asked. */
+#define OPEN_BUSY_MS 10000
+
+/* sqlite3_exec, again while another connection holds the lock it needs
+ * (at open, on a worker thread: sleeping here holds up no loop). */
+static int exec_open_step(sqlite3 *db, const char *sql) {
+  int waited = 0, rc;
+  while ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) == SQLITE_BUSY && waited < OPEN_BUSY_MS)
+    waited += sqlite3_sleep(20);
+  return rc;
+}
+
 /* What a sqlite: URI's options say (store.h). */
 struct sq_opts {
   int keep_wal;
@@ -127,7 +141,7 @@ static int sq_open(const ac__store_target_t *t, void **out, char *err, size_t er
   if (rc == SQLITE_OK) {
     sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
     step = "set WAL mode";
-    rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    rc = exec_open_step(q->db, "PRAGMA journal_mode=WAL");
   }
   /* A setting of this connection: it matters only at its close. */
   if (rc == SQLITE_OK && o.keep_wal) {
@@ -136,14 +150,14 @@ static int sq_open(const ac__store_target_t *t, void **out, char *err, size_t er
   }
   if (rc == SQLITE_OK) {
     step = "set synchronous";
-    rc = sqlite3_exec(q->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    rc = exec_open_step(q->db, "PRAGMA synchronous=NORMAL");
   }
   if (rc == SQLITE_OK) {
     step = "create table";
     snprintf(sql, sizeof(sql),
              "CREATE TABLE IF NOT EXISTS \"%s\"(key TEXT PRIMARY KEY, doc TEXT NOT NULL)",
              t->collection);
-    rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+    rc = exec_open_step(q->db, sql);
   }
   if (rc == SQLITE_OK) {
     step = "prepare the upsert";

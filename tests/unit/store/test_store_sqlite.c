@@ -2,7 +2,8 @@
  * The SQLite store through the public API, read back with our own sqlite3
  * connection: round trip, upsert, pretty-printed JSON kept as given (but
  * for a byte order mark), the 9,040 books byte for byte, a lock held
- * by another connection (retried until it goes), a document the table
+ * by another connection (retried until it goes, at a write and at open),
+ * a document the table
  * refuses (acknowledged with the error, its batch neighbours stored), an
  * abort while the store is failing, and the URI's options: keep_wal (the
  * log left at close), the errors for bad ones, and a '?' in the path.
@@ -437,6 +438,36 @@ static int busy_main(void *arg, void **result) {
 }
 
 TEST_IMPL(store_sqlite_busy_is_retried) { run_in_scratch(busy_main); }
+
+/* Processes that open one file together (workers of a shared crawl) take
+ * turns: an open that meets another connection's lock waits for it, past
+ * the writes' busy timeout, instead of failing. */
+static int unlock_later(void *arg, void **result) {
+  sqlite3 *db = arg;
+  (void)result;
+  ASSERT_OK(ac_sleep(1200));
+  ASSERT_EQ(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+  return 0;
+}
+
+static int open_locked_main(void *arg, void **result) {
+  struct sq_ctx *c = arg;
+  ac_store_t *s;
+  ac_store_error_t err;
+  ac_task_t *t;
+  sqlite3 *db = lock_db(c->path);
+  (void)result;
+  ASSERT_OK(ac_task_spawn(ac_task_loop(ac_task_current()), unlock_later, db, NULL, &t));
+  if (ac_store_open(ac_task_loop(ac_task_current()), c->uri, NULL, &s, &err) != 0)
+    AC__FAIL("open while another connection held the lock: %s", err.message);
+  ASSERT_OK(ac_task_await(t, NULL));
+  ac_task_release(t);
+  sqlite3_close(db);
+  ASSERT_OK(ac_store_close(s));
+  return 0;
+}
+
+TEST_IMPL(store_sqlite_open_waits_for_a_lock) { run_in_scratch(open_locked_main); }
 
 /* ------------------------------------------------ abort while failing */
 
