@@ -326,6 +326,8 @@ typedef struct ac_crawl_status {
   uint64_t retries;   /* retries scheduled */
   uint64_t reclaimed; /* leases that expired: their worker died or stalled */
   uint64_t extra;     /* outcomes refused: their lease had been taken over */
+  uint64_t records_failed; /* records of done pages that could not be followed
+                              (ac_crawl_fail_record), every worker's */
   uint64_t workers;   /* workers heard from in the last 10 s */
   uint64_t created_ms, now_ms; /* on Redis's clock */
 } ac_crawl_status_t;

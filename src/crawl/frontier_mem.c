@@ -168,6 +168,13 @@ static void mem_gate_pause(ac_crawl_t *c, ac__host_t *h, uint64_t ms) {
   (void)ms;
 }
 
+/* The crawl's failures are this process's own (c->st.failures). */
+static void mem_record_failed(ac_crawl_t *c, ac__creq_t *r, const char *why) {
+  (void)c;
+  (void)r;
+  (void)why;
+}
+
 const ac__frontier_ops_t ac__frontier_mem = {
     .name = "memory",
     .open = mem_open,
@@ -183,4 +190,5 @@ const ac__frontier_ops_t ac__frontier_mem = {
     .gate_enter = mem_gate_enter,
     .gate_leave = mem_gate_leave,
     .gate_pause = mem_gate_pause,
+    .record_failed = mem_record_failed,
 };

@@ -397,14 +397,15 @@ static op_t *op_new(ac__creq_t *r, const char *what) {
   return op;
 }
 
-/* An op of a host (a slot given back, a pause): no lease of its own. */
-static void queue_host_op(ac_crawl_t *c, const char *what, const char *host, const char *arg) {
+/* An op without a lease of its own: a host's slot given back, a host's
+ * pause, a record that failed. */
+static void queue_op(ac_crawl_t *c, const char *what, const char *a1, const char *a2) {
   shared_t *sh = sh_of(c);
   op_t *op = ac__calloc(1, sizeof(*op));
-  if (op == NULL) return; /* a slot's lease expires; a pause is only this worker's */
+  if (op == NULL) return; /* a slot's lease expires; the rest is only this worker's */
   args_addz(&op->args, what);
-  args_addz(&op->args, host);
-  args_addz(&op->args, arg);
+  args_addz(&op->args, a1);
+  args_addz(&op->args, a2);
   ac__list_insert_tail(&sh->ops, &op->link);
   sh->nops++;
   ac_event_set(sh->settle_wake);
@@ -896,14 +897,14 @@ static void sh_gate_leave(ac_crawl_t *c, ac__host_t *h) {
   if (me == NULL || me->gate_host != h) return;
   me->gate_host = NULL;
   slot_name(c, me, slot, sizeof(slot));
-  if (!c->hard) queue_host_op(c, "h", h->name, slot);
+  if (!c->hard) queue_op(c, "h", h->name, slot);
 }
 
 static void sh_gate_pause(ac_crawl_t *c, ac__host_t *h, uint64_t ms) {
   char t[32];
   if (!c->gate_shared || c->hard) return;
   snprintf(t, sizeof(t), "%llu", (unsigned long long)ms);
-  queue_host_op(c, "p", h->name, t);
+  queue_op(c, "p", h->name, t);
 }
 
 /* --------------------------------------------------------- open, begin */
@@ -1071,16 +1072,17 @@ static void read_counts(ac_crawl_t *c) {
   args_addi(&a, 10000);
   if (step(c, &a, &rep) == 0 && rep->type == REDIS_REPLY_ARRAY) {
     parse_status(rep, &st);
-    sh->crawl_failed = st.failed;
+    sh->crawl_failed = st.failed + st.records_failed;
     if (c->opts.summary)
       ac_crawl_note(
           c,
           "crawl %.*s: %s; done %llu, failed %llu, queued %llu, delayed %llu, leased %llu "
-          "(seen %llu); this worker's answers refused as late: %llu",
+          "(seen %llu), records failed %llu; this worker's answers refused as late: %llu",
           (int)(strlen(sh->prefix) - 10), sh->prefix + 8, st.state, (unsigned long long)st.done,
           (unsigned long long)st.failed, (unsigned long long)st.queued,
           (unsigned long long)st.delayed, (unsigned long long)st.leased,
-          (unsigned long long)st.seen, (unsigned long long)sh->late);
+          (unsigned long long)st.seen, (unsigned long long)st.records_failed,
+          (unsigned long long)sh->late);
   }
   if (rep != NULL) freeReplyObject(rep);
   args_free(&a);
@@ -1134,6 +1136,10 @@ static void sh_free(ac_crawl_t *c) {
   c->fr_data = NULL;
 }
 
+static void sh_record_failed(ac_crawl_t *c, ac__creq_t *r, const char *why) {
+  if (!c->hard) queue_op(c, "x", r->fetch, why);
+}
+
 /* The producer ended: its follows go to Redis before its parent is done. */
 static int sh_flush(ac_crawl_t *c) { return flush_batch(c); }
 
@@ -1152,6 +1158,7 @@ const ac__frontier_ops_t ac__frontier_redis = {
     .gate_enter = sh_gate_enter,
     .gate_leave = sh_gate_leave,
     .gate_pause = sh_gate_pause,
+    .record_failed = sh_record_failed,
 };
 
 int ac__frontier_redis_init(ac_crawl_t *c, const char *name, const char *fingerprint) {
@@ -1201,6 +1208,7 @@ static void parse_status(const redisReply *rep, ac_crawl_status_t *out) {
       {"retries", offsetof(ac_crawl_status_t, retries)},
       {"reclaimed", offsetof(ac_crawl_status_t, reclaimed)},
       {"extra", offsetof(ac_crawl_status_t, extra)},
+      {"records_failed", offsetof(ac_crawl_status_t, records_failed)},
       {"workers", offsetof(ac_crawl_status_t, workers)},
       {"created", offsetof(ac_crawl_status_t, created_ms)},
       {"now", offsetof(ac_crawl_status_t, now_ms)},

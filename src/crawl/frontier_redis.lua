@@ -23,6 +23,8 @@
 --   a         hash: id -> attempts made (after a retry only)
 --   k         hash: id -> times its lease expired (after one only)
 --   f         hash: id -> the failure as JSON
+--   fr        list: the last 10,000 records that could not be followed, as
+--             JSON {"u": the page, "why": ...} (counted in n's records_failed)
 --   w         zset: worker -> when it was last heard of
 --   wi        hash: worker -> what it says of itself (JSON)
 --   s:XXXX    set of 64-bit fingerprints, bucket XXXX of the dedup set
@@ -292,6 +294,7 @@ if cmd == 'settle' then
   --   b ID TOKEN                                        back, never fetched
   --   h HOST SLOT                                       a host's slot given back
   --   p HOST MS                                         the host pauses (Retry-After)
+  --   x URL WHY                                         a record of that page failed
   local worker, batch, n = ARGV[2], ARGV[3], tonumber(ARGV[4])
   local last = redis.call('HGET', P .. 'sb', worker)
   if last and string.sub(last, 1, #batch + 1) == batch .. ':' then
@@ -318,7 +321,7 @@ if cmd == 'settle' then
     elseif op == 'b' then
       ids[#ids + 1] = ARGV[i + 1]
       i = i + 3
-    elseif op == 'h' or op == 'p' then
+    elseif op == 'h' or op == 'p' or op == 'x' then
       i = i + 3
     else
       return redis.error_reply('ACRAWL_BAD unknown settle op ' .. tostring(op))
@@ -338,6 +341,11 @@ if cmd == 'settle' then
     local ok = true
     if op == 'h' then
       redis.call('ZREM', P .. 'hs:' .. id, token)
+    elseif op == 'x' then
+      -- The last 10,000 are kept; the count goes on.
+      redis.call('RPUSH', P .. 'fr', cjson.encode({u = id, why = token}))
+      redis.call('LTRIM', P .. 'fr', -10000, -1)
+      count('records_failed', 1)
     elseif op == 'p' then
       local hk = P .. 'h:' .. id
       local until_ms = now + tonumber(token)

@@ -138,6 +138,9 @@ typedef struct ac__frontier_ops {
   int (*gate_enter)(struct ac_crawl *c, struct ac__host *h);
   void (*gate_leave)(struct ac_crawl *c, struct ac__host *h);
   void (*gate_pause)(struct ac_crawl *c, struct ac__host *h, uint64_t ms);
+  /* A record of r's page could not be followed (ac_crawl_fail_record):
+   * counted where the crawl's failures are, for every worker's end. */
+  void (*record_failed)(struct ac_crawl *c, struct ac__creq *r, const char *why);
 } ac__frontier_ops_t;
 
 extern const ac__frontier_ops_t ac__frontier_mem;

@@ -40,7 +40,6 @@ static void record_failure(ac_crawl_t *c, ac__creq_t *r, int cause, int code, in
     f->attempts = r->pub.attempt;
     c->nfailures++;
   }
-  if (r->why == NULL) r->why = ac__strdup(why != NULL ? why : ""); /* for a shared frontier */
   if (c->opts.progress != AC_PROGRESS_QUIET && c->opts.verbose)
     fprintf(c->out, "%sfailed: %s (%s, %d attempt%s)\n", c->tty ? "\r\033[K" : "", r->fetch,
             why != NULL ? why : "", r->pub.attempt, r->pub.attempt == 1 ? "" : "s");
@@ -61,6 +60,19 @@ static size_t receivers(const ac_crawl_t *c, const ac__creq_t *r) {
   return (size_t)__builtin_popcountll(r->put_to);
 }
 
+/* r failed for good: recorded, and settled so with the frontier, which a
+ * shared one keeps with the cause and the words of this failure. */
+static void failed_for_good(ac_crawl_t *c, ac__creq_t *r, int cause, int code, int status,
+                            const char *why) {
+  record_failure(c, r, cause, code, status, why);
+  r->last_cause = cause;
+  r->last_code = code;
+  r->last_status = status;
+  ac__free(r->why);
+  r->why = ac__strdup(why != NULL ? why : "");
+  c->fr->settle(c, r, 'f');
+}
+
 static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
   if (r->acks_refused > 0) {
     /* Which store, and its own words (a full disk, a bad path). The page is
@@ -72,8 +84,7 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
              receivers(c, r) > 1 && (size_t)__builtin_popcountll(r->refused_by) < receivers(c, r)
                  ? " (the other stores kept it)"
                  : "");
-    record_failure(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, why);
-    c->fr->settle(c, r, 'f');
+    failed_for_good(c, r, AC_CAUSE_OTHER, AC_ESTORE, 0, why);
   } else {
     c->items_stored += r->nitems;
     c->st.pages_done++;
@@ -84,8 +95,7 @@ static void mark_done(ac_crawl_t *c, ac__creq_t *r) {
 
 static void fail(ac_crawl_t *c, ac__creq_t *r, int cause, int code, int status,
                  const char *why) {
-  record_failure(c, r, cause, code, status, why);
-  c->fr->settle(c, r, 'f');
+  failed_for_good(c, r, cause, code, status, why);
   r->finished = 1;
   if (r->acks_pending == 0 && r->producers == 0) ac__creq_free(r);
 }
@@ -229,6 +239,7 @@ void ac_crawl_fail_record(ac_crawl_t *c, const char *why) {
   ac__consumer_t *me = ac__crawl_consumer(c);
   if (me == NULL || me->req == NULL) return;
   record_failure(c, me->req, AC_CAUSE_OTHER, AC_EPROTO, 0, why);
+  c->fr->record_failed(c, me->req, why != NULL ? why : "");
 }
 
 void ac_crawl_note(ac_crawl_t *c, const char *fmt, ...) {

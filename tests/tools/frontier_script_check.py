@@ -320,6 +320,14 @@ def run(r, script):
     time.sleep(0.06)
     check(step("host", "h4", "b", 1, 0, 60000) == [0, 0], "an expired slot comes back")
 
+    # A record that could not be followed: counted apart from the requests
+    # (the counts still balance), and kept.
+    check(settle(1, "x", "http://h/list/9", "record 2 has nothing at /id") == [1],
+          "a record's failure taken")
+    d = balanced("after a record's failure")
+    check(d.get("records_failed") == "1", "counted in records_failed: %r" % d)
+    check("nothing at" in r.call("LRANGE", P + "fr", 0, -1)[0], "kept in fr")
+
     # Keys that vanish: a crawl gone is an error, never "complete".
     r.call("FLUSHALL")
     gone = step("take", "w1", 1, 1000, 3, 0)

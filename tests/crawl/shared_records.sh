@@ -1,0 +1,47 @@
+#!/bin/sh
+# Records that cannot be followed count for the whole shared crawl, not only
+# for the worker that met them: against tests/crawl/spec_site.py (an API
+# acrawl did not write) two workers crawl a spec whose pages hold a record
+# without its id and a key that is a fraction. Each is a failure of a page
+# that is done; --status counts both, and every worker exits 3, though each
+# met at most its own share of them.
+. "$(dirname "$0")/shared_lib.sh"
+server_start spec_site file:"$T/site.port" $PY "$HERE/spec_site.py" "$T/site.port" t0k3n
+SITE=http://127.0.0.1:$SERVER_PORT
+# The odd site's spec (specs_odd_site.sh) with max_pages: a listing without
+# a total needs it to be shared.
+cat > "$T/spec.json" <<'SPEC'
+{
+  "name": "odd",
+  "base_url": "http://127.0.0.1:1/v1/",
+  "headers": {"Authorization": "Bearer ${SPEC_TEST_TOKEN}"},
+  "resources": [
+    {"name": "list", "path": "items",
+     "paginator": {"type": "page", "size": 3, "max_pages": 5}, "records": "/items",
+     "emit": false},
+    {"name": "item", "parent": "list", "fields": {"id": "/id"}, "path": "items/{id}",
+     "key": "/id", "expect": {"/id": "{id}"}},
+    {"name": "note", "parent": "item", "fields": {"id": "/id"}, "method": "POST",
+     "path": "/v1/notes", "json": {"for": "{id}", "label": "note of {id}"}, "key": "/key"}
+  ]
+}
+SPEC
+start_redis
+export SPEC_TEST_TOKEN=t0k3n
+for i in 1 2; do
+  start_worker r$i crawl "$T/spec.json" --base "$SITE/v1/" --frontier "$FRONTIER" \
+    --store "sqlite:$T/odd.db" -c 2
+done
+for i in 1 2; do
+  wait_worker r$i
+  [ "$WRC" -eq 3 ] || fail "worker $i: exit $WRC, expected 3: $(tail -20 "$T/r$i.out")"
+done
+status --crawl odd
+check_complete
+[ "$(st "records that could not be followed")" = 2 ] ||
+  fail "records failed: $(st "records that could not be followed"), expected 2"
+[ "$(st failed)" = 0 ] || fail "requests failed: $(st failed), expected 0"
+rcli LRANGE "acrawl:{odd}:fr" 0 -1 > "$T/fr.txt"
+grep -q 'has nothing at' "$T/fr.txt" || fail "the record without an id: $(cat "$T/fr.txt")"
+grep -q 'a key that is not an integer' "$T/fr.txt" || fail "the fraction key: $(cat "$T/fr.txt")"
+echo "ok: shared records"
