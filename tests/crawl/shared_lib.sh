@@ -121,13 +121,24 @@ check_complete() {
 # pages_done NAME: the pages this worker fetched and settled, from its summary.
 pages_done() { sed -n 's/^ *pages done \([0-9][0-9]*\).*/\1/p' "$T/$1.out" | tail -n 1; }
 
+# worker_says NAME [LINES]: what to show of a worker that failed a check:
+# a sanitizer's report from its start (its tail is the shadow-byte legend,
+# which names nothing), else the last LINES (10) of its output.
+worker_says() {
+  if grep -qE '^==[0-9]+==ERROR|runtime error:' "$T/$1.out"; then
+    grep -m 1 -A 14 -E '^==[0-9]+==ERROR|runtime error:' "$T/$1.out"
+  else
+    tail -n "${2:-10}" "$T/$1.out"
+  fi
+}
+
 # wait_worker_within SECONDS NAME: wait_worker, but fails the test when the
 # worker has not exited by then (a worker that hangs is the bug).
 wait_worker_within() {
   eval "_p=\$WPID_$2"
   _deadline=$(($(date +%s) + $1))
   while _server_alive "$_p"; do
-    [ "$(date +%s)" -lt "$_deadline" ] || fail "worker $2 still runs after $1 s: $(tail -5 "$T/$2.out")"
+    [ "$(date +%s)" -lt "$_deadline" ] || fail "worker $2 still runs after $1 s: $(worker_says "$2" 5)"
     sleep 0.1
   done
   wait_worker "$2"

@@ -28,7 +28,7 @@ for i in 1 2 3 4; do
 done
 for i in 1 2 3 4; do
   wait_worker w$i
-  [ "$WRC" -eq 3 ] || fail "worker $i: exit $WRC, expected 3 (the gone ids failed): $(tail -20 "$T/w$i.out")"
+  [ "$WRC" -eq 3 ] || fail "worker $i: exit $WRC, expected 3 (the gone ids failed): $(worker_says w$i 20)"
   [ "$(pages_done w$i)" -gt 100 ] || fail "worker $i did $(pages_done w$i) pages"
 done
 echo "4 workers: $(($(date +%s) - t0)) s"

@@ -24,7 +24,7 @@ echo "after the stall: leases taken over $taken, requests left $left"
 [ "$left" -gt 0 ] || fail "the crawl ended during the stall: too short to test"
 for i in 1 2; do
   wait_worker w$i
-  [ "$WRC" -eq 0 ] || fail "worker $i: exit $WRC: $(tail -20 "$T/w$i.out")"
+  [ "$WRC" -eq 0 ] || fail "worker $i: exit $WRC: $(worker_says w$i 20)"
 done
 status
 check_complete

@@ -16,7 +16,7 @@ for i in 1 2 3 4; do
 done
 for i in 1 2 3 4; do
   wait_worker w$i
-  [ "$WRC" -eq 3 ] || fail "worker $i: exit $WRC, expected 3 (the gone ids failed): $(tail -20 "$T/w$i.out")"
+  [ "$WRC" -eq 3 ] || fail "worker $i: exit $WRC, expected 3 (the gone ids failed): $(worker_says w$i 20)"
 done
 echo "4 workers: $(($(date +%s) - t0)) s"
 status
@@ -33,7 +33,7 @@ done
 # Every worker says where the whole crawl ended, and took a share of it:
 # four processes crawled, not one while the others watched.
 for i in 1 2 3 4; do
-  grep -q "crawl books: complete" "$T/w$i.out" || fail "worker $i does not say the crawl is complete: $(tail -5 "$T/w$i.out")"
+  grep -q "crawl books: complete" "$T/w$i.out" || fail "worker $i does not say the crawl is complete: $(worker_says w$i 5)"
   [ "$(pages_done w$i)" -gt 100 ] || fail "worker $i did $(pages_done w$i) pages"
 done
 compare "sqlite:$T/books.db" --expect-missing "$ids" || fail "sqlite store"
