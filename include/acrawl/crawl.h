@@ -180,9 +180,10 @@ typedef struct ac_crawl_opts {
   /** The crawl's name in Redis (its keys are acrawl:{NAME}:*); NULL: the
    * spider's name. */
   const char *crawl_name;
-  /** What the workers of one crawl must agree on (the spec's bytes, the
-   * base URL): a worker whose fingerprint differs from the seeder's is
-   * refused. NULL: the crawl's name. */
+  /** What the workers of one crawl must agree on, as text (acrawl gives
+   * the spider's name, the base URL and ac_spec_digest): a worker whose
+   * fingerprint differs from the seeder's is refused. NULL: the crawl's
+   * name. */
   const char *crawl_fingerprint;
   /** How long a taken request is leased, on Redis's clock (30 s). The
    * worker renews its leases every third of it; a worker that dies or

@@ -63,6 +63,13 @@ AC_EXTERN const char *ac_spec_name(const ac_spec_t *spec);
  * lives). */
 AC_EXTERN const char *ac_spec_base_url(const ac_spec_t *spec);
 
+/** 16 hex digits that name what the spec says: the same for the same JSON
+ * document whatever its whitespace, different when any key or value
+ * differs (static while the spec lives). Workers of one shared crawl must
+ * have specs of one digest (acrawl puts it in ac_crawl_opts_t's
+ * crawl_fingerprint). */
+AC_EXTERN const char *ac_spec_digest(const ac_spec_t *spec);
+
 /** The store collection of the spec's first emitting resource: its
  * `collection`, else the spec's name (static while the spec lives). The
  * first of ac_spec_collections. */

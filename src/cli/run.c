@@ -308,9 +308,10 @@ static int run_main(void *arg, void **result) {
     goto out;
   }
   if (r->crawl.frontier != NULL && r->crawl.crawl_fingerprint == NULL) {
-    /* Workers of one crawl crawl one site with one spider. */
-    snprintf(fingerprint, sizeof(fingerprint), "%s %s", t->spider->name,
-             r->site != NULL ? r->site : "");
+    /* Workers of one crawl crawl one site with one spider, from one spec
+     * (acrawl books: with one --page-size and --pages). */
+    snprintf(fingerprint, sizeof(fingerprint), "%s %s %s", t->spider->name,
+             r->site != NULL ? r->site : "", r->spec != NULL ? ac_spec_digest(r->spec) : "");
     r->crawl.crawl_fingerprint = fingerprint;
   }
   rc = ac_crawl_new(loop, t->spider, &r->crawl, &r->c);

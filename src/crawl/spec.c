@@ -17,6 +17,7 @@
 #include "common/dynbuf.h"
 #include "common/json_pointer.h"
 #include "common/json_scan.h"
+#include "crawl/internal.h"
 #include "crawl/spec_internal.h"
 
 /* A spec is a page of text, not a data set. */
@@ -865,6 +866,16 @@ static void line_col(const char *text, size_t pos, size_t *line, size_t *col) {
   }
 }
 
+/* The document without its layout, hashed: the same spec reformatted has
+ * the same digest, one changed in any value (a limit, a template) another. */
+static int digest(const cJSON *doc, char out[17]) {
+  char *text = cJSON_PrintUnformatted(doc);
+  if (text == NULL) return AC_ENOMEM;
+  snprintf(out, 17, "%016llx", (unsigned long long)ac__crawl_hash(text));
+  cJSON_free(text);
+  return 0;
+}
+
 int ac_spec_load(const char *text, size_t len, ac_spec_t **out, ac_spec_error_t *err) {
   loader_t l;
   ac_spec_t *s;
@@ -895,6 +906,7 @@ int ac_spec_load(const char *text, size_t len, ac_spec_t **out, ac_spec_error_t 
   }
   s->concurrency = s->per_host = s->retries = -1;
   rc = load_tree(&l, doc, s);
+  if (rc == 0) rc = digest(doc, s->digest);
   cJSON_Delete(doc);
   if (rc != 0) {
     if (rc == AC_ENOMEM && err != NULL) fail(&l, "out of memory");
@@ -956,6 +968,7 @@ void ac_spec_free(ac_spec_t *s) {
 
 const char *ac_spec_name(const ac_spec_t *s) { return s != NULL ? s->name : NULL; }
 const char *ac_spec_base_url(const ac_spec_t *s) { return s != NULL ? s->base_url : NULL; }
+const char *ac_spec_digest(const ac_spec_t *s) { return s != NULL ? s->digest : NULL; }
 const char *ac_spec_collection(const ac_spec_t *s) { return s != NULL ? s->collection : NULL; }
 const char *ac_spec_key_field(const ac_spec_t *s) { return s != NULL ? s->key_field : NULL; }
 

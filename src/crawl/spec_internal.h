@@ -93,6 +93,7 @@ struct ac_spec {
   /* Crawl defaults; a negative value (or 0 for the doubles) is unset. */
   int64_t concurrency, per_host, retries;
   double rate, timeout_s;
+  char digest[17]; /* ac_spec_digest */
 };
 
 /* The placeholders of a template, one by one: returns the next `{name}`

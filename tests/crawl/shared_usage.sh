@@ -42,4 +42,39 @@ for run in first second; do
   grep -q "max_pages" "$T/open.out" || fail "the refusal does not name max_pages ($run worker)"
   grep -qi "total" "$T/open.out" || fail "the refusal does not name the total ($run worker)"
 done
+# expect RC NAME ARGS...: acrawl ARGS... exits RC; its output in $T/NAME.out.
+expect() {
+  want=$1
+  name=$2
+  shift 2
+  set +e
+  "$ACRAWL" "$@" >"$T/$name.out" 2>&1
+  rc=$?
+  set -e
+  [ $rc -eq "$want" ] || fail "acrawl $*: exit $rc, expected $want: $(tail -5 "$T/$name.out")"
+}
+# Workers of one crawl crawl one thing. A worker whose --pages differ from
+# the seeder's is refused at start, with the reason, and adds nothing.
+W="--base $SITE_s --frontier $F" # no spaces in either: split on purpose
+B=$here/../../specs/books.json
+expect 0 pages12 books $W --crawl pages --pages 1-2 --store "sqlite:$T/p.db"
+seen=$(counter seen pages)
+expect 1 pages13 books $W --crawl pages --pages 1-3 --store "sqlite:$T/p.db"
+grep -q "was started with another spec" "$T/pages13.out" ||
+  fail "no reason given: $(cat "$T/pages13.out")"
+[ "$(counter seen pages)" = "$seen" ] || fail "the refused worker added requests"
+expect 0 pages12b books $W --crawl pages --pages 1-2 --store "sqlite:$T/p.db"
+grep -q "is complete already" "$T/pages12b.out" ||
+  fail "the same pages did not join: $(cat "$T/pages12b.out")"
+# A spec file joins whatever its layout; changed in one value, it is refused.
+python3 -m json.tool --indent 7 "$B" >"$T/pretty.json"
+sed 's/"limit": 18/"limit": 17/' "$B" >"$T/limit17.json"
+grep -q '"limit": 17' "$T/limit17.json" || fail "the test's edit of the spec did not apply"
+expect 0 spec crawl "$B" $W --crawl spec2 --store "sqlite:$T/s.db"
+expect 0 pretty crawl "$T/pretty.json" $W --crawl spec2 --store "sqlite:$T/s.db"
+grep -q "is complete already" "$T/pretty.out" ||
+  fail "the reformatted spec did not join: $(cat "$T/pretty.out")"
+expect 1 limit17 crawl "$T/limit17.json" $W --crawl spec2 --store "sqlite:$T/s.db"
+grep -q "was started with another spec" "$T/limit17.out" ||
+  fail "no reason given: $(cat "$T/limit17.out")"
 echo "ok: shared usage"

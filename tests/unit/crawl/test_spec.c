@@ -313,6 +313,31 @@ TEST_IMPL(spec_load_file) {
   ASSERT(strstr(err.message, "cannot read /nonexistent/spec.json") == err.message);
 }
 
+/* Workers of a shared crawl compare digests: layout must not matter, any
+ * value must. */
+TEST_IMPL(spec_digest) {
+  const char *one = "{\"name\":\"t\",\"base_url\":\"http://h.test\",\"resources\":[" BOOKS_LIST
+                    "," BOOKS_DETAIL "]}";
+  const char *spaced =
+      "\xEF\xBB\xBF{ \"name\" : \"t\",\n\t\"base_url\": \"http://h.test\",\r\n"
+      " \"resources\": [" BOOKS_LIST ", " BOOKS_DETAIL "] }\n";
+  char other[1024], msg[1024];
+  ac_spec_t *a = NULL, *b = NULL, *c = NULL;
+  snprintf(other, sizeof(other), "%s", one);
+  memcpy(strstr(other, "\"limit\":18"), "\"limit\":17", 10);
+  ASSERT_EQ(load(one, &a, msg, sizeof(msg)), 0);
+  ASSERT_EQ(load(spaced, &b, msg, sizeof(msg)), 0);
+  ASSERT_EQ(load(other, &c, msg, sizeof(msg)), 0);
+  ASSERT_EQ(strlen(ac_spec_digest(a)), 16);
+  ASSERT_EQ(strspn(ac_spec_digest(a), "0123456789abcdef"), 16);
+  ASSERT_STR_EQ(ac_spec_digest(a), ac_spec_digest(b));
+  ASSERT(strcmp(ac_spec_digest(a), ac_spec_digest(c)) != 0);
+  ASSERT_NULL(ac_spec_digest(NULL));
+  ac_spec_free(a);
+  ac_spec_free(b);
+  ac_spec_free(c);
+}
+
 /* libcurl's resolution of ref against base (RFC 3986 section 5): 1, or 0
  * when libcurl refuses it. */
 static int curl_resolve(const char *base, const char *ref, char *out, size_t cap) {
