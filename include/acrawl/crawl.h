@@ -195,6 +195,14 @@ typedef struct ac_crawl_opts {
   /** The bound on each wait for Redis (5 s); a Redis that does not answer
    * in time is waited for, with backoff, and the crawl goes on. */
   uint64_t redis_timeout_ms;
+  /** Non-zero: as it joins, this worker puts the shared crawl's requests
+   * that failed for good back in the queue, their attempts forgotten (a
+   * crawl complete already is then not complete any more), and goes on as
+   * a worker. A one-process crawl's resume does the same for its failed
+   * pages; this is that for a shared one. Records that could not be
+   * followed are not fetched again: their pages were done. Only with
+   * frontier (else ac_crawl_new says AC_EINVAL). */
+  int retry_failed;
 } ac_crawl_opts_t;
 
 /** Fill opts with the polite defaults above. */

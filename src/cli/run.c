@@ -29,6 +29,7 @@ int ac__cli_run_check(ac__cli_run_t *r) {
     const char *what = r->crawl.crawl_name != NULL ? "--crawl"
                        : r->lease_s > 0            ? "--lease"
                        : r->status                 ? "--status"
+                       : r->crawl.retry_failed     ? "--retry-failed"
                                                    : NULL;
     if (what != NULL) {
       fprintf(stderr, "acrawl %s: %s needs --frontier (a shared crawl)\n", r->cmd, what);
@@ -38,12 +39,18 @@ int ac__cli_run_check(ac__cli_run_t *r) {
   }
   if (r->state != NULL || r->crawl.resume) {
     fprintf(stderr, "acrawl %s: %s: a shared crawl is kept in Redis (start its workers again to "
-                    "go on), not in a state file\n", r->cmd, r->state != NULL ? "--state" : "--resume");
+                    "go on, --retry-failed to fetch its failures again), not in a state file\n",
+            r->cmd, r->state != NULL ? "--state" : "--resume");
     return -1;
   }
   if (strncmp(r->crawl.frontier, "redis://", 8) != 0) {
     fprintf(stderr, "acrawl %s: --frontier %s: a redis:// URI is expected\n", r->cmd,
             r->crawl.frontier);
+    return -1;
+  }
+  if (r->status && r->crawl.retry_failed) {
+    fprintf(stderr, "acrawl %s: --retry-failed with --status: --status only reads the crawl\n",
+            r->cmd);
     return -1;
   }
   if (r->lease_s > 0) r->crawl.lease_ms = (uint64_t)(r->lease_s * 1000);

@@ -102,6 +102,9 @@ typedef struct ac__cli_run {
    .dmax = 86400, .arg = "S",                                                                   \
    .help = "seconds a worker holds a request before others may take\n"                          \
            "it over, renewed while it works (default 30)"},                                     \
+  {.name = "retry-failed", .type = AC__OPT_FLAG, AC__CLI_RUN_AT(T, m.crawl.retry_failed),      \
+   .help = "put the shared crawl's failed requests back in its queue,\n"                         \
+           "then work on it (with --frontier)"},                                                \
   {.name = "status", .type = AC__OPT_FLAG, AC__CLI_RUN_AT(T, m.status),                         \
    .help = "print the shared crawl's counts and exit (with --frontier)"},                       \
   {.name = "stats", .type = AC__OPT_STR, AC__CLI_RUN_AT(T, m.stats), .arg = "FILE",             \

@@ -154,6 +154,7 @@ int ac_crawl_new(ac_loop_t *loop, const ac_spider_t *spider, const ac_crawl_opts
   if (opts->concurrency == 0 || opts->frontier_cap == 0 || opts->retry_cap == 0 ||
       opts->retries < 0 || !(opts->rate == 0 || (opts->rate >= 0.001 && opts->rate <= 1e6)) ||
       (opts->nstores > 0 && opts->stores == NULL) || (opts->resume && opts->state_path == NULL) ||
+      (opts->retry_failed && opts->frontier == NULL) ||
       (opts->frontier != NULL &&
        (opts->state_path != NULL || opts->resume || opts->lease_ms < 3 ||
         (opts->crawl_name == NULL && (spider->name == NULL || *spider->name == '\0')))))

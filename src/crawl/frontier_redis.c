@@ -46,6 +46,9 @@
 #define CHILD_BATCH 1024
 /* Outcomes sent in one step. */
 #define SETTLE_BATCH 128
+/* Failures put back in the queue per step of --retry-failed: each step
+ * blocks Redis for the others while it runs. */
+#define RETRY_FAILED_BATCH 1000
 /* Waiting for work: from the first to the last poll interval. */
 #define IDLE_MIN_MS 10
 #define IDLE_MAX_MS 200
@@ -944,6 +947,44 @@ static void check_settings(ac_crawl_t *c) {
   }
 }
 
+/* The crawl's failures back in the queue (ac_crawl_opts_t.retry_failed),
+ * a bounded batch per step; *moved says how many. 0, or having said why,
+ * the error of a join that failed. */
+static int retry_failed(ac_crawl_t *c, long long *moved) {
+  shared_t *sh = sh_of(c);
+  char cursor[32] = "0";
+  int rc = 0;
+  do {
+    args_t a = {0};
+    redisReply *rep = NULL;
+    args_addz(&a, "retry_failed");
+    args_addz(&a, cursor);
+    args_addi(&a, RETRY_FAILED_BATCH);
+    rc = step(c, &a, &rep);
+    args_free(&a);
+    if (rc == 0 && (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+                    rep->element[0]->type != REDIS_REPLY_STRING ||
+                    rep->element[0]->len >= sizeof(cursor) ||
+                    rep->element[1]->type != REDIS_REPLY_INTEGER)) {
+      fprintf(c->out, "redis: cannot put the crawl's failures back in the queue: %s\n",
+              reply_error(rep)[0] != '\0' ? reply_error(rep) : "an answer of another shape");
+      rc = AC_EPROTO;
+    } else if (rc == 0) {
+      memcpy(cursor, rep->element[0]->str, rep->element[0]->len + 1);
+      *moved += rep->element[1]->integer;
+    } else {
+      fprintf(c->out, "redis: cannot put the crawl's failures back in the queue: %s\n",
+              ac__redis_last_error(sh->redis)[0] ? ac__redis_last_error(sh->redis)
+                                                 : ac_strerror(rc));
+    }
+    if (rep != NULL) freeReplyObject(rep);
+  } while (rc == 0 && strcmp(cursor, "0") != 0);
+  if (rc == 0)
+    ac_crawl_note(c, "redis: %lld failed requests back in the queue of the crawl %.*s", *moved,
+                  (int)(strlen(sh->prefix) - 10), sh->prefix + 8);
+  return rc == AC_ENOMEM || rc == AC_ECANCELED ? rc : rc != 0 ? AC_ESTORE : 0;
+}
+
 static int sh_open(ac_crawl_t *c) {
   shared_t *sh = sh_of(c);
   static const char *const scripts[] = {ac__frontier_redis_lua};
@@ -989,6 +1030,18 @@ static int sh_open(ac_crawl_t *c) {
     return AC_ESTORE;
   }
   sh->seeding = strcmp(rep->element[0]->str, "seed") == 0;
+  if (c->opts.retry_failed && !sh->seeding) {
+    long long moved = 0;
+    if ((rc = retry_failed(c, &moved)) != 0) {
+      freeReplyObject(rep);
+      return rc;
+    }
+    /* Complete no more: the failures wait in the queue. */
+    if (moved > 0 && strcmp(rep->element[0]->str, "complete") == 0) {
+      freeReplyObject(rep);
+      return 0;
+    }
+  }
   if (strcmp(rep->element[0]->str, "complete") == 0) {
     sh->complete = 1;
     ac_crawl_note(c,

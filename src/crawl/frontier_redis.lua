@@ -19,7 +19,8 @@
 --   lt        hash: id -> "TOKEN WORKER": the fencing token of its lease and
 --             who holds it
 --   sb        hash: worker -> "BATCH:STATUSES", its last outcomes' answer
---   r         hash: id -> "priority|record" (the request as JSON)
+--   r         hash: id -> "priority|record" (the request as JSON), kept
+--             while the request is queued, delayed, leased or failed
 --   a         hash: id -> attempts made (after a retry only)
 --   k         hash: id -> times its lease expired (after one only)
 --   f         hash: id -> the failure as JSON
@@ -217,7 +218,7 @@ if cmd == 'take' then
           attempts = tonumber(redis.call('HGET', P .. 'a', id) or '0') + k,
           why = 'its lease expired ' .. k .. ' times: every worker that took it died or ' ..
                 'stalled (a page that kills the worker?)'}))
-        redis.call('HDEL', P .. 'r', id)
+        -- Its record stays (in r), for retry_failed.
         redis.call('HDEL', P .. 'a', id)
         redis.call('HDEL', P .. 'k', id)
         count('failed', 1)
@@ -369,7 +370,7 @@ if cmd == 'settle' then
           attempts[#attempts + 1] = ARGV[k + 4]
           retries = retries + 1
         elseif op == 'f' then
-          forgotten[#forgotten + 1] = id
+          -- Its record stays (in r), for retry_failed.
           failures[#failures + 1] = id
           failures[#failures + 1] = ARGV[k + 3]
           failed = failed + 1
@@ -395,7 +396,13 @@ if cmd == 'settle' then
     many('ZADD', P .. 'd', delayed)
     many('HSET', P .. 'a', attempts)
   end
-  if #failures > 0 then many('HSET', P .. 'f', failures) end
+  if #failures > 0 then
+    many('HSET', P .. 'f', failures)
+    local ids = {}
+    for j = 1, #failures, 2 do ids[#ids + 1] = failures[j] end
+    many('HDEL', P .. 'a', ids)
+    many('HDEL', P .. 'k', ids)
+  end
   requeue(back)
   count('done', done)
   count('failed', failed)
@@ -487,6 +494,35 @@ if cmd == 'host' then
   end
   redis.call('ZADD', sk, now + wait + lease, slot)
   return {0, wait}
+end
+
+if cmd == 'retry_failed' then
+  -- retry_failed CURSOR COUNT -> {next cursor, moved}: the failures an HSCAN
+  -- from CURSOR finds go back to the queue, their attempts and reclaims
+  -- forgotten; one whose request was not kept stays failed. A crawl that
+  -- was complete is seeded again: it is not complete while they wait. The
+  -- caller goes on until the cursor is 0 again; sent twice (an answer
+  -- lost), a step finds the failures it moved gone.
+  local got = redis.call('HSCAN', P .. 'f', ARGV[2], 'COUNT', tonumber(ARGV[3]))
+  local ids, back = {}, {}
+  for j = 1, #got[2], 2 do ids[#ids + 1] = got[2][j] end
+  if #ids > 0 then
+    local recs = hmget(P .. 'r', ids)
+    for j = 1, #ids do
+      if recs[j] then back[#back + 1] = ids[j] end
+    end
+  end
+  if #back > 0 then
+    many('HDEL', P .. 'f', back)
+    many('HDEL', P .. 'a', back)
+    many('HDEL', P .. 'k', back)
+    requeue(back)
+    count('failed', -#back)
+    if redis.call('HGET', P .. 'meta', 'state') == 'complete' then
+      redis.call('HSET', P .. 'meta', 'state', 'seeded')
+    end
+  end
+  return {got[1], #back}
 end
 
 if cmd == 'status' then

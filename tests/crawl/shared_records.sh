@@ -34,7 +34,7 @@ for i in 1 2; do
 done
 for i in 1 2; do
   wait_worker r$i
-  [ "$WRC" -eq 3 ] || fail "worker $i: exit $WRC, expected 3: $(tail -20 "$T/r$i.out")"
+  [ "$WRC" -eq 3 ] || fail "worker $i: exit $WRC, expected 3: $(worker_says r$i 20)"
 done
 status --crawl odd
 check_complete

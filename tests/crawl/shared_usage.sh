@@ -23,6 +23,8 @@ usage "--resume: a shared crawl is kept in Redis" books --frontier "$F" --resume
 usage "--crawl needs --frontier" books --crawl x --store "sqlite:$T/x.db"
 usage "--lease needs --frontier" books --lease 5 --store "sqlite:$T/x.db"
 usage "--status needs --frontier" books --status
+usage "--retry-failed needs --frontier" books --retry-failed --store "sqlite:$T/x.db"
+usage "--retry-failed with --status" books --frontier "$F" --retry-failed --status
 usage "a redis:// URI is expected" books --frontier "http://127.0.0.1:$REDIS_PORT" --store "sqlite:$T/x.db"
 usage "--state: a shared crawl" crawl "$here/../../specs/books.json" --frontier "$F" --state "$T/x.state"
 usage "--crawl needs --frontier" crawl "$here/../../specs/books.json" --crawl x

@@ -328,6 +328,47 @@ def run(r, script):
     check(d.get("records_failed") == "1", "counted in records_failed: %r" % d)
     check("nothing at" in r.call("LRANGE", P + "fr", 0, -1)[0], "kept in fr")
 
+    # Failures back in the queue (--retry-failed): the 404 and the poison
+    # are queued again, their attempts and reclaims forgotten, in steps
+    # that walk the failures with a cursor; the complete crawl is not
+    # complete while they wait; done requests stay done.
+    check(d["state"] == "complete" and d["failed"] == "2", "two failures: %r" % d)
+
+    def retry_failed():
+        moved, cursor = 0, "0"
+        while True:
+            got = step("retry_failed", cursor, 1)
+            check(isinstance(got, list) and len(got) == 2, "retry_failed: %r" % (got,))
+            cursor, moved = got[0], moved + got[1]
+            if cursor == "0":
+                return moved
+
+    done = d["done"]
+    check(retry_failed() == 2, "both failures moved")
+    d = balanced("after retry_failed")
+    check(d["failed"] == "0" and d["queued"] == 2 and d["state"] == "seeded" and d["done"] == done,
+          "queued again, not complete: %r" % d)
+    check(r.call("HLEN", P + "f") == 0 and r.call("HLEN", P + "k") == 0 and
+          r.call("HLEN", P + "a") == 0, "failures, reclaims and attempts forgotten")
+    t = take("w1", 5, 60000)
+    urls = sorted(json.loads(t[H + 3 + 4 * i])["u"] for i in range((len(t) - H) // 4))
+    check(urls == ["http://h/detail/2", "http://h/poison"] and t[H + 2] == "0" and t[H + 6] == "0",
+          "taken again, with no attempt: %r" % t)
+    check(settle(2, "d", t[H], t[H + 1], 0, "f", t[H + 4], t[H + 5], fj) == [1, 1],
+          "one done, one failed again")
+    check(take("w1", 5, 60000)[0] == "complete", "complete again, with one failure")
+    check(retry_failed() == 1, "the new failure moved")
+    d = balanced("after the second retry_failed")
+    check(d["failed"] == "0" and d["queued"] == 1, "queued again: %r" % d)
+    t = take("w1", 5, 60000)
+    check(settle(1, "f", t[H], t[H + 1], fj) == [1], "failed once more")
+    # A failure whose request is not kept stays a failure.
+    r.call("HDEL", P + "r", t[H])
+    check(retry_failed() == 0, "a failure without its request stays")
+    check(take("w1", 5, 60000)[0] == "complete", "complete, with that failure")
+    d = balanced("after retry_failed without a request")
+    check(d["failed"] == "1", "still failed: %r" % d)
+
     # Keys that vanish: a crawl gone is an error, never "complete".
     r.call("FLUSHALL")
     gone = step("take", "w1", 1, 1000, 3, 0)

@@ -503,6 +503,9 @@ TEST_IMPL(crawl_engine_bad_options) {
   ac_crawl_opts_init(&o);
   o.rate = 1e-300;
   ASSERT_EQ(ac_crawl_new(loop, &spider, &o, &c), AC_EINVAL);
+  ac_crawl_opts_init(&o);
+  o.retry_failed = 1; /* a shared crawl's option, without a frontier */
+  ASSERT_EQ(ac_crawl_new(loop, &spider, &o, &c), AC_EINVAL);
   ASSERT_EQ(ac_crawl_new(loop, &no_cb, NULL, &c), AC_EINVAL);
   ASSERT_EQ(ac_crawl_new(loop, &spider, NULL, &c), 0);
   ASSERT_EQ(ac_crawl_run(c), AC_ENOTASK); /* not from a task */
