@@ -77,7 +77,7 @@ start_site() {
 # --- 1. the mirror --------------------------------------------------------
 start_site site
 html=$dir/html
-mkdir -p "$html/api/book" "$html/list/18" "$dir/logs"
+mkdir -p "$html/api/book" "$html/list/18"
 count=$(curl -sf "$site/api/book/?limit=18&offset=0" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["count"])')
 offsets=$(seq 0 18 $((count - 1)))
 for o in $offsets; do printf 'url = "%s/api/book/?limit=18&offset=%s"\noutput = "%s/list/18/%s"\n' "$site" "$o" "$html" "$o"; done > "$dir/lists.curl"
@@ -100,29 +100,8 @@ nfiles=$(find "$html" -type f -size +0 | wc -l)
 { for o in $offsets; do echo "/api/book/?limit=18&offset=$o"; done
   sed 's|^|/api/book/|' "$dir/ids"; } > "$dir/paths"
 
-nport=$(server_free_port)
-cat > "$dir/nginx.conf" <<CONF
-worker_processes $workers;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/json;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  open_file_cache max=20000;
-  server {
-    listen 127.0.0.1:$nport backlog=4096;
-    root $html;
-    location = /api/book/ { try_files /list/\$arg_limit/\$arg_offset =404; }
-  }
-}
-CONF
-server_start nginx port:"$nport" nginx -c "$dir/nginx.conf" -p "$dir"
-ngx="http://127.0.0.1:$nport"
+nginx_start "$dir" "$html" "$workers" 4096 'location = /api/book/ { try_files /list/$arg_limit/$arg_offset =404; }'
+ngx=$NGINX_URL
 # Byte for byte: one list page and one book through nginx against the site.
 for p in "/api/book/?limit=18&offset=$((18 * (nlists - 1)))" "$(sed -n '100p' "$dir/paths")"; do
   cmp -s <(curl -s "$site$p") <(curl -s "$ngx$p") || { echo "crawl.sh: nginx and the site differ on $p" >&2; exit 1; }

@@ -44,30 +44,13 @@ sed "s|^|$site|" "$dir/site.paths" > "$dir/site.urls"
 if echo "$targets" | grep -q nginx; then
   # nginx serves the same bodies from files: details at the same paths, list
   # pages at /api/book/list/OFFSET (nginx ignores query strings).
-  mkdir -p "$dir/html/api/book/list" "$dir/logs"
+  mkdir -p "$dir/html/api/book/list"
   sed 's|.*offset=\(.*\)|/api/book/list/\1|; t; s|^|&|' "$dir/site.paths" > "$dir/nginx.paths"
   paste -d' ' "$dir/site.paths" "$dir/nginx.paths" |
     awk -v s="$site" -v d="$dir/html" '{printf "url = \"%s%s\"\noutput = \"%s%s\"\n", s, $1, d, $2}' > "$dir/get.cfg"
   curl -s --parallel --parallel-max 64 -K "$dir/get.cfg"
-  nport=$(server_free_port)
-  cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  default_type application/json;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  open_file_cache max=10000;
-  server { listen 127.0.0.1:$nport; root $dir/html; }
-}
-CONF
-  server_start nginx port:"$nport" nginx -c "$dir/nginx.conf" -p "$dir"
-  sed "s|^|http://127.0.0.1:$nport|" "$dir/nginx.paths" > "$dir/nginx.urls"
+  nginx_start "$dir" "$dir/html"
+  sed "s|^|$NGINX_URL|" "$dir/nginx.paths" > "$dir/nginx.urls"
 fi
 
 for t in $targets; do

@@ -155,7 +155,7 @@ if want cost; then
   # through try_files on the query, details as files.
   start_site site
   html=$dir/html
-  mkdir -p "$html/api/book" "$html/list/18" "$dir/logs"
+  mkdir -p "$html/api/book" "$html/list/18"
   count=$(curl -sf "$site/api/book/?limit=18&offset=0" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["count"])')
   for o in $(seq 0 18 $((count - 1))); do
     printf 'url = "%s/api/book/?limit=18&offset=%s"\noutput = "%s/list/18/%s"\n' "$site" "$o" "$html" "$o"
@@ -173,29 +173,8 @@ PY
   curl -sf --no-progress-meter --parallel --parallel-max 64 -K "$dir/details.curl"
   [ "$(wc -l < "$dir/ids")" -eq "$count" ] || { echo "shared.sh: the mirror lacks books" >&2; exit 1; }
   server_stop site
-  nport=$(server_free_port)
-  cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  default_type application/json;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  open_file_cache max=20000;
-  server {
-    listen 127.0.0.1:$nport backlog=4096;
-    root $html;
-    location = /api/book/ { try_files /list/\$arg_limit/\$arg_offset =404; }
-  }
-}
-CONF
-  server_start nginx port:"$nport" nginx -c "$dir/nginx.conf" -p "$dir"
-  ngx=http://127.0.0.1:$nport
+  nginx_start "$dir" "$html" 1 4096 'location = /api/book/ { try_files /list/$arg_limit/$arg_offset =404; }'
+  ngx=$NGINX_URL
   start_redis redis
   echo "# cost: started $(date -u +%H:%M:%S) UTC, load:$(uptime | sed 's/.*load average://')" >&2
   mem="$A --base $ngx --store sqlite:\$DB -c 64 --stats \$STATS --quiet"

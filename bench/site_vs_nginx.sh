@@ -21,30 +21,12 @@ chmod 755 "$dir"
 server_start site file:"$dir/port" "$build/acrawl" site --port 0 --portfile "$dir/port"
 site="http://127.0.0.1:$SERVER_PORT"
 id=$(curl -s "$site/api/book/?limit=1&offset=100" | sed 's/^.*"id":"\([0-9]*\)".*$/\1/')
-mkdir -p "$dir/html/api/book/list" "$dir/logs"
+mkdir -p "$dir/html/api/book/list"
 curl -s -o "$dir/html/api/book/$id" "$site/api/book/$id"
 curl -s -o "$dir/html/api/book/list/page" "$site/api/book/?limit=18&offset=180"
 
-# A free port for nginx, from the kernel.
-nport=$(server_free_port)
-cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  default_type application/json;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  open_file_cache max=100;
-  server { listen 127.0.0.1:$nport; root $dir/html; }
-}
-CONF
-server_start nginx port:"$nport" nginx -c "$dir/nginx.conf" -p "$dir"
-ngx="http://127.0.0.1:$nport"
+nginx_start "$dir" "$dir/html"
+ngx=$NGINX_URL
 
 run() {
   printf '%-14s %s  ' "$1" "$(curl -s -o /dev/null -w '%{size_download}B' "$2")"

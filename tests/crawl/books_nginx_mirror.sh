@@ -8,7 +8,7 @@
 server_need nginx "make test-deps"
 dump_books
 root=$T/www
-mkdir -p "$root/list/18" "$root/api/book" "$T/logs"
+mkdir -p "$root/list/18" "$root/api/book"
 chmod 755 "$T" # nginx's workers may run as nobody
 $PY - "$T/truth.jsonl" "$root" <<'PY'
 import json, os, sys
@@ -23,30 +23,8 @@ for n, b in enumerate(books):
         # Both spellings of a line break a server may write.
         f.write(json.dumps(b, indent=2, ensure_ascii=bool(n % 2)).replace("\n", "\r\n" if n % 3 == 0 else "\n") + "\n")
 PY
-port=$(server_free_port)
-cat >"$T/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $T/nginx.pid;
-error_log $T/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  default_type application/json;
-  client_body_temp_path $T/logs;
-  proxy_temp_path $T/logs;
-  fastcgi_temp_path $T/logs;
-  uwsgi_temp_path $T/logs;
-  scgi_temp_path $T/logs;
-  server {
-    listen 127.0.0.1:$port;
-    root $root;
-    location = /api/book/ { try_files /list/\$arg_limit/\$arg_offset =404; }
-  }
-}
-CONF
-server_start nginx port:"$port" nginx -c "$T/nginx.conf" -p "$T"
-ngx=http://127.0.0.1:$port
+nginx_start "$T" "$root" 1 1024 'location = /api/book/ { try_files /list/$arg_limit/$arg_offset =404; }'
+ngx=$NGINX_URL
 curl -sf -o /dev/null "$ngx/api/book/?limit=18&offset=0" || fail "nginx does not serve the mirror: $(cat "$T/nginx.log")"
 
 "$ACRAWL" books --base "$ngx" --store "sqlite:$T/books.db" --store "jsonl:$T/books.jsonl" \
