@@ -339,6 +339,7 @@ typedef struct ac_crawl_status {
                               (ac_crawl_fail_record), every worker's */
   uint64_t workers;   /* workers heard from in the last 10 s */
   uint64_t created_ms, now_ms; /* on Redis's clock */
+  uint64_t dups; /* follows dropped as seen already, every worker's (not in seen) */
 } ac_crawl_status_t;
 
 /**

@@ -72,13 +72,13 @@ static int print_status(ac__cli_run_t *r, const char *name) {
   }
   printf("crawl %s: %s\n"
          "  queued %llu, delayed %llu, leased %llu, done %llu, failed %llu (seen %llu)\n"
-         "  records that could not be followed %llu\n"
+         "  duplicates dropped %llu, records that could not be followed %llu\n"
          "  retries %llu, leases taken over %llu, late answers refused %llu\n"
          "  workers %llu (heard from in the last 10 s), %llu requests done in the last second\n",
          name, s2.state, (unsigned long long)s2.queued, (unsigned long long)s2.delayed,
          (unsigned long long)s2.leased, (unsigned long long)s2.done,
          (unsigned long long)s2.failed, (unsigned long long)s2.seen,
-         (unsigned long long)s2.records_failed,
+         (unsigned long long)s2.dups, (unsigned long long)s2.records_failed,
          (unsigned long long)s2.retries, (unsigned long long)s2.reclaimed,
          (unsigned long long)s2.extra, (unsigned long long)s2.workers,
          (unsigned long long)(s2.done - (s.done < s2.done ? s.done : s2.done)));

@@ -1269,6 +1269,7 @@ static void parse_status(const redisReply *rep, ac_crawl_status_t *out) {
       {"workers", offsetof(ac_crawl_status_t, workers)},
       {"created", offsetof(ac_crawl_status_t, created_ms)},
       {"now", offsetof(ac_crawl_status_t, now_ms)},
+      {"dups", offsetof(ac_crawl_status_t, dups)},
   };
   memset(out, 0, sizeof(*out));
   for (size_t i = 0; i + 1 < rep->elements; i += 2) {

@@ -38,6 +38,11 @@ grep -q "is complete already" "$T/again.out" || fail "the crawl was not complete
 run second 3 $((PAGES - C + C * SIZE)) --retry-failed
 grep -q "redis: $C failed requests back in the queue" "$T/second.out" ||
   fail "the worker does not say what it put back: $(worker_says second)"
+# This worker did not run the start: the first page's producer follows the
+# listing from its second page, and the start's other pages are dropped as
+# seen, counted for the whole crawl.
+[ "$(st "duplicates dropped")" = $((C - 1)) ] ||
+  fail "duplicates dropped $(st "duplicates dropped"), expected $((C - 1))"
 run third 3 $((N - C * SIZE)) --retry-failed
 run fourth 0 0 --retry-failed
 [ "$(st done)" = $((PAGES + N)) ] || fail "done $(st done), expected $((PAGES + N)) pages and books"
