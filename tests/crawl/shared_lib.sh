@@ -30,17 +30,35 @@ server_need redis-cli "the tests read and change the crawl's keys behind the wor
 # after a kill: the same port (REDIS_PORT kept), the same directory, so the
 # append-only file written before the kill is read back. Every write is
 # synced (appendfsync always): a kill -9 loses nothing acknowledged.
+# Redis accepts connections while it reads that file back, and answers
+# LOADING to most commands until it has: it returns only once Redis has
+# read it, or the test's own reads (counter) would see nothing there.
+# With --requirepass P, the test's commands (rcli) authenticate with P.
 REDIS_PORT=
+REDIS_AUTH=
 start_redis() {
   [ -n "$REDIS_PORT" ] || REDIS_PORT=$(server_free_port)
   mkdir -p "$T/redis"
+  _prev=
+  for _a in "$@"; do
+    [ "$_prev" != --requirepass ] || REDIS_AUTH=$_a
+    _prev=$_a
+  done
   server_start redis port:"$REDIS_PORT" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
     --save '' --appendonly yes --appendfsync always --dir "$T/redis" --daemonize no "$@"
   REDIS_PID=$SERVER_PID
   FRONTIER=redis://127.0.0.1:$REDIS_PORT
+  wait_for 20 "Redis to read its append-only file back" redis_loaded
 }
 
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+rcli() {
+  if [ -n "$REDIS_AUTH" ]; then
+    REDISCLI_AUTH=$REDIS_AUTH redis-cli -p "$REDIS_PORT" "$@"
+  else
+    redis-cli -p "$REDIS_PORT" "$@"
+  fi
+}
+redis_loaded() { rcli INFO persistence 2>/dev/null | grep -q '^loading:0'; }
 
 # counter NAME [CRAWL]: a counter of the crawl straight from Redis (0 when
 # not set yet): cheap enough to poll, unlike --status, which samples twice a
