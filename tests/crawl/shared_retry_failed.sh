@@ -27,7 +27,8 @@ run() {
   status
   check_complete
   [ "$(st failed)" = "$3" ] || fail "after $1: failed $(st failed), expected $3"
-  [ "$(rcli HLEN "acrawl:{books}:f")" = "$3" ] || fail "after $1: f holds $(rcli HLEN "acrawl:{books}:f")"
+  f=$(rcli HLEN "acrawl:{books}:f")
+  [ "$f" = "$3" ] || fail "after $1: Redis holds $f failures, expected $3"
 }
 # Nothing fetched: exit 1, as one process says "nothing could be crawled";
 # a worker that finds the crawl complete with failures: 3.
