@@ -15,6 +15,8 @@
 #include "common/alloc.h"
 #include "redis/redis.h"
 
+static int fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int fail(char *why, size_t cap, const char *fmt, ...) {
   if (why != NULL && cap > 0) {
     va_list ap;
