@@ -237,13 +237,15 @@ static void free_heap(struct ac__heap *h) {
 void ac_crawl_free(ac_crawl_t *c) {
   struct ac__list *l;
   if (c == NULL) return;
-  if (c->fr != NULL) c->fr->free(c);
   free_heap(&c->ready);
   free_heap(&c->delayed);
   while ((l = ac__list_head(&c->done_list)) != NULL) {
     ac__list_remove(l);
     ac__creq_free(ac__container_of(l, ac__creq_t, link));
   }
+  /* After the requests: a shared worker's requests sit on its frontier's
+   * list of those it holds, and leave it as they are freed. */
+  if (c->fr != NULL) c->fr->free(c);
   (void)ac_session_free(c->session);
   (void)ac_sem_free(c->avail);
   (void)ac_sem_free(c->space);

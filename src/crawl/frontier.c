@@ -32,7 +32,8 @@ int ac__creq_delayed_less(const struct ac__heap_node *a, const struct ac__heap_n
 
 void ac__creq_free(ac__creq_t *r) {
   if (r == NULL) return;
-  /* Still held by a shared worker (an error path): off its list. */
+  /* Still held by a shared worker (a stop with leases in hand, an error
+   * path): off its list, which outlives it (ac_crawl_free). */
   if (r->held.next != NULL && !ac__list_empty(&r->held)) ac__list_remove(&r->held);
   ac__free(r->refusal);
   ac__free(r->why);

@@ -1179,10 +1179,6 @@ static void sh_free(ac_crawl_t *c) {
     ac__list_remove(l);
     op_free(ac__container_of(l, op_t, link));
   }
-  /* The requests this worker still holds (a stop with leases in hand) are
-   * the engine's to free, from its heaps, after this: off the list that
-   * goes with it, or their free would write into it. */
-  while (!ac__list_empty(&sh->held)) ac__list_remove(ac__list_head(&sh->held));
   args_free(&sh->batch);
   if (sh->redis != NULL) ac__redis_free(sh->redis);
   (void)ac_event_free(sh->feed_wake);
